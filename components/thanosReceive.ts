@@ -1,0 +1,309 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
+import type { Resources, TenantLimits } from "../lib/config";
+import { generateHashring, receiveEndpoint } from "../lib/hashring";
+import { commonLabels, podIdentityEnv, requireDistinctNodes, resourceRequirements, restrictedPodSecurityContext, selectorLabels } from "../lib/k8s";
+import { REPLICA_LABEL, TENANT_LABEL, THANOS_PORTS, thanosBaseArgs, thanosContainer } from "../lib/thanos";
+
+export interface ThanosReceiveArgs {
+    readonly namespace: pulumi.Input<string>;
+    /** Plain namespace name, needed to build each pod's DNS endpoint in the hashring. */
+    readonly namespaceName: string;
+    readonly image: string;
+    readonly version: string;
+    readonly imagePullSecrets?: { name: string }[];
+    readonly storageClass: string;
+    /** Default 3. */
+    readonly replicas: number;
+    /** Default 3; validated odd and ≤ replicas. */
+    readonly replicationFactor: number;
+    readonly localRetention: string;
+    readonly outOfOrderWindow: string;
+    readonly storageSize: string;
+    readonly terminationGracePeriodSeconds: number;
+    readonly defaultTenant: string;
+    readonly resources: Resources;
+    readonly limits: { default: TenantLimits; tenants: Record<string, TenantLimits> };
+    /** Secret with `objstore.yml`. */
+    readonly objstoreSecretName: pulumi.Input<string>;
+    /** Receive's server certificate and key, and the CA that signs writer certificates. */
+    readonly tls: { certPem: pulumi.Input<string>; keyPem: pulumi.Input<string>; caCertPem: pulumi.Input<string> };
+    /** Thanos Query URL Receive asks for active series per tenant (head series limits). */
+    readonly metaMonitoringUrl?: string;
+    /** External exposure of the remote-write port. */
+    readonly exposure: { hostname: string; loadBalancerIP?: string };
+    /** CIDR of the object storage, for the egress allow. */
+    readonly objectStorageCidr: string;
+    readonly objectStoragePort: number;
+    /** Pods (namespace + pod labels) allowed to read the StoreAPI (Thanos Query, Ruler). */
+    readonly storeApiClients: k8s.types.input.networking.v1.NetworkPolicyPeer[];
+    /** Pods allowed to scrape /metrics. */
+    readonly metricsScrapers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
+}
+
+export const RECEIVE_NAME = "thanos-receive";
+
+/** Thanos' limits file from the config's per-tenant limits. Unset keys inherit Thanos' defaults (no limit). */
+export function limitsConfig(limits: ThanosReceiveArgs["limits"], metaMonitoringUrl?: string): string {
+    const one = (l: TenantLimits) => {
+        const request: Record<string, number> = {};
+        if (l.requestSizeBytes !== undefined) request.size_bytes_limit = l.requestSizeBytes;
+        if (l.requestSeries !== undefined) request.series_limit = l.requestSeries;
+        if (l.requestSamples !== undefined) request.samples_limit = l.requestSamples;
+        const out: Record<string, unknown> = {};
+        if (Object.keys(request).length > 0) out.request = request;
+        if (l.headSeries !== undefined) out.head_series_limit = l.headSeries;
+        return out;
+    };
+    const global: Record<string, unknown> = { max_concurrency: 30 };
+    if (metaMonitoringUrl) {
+        global.meta_monitoring_url = metaMonitoringUrl;
+        global.meta_monitoring_limit_query = `sum(prometheus_tsdb_head_series{job="${RECEIVE_NAME}"}) by (${TENANT_LABEL})`;
+    }
+    return stringify({
+        write: {
+            global,
+            default: one(limits.default),
+            tenants: Object.fromEntries(Object.entries(limits.tenants).map(([t, l]) => [t, one(l)])),
+        },
+    });
+}
+
+/**
+ * Thanos Receive: a StatefulSet of ingesting receivers in one ketama hashring, with replication, per-tenant
+ * limits, mTLS on remote write and the tenant taken from the client certificate.
+ */
+export class ThanosReceive extends pulumi.ComponentResource {
+    /** In-cluster gRPC StoreAPI address for Thanos Query (DNS SRV over the headless Service). */
+    public readonly headlessServiceName: string;
+    /** Remote-write URL edges use. */
+    public readonly remoteWriteUrl: string;
+    /** In-cluster remote-write URL (the central Prometheus uses it). */
+    public readonly internalRemoteWriteUrl: string;
+    /** The hashring as deployed (JSON). */
+    public readonly hashring: string;
+
+    constructor(name: string, args: ThanosReceiveArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("agent-receiver:thanos:ThanosReceive", name, {}, opts);
+        const ns = args.namespace;
+        const selector = selectorLabels(RECEIVE_NAME, name, "database-write-hashring");
+        const labels = commonLabels(RECEIVE_NAME, name, "database-write-hashring", args.version);
+        const headless = `${RECEIVE_NAME}-headless`;
+        this.headlessServiceName = headless;
+
+        this.hashring = JSON.stringify(
+            generateHashring({
+                statefulSet: RECEIVE_NAME,
+                headlessService: headless,
+                namespace: args.namespaceName,
+                replicas: args.replicas,
+                replicationFactor: args.replicationFactor,
+                grpcPort: THANOS_PORTS.grpc,
+            }),
+            null,
+            2,
+        );
+
+        new k8s.core.v1.ServiceAccount(
+            `${name}-sa`,
+            { metadata: { name: RECEIVE_NAME, namespace: ns, labels }, automountServiceAccountToken: false },
+            { parent: this },
+        );
+
+        // Stable names: Receive watches these files and reloads them in place. A generated name would change the
+        // pod template on every ring change and restart every receiver at once.
+        const hashringCm = new k8s.core.v1.ConfigMap(
+            `${name}-hashring`,
+            { metadata: { name: `${RECEIVE_NAME}-hashring`, namespace: ns, labels }, data: { "hashrings.json": this.hashring } },
+            { parent: this },
+        );
+        const limitsCm = new k8s.core.v1.ConfigMap(
+            `${name}-limits`,
+            {
+                metadata: { name: `${RECEIVE_NAME}-limits`, namespace: ns, labels },
+                data: { "limits.yaml": limitsConfig(args.limits, args.metaMonitoringUrl) },
+            },
+            { parent: this },
+        );
+        const tlsSecret = new k8s.core.v1.Secret(
+            `${name}-tls`,
+            {
+                metadata: { name: `${RECEIVE_NAME}-tls`, namespace: ns, labels },
+                type: "Opaque",
+                stringData: {
+                    "tls.crt": args.tls.certPem,
+                    "tls.key": pulumi.secret(args.tls.keyPem),
+                    "ca.crt": args.tls.caCertPem,
+                },
+            },
+            { parent: this },
+        );
+
+        const ports = [
+            { name: "grpc", port: THANOS_PORTS.grpc, targetPort: "grpc" },
+            { name: "http", port: THANOS_PORTS.http, targetPort: "http" },
+            { name: "remote-write", port: THANOS_PORTS.remoteWrite, targetPort: "remote-write" },
+        ];
+        new k8s.core.v1.Service(
+            `${name}-headless`,
+            {
+                metadata: { name: headless, namespace: ns, labels },
+                // Peers must resolve each other while starting, before they are ready.
+                spec: { clusterIP: "None", publishNotReadyAddresses: true, selector, ports },
+            },
+            { parent: this },
+        );
+        const internal = new k8s.core.v1.Service(
+            `${name}-internal`,
+            { metadata: { name: RECEIVE_NAME, namespace: ns, labels }, spec: { type: "ClusterIP", selector, ports } },
+            { parent: this },
+        );
+        // The write path from the edges: a LoadBalancer straight to Receive (Cilium L2 announcement), so that TLS
+        // reaches Receive unterminated and it sees the writer's client certificate.
+        new k8s.core.v1.Service(
+            `${name}-remote-write`,
+            {
+                metadata: {
+                    name: `${RECEIVE_NAME}-remote-write`,
+                    namespace: ns,
+                    labels,
+                    annotations: {
+                        "external-dns.alpha.kubernetes.io/hostname": args.exposure.hostname,
+                        ...(args.exposure.loadBalancerIP ? { "lbipam.cilium.io/ips": args.exposure.loadBalancerIP } : {}),
+                    },
+                },
+                spec: {
+                    type: "LoadBalancer",
+                    selector,
+                    ports: [{ name: "remote-write", port: 443, targetPort: "remote-write", protocol: "TCP" }],
+                },
+            },
+            { parent: this },
+        );
+        this.remoteWriteUrl = `https://${args.exposure.hostname}/api/v1/receive`;
+        this.internalRemoteWriteUrl = `https://${RECEIVE_NAME}.${args.namespaceName}.svc.cluster.local:${THANOS_PORTS.remoteWrite}/api/v1/receive`;
+
+        const args_ = [
+            ...thanosBaseArgs("receive"),
+            `--remote-write.address=0.0.0.0:${THANOS_PORTS.remoteWrite}`,
+            "--remote-write.server-tls-cert=/etc/thanos/tls/tls.crt",
+            "--remote-write.server-tls-key=/etc/thanos/tls/tls.key",
+            // A client certificate signed by the platform CA is required on every write.
+            "--remote-write.server-tls-client-ca=/etc/thanos/tls/ca.crt",
+            "--receive.tenant-certificate-field=organization",
+            `--receive.tenant-label-name=${TENANT_LABEL}`,
+            `--receive.default-tenant-id=${args.defaultTenant}`,
+            `--receive.replication-factor=${args.replicationFactor}`,
+            "--receive.hashrings-algorithm=ketama",
+            "--receive.hashrings-file=/etc/thanos/hashring/hashrings.json",
+            `--receive.local-endpoint=${receiveEndpoint("$(POD_NAME)", { headlessService: headless, namespace: "$(POD_NAMESPACE)", grpcPort: THANOS_PORTS.grpc })}`,
+            "--receive.limits-config-file=/etc/thanos/limits/limits.yaml",
+            `--label=${REPLICA_LABEL}="$(POD_NAME)"`,
+            '--label=receive="true"',
+            "--tsdb.path=/var/thanos/receive",
+            `--tsdb.retention=${args.localRetention}`,
+            `--tsdb.out-of-order.time-window=${args.outOfOrderWindow}`,
+            "--tsdb.wal-compression",
+            "--objstore.config-file=/etc/thanos/objstore/objstore.yml",
+        ];
+
+        const sts = new k8s.apps.v1.StatefulSet(
+            `${name}-statefulset`,
+            {
+                metadata: { name: RECEIVE_NAME, namespace: ns, labels },
+                spec: {
+                    replicas: args.replicas,
+                    serviceName: headless,
+                    // All receivers start together: the ring needs a write quorum of them.
+                    podManagementPolicy: "Parallel",
+                    selector: { matchLabels: selector },
+                    // PVCs outlive the StatefulSet (deleting it, or scaling down, keeps the data).
+                    persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+                    template: {
+                        metadata: { labels },
+                        spec: {
+                            serviceAccountName: RECEIVE_NAME,
+                            automountServiceAccountToken: false,
+                            imagePullSecrets: args.imagePullSecrets,
+                            securityContext: restrictedPodSecurityContext(),
+                            // Flushing and uploading the head on shutdown takes minutes.
+                            terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
+                            affinity: requireDistinctNodes(selector),
+                            containers: [
+                                thanosContainer({
+                                    name: "thanos-receive",
+                                    image: args.image,
+                                    args: args_,
+                                    env: podIdentityEnv,
+                                    resources: resourceRequirements(args.resources),
+                                    extraPorts: [{ name: "remote-write", containerPort: THANOS_PORTS.remoteWrite }],
+                                    volumeMounts: [
+                                        { name: "data", mountPath: "/var/thanos/receive" },
+                                        { name: "hashring", mountPath: "/etc/thanos/hashring", readOnly: true },
+                                        { name: "limits", mountPath: "/etc/thanos/limits", readOnly: true },
+                                        { name: "tls", mountPath: "/etc/thanos/tls", readOnly: true },
+                                        { name: "objstore", mountPath: "/etc/thanos/objstore", readOnly: true },
+                                    ],
+                                }),
+                            ],
+                            volumes: [
+                                { name: "hashring", configMap: { name: hashringCm.metadata.name } },
+                                { name: "limits", configMap: { name: limitsCm.metadata.name } },
+                                { name: "tls", secret: { secretName: tlsSecret.metadata.name } },
+                                { name: "objstore", secret: { secretName: args.objstoreSecretName } },
+                            ],
+                        },
+                    },
+                    volumeClaimTemplates: [
+                        {
+                            metadata: { name: "data", labels: selector },
+                            spec: {
+                                accessModes: ["ReadWriteOnce"],
+                                storageClassName: args.storageClass,
+                                resources: { requests: { storage: args.storageSize } },
+                            },
+                        },
+                    ],
+                },
+            },
+            { parent: this, dependsOn: [internal] },
+        );
+
+        new k8s.policy.v1.PodDisruptionBudget(
+            `${name}-pdb`,
+            // One receiver down still leaves the write quorum floor(RF/2)+1 for RF=3.
+            { metadata: { name: RECEIVE_NAME, namespace: ns, labels }, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
+            { parent: this, dependsOn: [sts] },
+        );
+
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-netpol`,
+            {
+                metadata: { name: RECEIVE_NAME, namespace: ns, labels },
+                spec: {
+                    podSelector: { matchLabels: selector },
+                    policyTypes: ["Ingress", "Egress"],
+                    ingress: [
+                        // Remote write from the edges (through the LoadBalancer) and the central Prometheus; mTLS
+                        // authenticates every writer, so the port is open to any source.
+                        { ports: [{ protocol: "TCP", port: THANOS_PORTS.remoteWrite }] },
+                        // Replication between receivers.
+                        { from: [{ podSelector: { matchLabels: selector } }], ports: [{ protocol: "TCP", port: THANOS_PORTS.grpc }] },
+                        { from: args.storeApiClients, ports: [{ protocol: "TCP", port: THANOS_PORTS.grpc }] },
+                        { from: args.metricsScrapers, ports: [{ protocol: "TCP", port: THANOS_PORTS.http }] },
+                    ],
+                    egress: [
+                        { to: [{ podSelector: { matchLabels: selector } }], ports: [{ protocol: "TCP", port: THANOS_PORTS.grpc }] },
+                        { to: [{ ipBlock: { cidr: args.objectStorageCidr } }], ports: [{ protocol: "TCP", port: args.objectStoragePort }] },
+                        // Meta-monitoring queries to Thanos Query (head series limits).
+                        { to: args.storeApiClients, ports: [{ protocol: "TCP", port: THANOS_PORTS.http }] },
+                    ],
+                },
+            },
+            { parent: this },
+        );
+
+        this.registerOutputs({ remoteWriteUrl: this.remoteWriteUrl, hashring: this.hashring });
+    }
+}

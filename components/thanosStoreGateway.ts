@@ -1,0 +1,116 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Resources } from "../lib/config";
+import { commonLabels, resourceRequirements, restrictedPodSecurityContext, selectorLabels, spreadOverNodes } from "../lib/k8s";
+import { OBJSTORE_FLAG, THANOS_PORTS, dataClaim, dnsSrv, objstoreVolume, thanosBaseArgs, thanosContainer } from "../lib/thanos";
+
+export interface ThanosStoreGatewayArgs {
+    readonly namespace: pulumi.Input<string>;
+    readonly namespaceName: string;
+    readonly image: string;
+    readonly version: string;
+    readonly imagePullSecrets?: { name: string }[];
+    readonly storageClass: string;
+    readonly replicas: number;
+    readonly storageSize: string;
+    readonly resources: Resources;
+    readonly objstoreSecretName: pulumi.Input<string>;
+    readonly objectStorageCidr: string;
+    readonly objectStoragePort: number;
+    /** Pods allowed to read the StoreAPI. */
+    readonly storeApiClients: k8s.types.input.networking.v1.NetworkPolicyPeer[];
+    readonly metricsScrapers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
+}
+
+export const STORE_NAME = "thanos-store";
+
+/** Store Gateway: serves the blocks in the bucket (everything older than Receive's local retention). */
+export class ThanosStoreGateway extends pulumi.ComponentResource {
+    /** StoreAPI address for Thanos Query. */
+    public readonly storeEndpoint: string;
+
+    constructor(name: string, args: ThanosStoreGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("agent-receiver:thanos:ThanosStoreGateway", name, {}, opts);
+        const selector = selectorLabels(STORE_NAME, name, "object-store-gateway");
+        const labels = commonLabels(STORE_NAME, name, "object-store-gateway", args.version);
+        const objstore = objstoreVolume(args.objstoreSecretName);
+        this.storeEndpoint = dnsSrv("grpc", STORE_NAME, args.namespaceName);
+
+        new k8s.core.v1.Service(
+            `${name}-service`,
+            {
+                metadata: { name: STORE_NAME, namespace: args.namespace, labels },
+                spec: {
+                    clusterIP: "None",
+                    selector,
+                    ports: [
+                        { name: "grpc", port: THANOS_PORTS.grpc, targetPort: "grpc" },
+                        { name: "http", port: THANOS_PORTS.http, targetPort: "http" },
+                    ],
+                },
+            },
+            { parent: this },
+        );
+        const sargs = [
+            ...thanosBaseArgs("store"),
+            "--data-dir=/var/thanos/store",
+            OBJSTORE_FLAG,
+            "--index-cache-size=500MB",
+            "--store.enable-index-header-lazy-reader",
+            // Blocks younger than this are still on Receive; skipping them avoids reading half-uploaded data twice.
+            "--ignore-deletion-marks-delay=24h",
+        ];
+        new k8s.apps.v1.StatefulSet(
+            `${name}-statefulset`,
+            {
+                metadata: { name: STORE_NAME, namespace: args.namespace, labels },
+                spec: {
+                    replicas: args.replicas,
+                    serviceName: STORE_NAME,
+                    podManagementPolicy: "Parallel",
+                    selector: { matchLabels: selector },
+                    persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+                    template: {
+                        metadata: { labels },
+                        spec: {
+                            automountServiceAccountToken: false,
+                            imagePullSecrets: args.imagePullSecrets,
+                            securityContext: restrictedPodSecurityContext(),
+                            affinity: spreadOverNodes(selector),
+                            terminationGracePeriodSeconds: 120,
+                            containers: [
+                                thanosContainer({
+                                    name: "thanos-store",
+                                    image: args.image,
+                                    args: sargs,
+                                    resources: resourceRequirements(args.resources),
+                                    volumeMounts: [{ name: "data", mountPath: "/var/thanos/store" }, objstore.mount],
+                                }),
+                            ],
+                            volumes: [objstore.volume],
+                        },
+                    },
+                    volumeClaimTemplates: [dataClaim(args.storageClass, args.storageSize, selector)],
+                },
+            },
+            { parent: this },
+        );
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-netpol`,
+            {
+                metadata: { name: STORE_NAME, namespace: args.namespace, labels },
+                spec: {
+                    podSelector: { matchLabels: selector },
+                    policyTypes: ["Ingress", "Egress"],
+                    ingress: [
+                        { from: args.storeApiClients, ports: [{ protocol: "TCP", port: THANOS_PORTS.grpc }] },
+                        { from: args.metricsScrapers, ports: [{ protocol: "TCP", port: THANOS_PORTS.http }] },
+                    ],
+                    egress: [{ to: [{ ipBlock: { cidr: args.objectStorageCidr } }], ports: [{ protocol: "TCP", port: args.objectStoragePort }] }],
+                },
+            },
+            { parent: this },
+        );
+        this.registerOutputs({ storeEndpoint: this.storeEndpoint });
+    }
+}

@@ -1,0 +1,12 @@
+/**
+ * The Pulumi program: read this stack's typed configuration (failing before any resource on bad input) and
+ * build the components its role needs. All wiring is in `lib/stack.ts`; all resources are in `components/`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig } from "./lib/pulumiConfig";
+import { buildStack } from "./lib/stack";
+
+export = async (): Promise<Record<string, unknown>> => {
+    const { config, secrets } = loadStackConfig(pulumi.getStack());
+    return buildStack(config, secrets);
+};

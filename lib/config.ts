@@ -1,0 +1,546 @@
+/**
+ * The typed stack configuration: one schema, parsed and validated once, before any resource is registered.
+ *
+ * Every default lives here. The README's "Config reference" documents the same keys; `test/config.test.ts`
+ * holds a table of every rule below.
+ */
+import { z } from "zod";
+
+export const PROJECT = "agent-receiver";
+
+// ---------------------------------------------------------------------------------------------------------
+// Scalar shapes
+// ---------------------------------------------------------------------------------------------------------
+
+/** Prometheus/Thanos duration, e.g. `30s`, `6h`, `90d`, `1h30m`. */
+const duration = z
+    .string()
+    .regex(/^(\d+(ms|s|m|h|d|w|y))+$/, "must be a duration such as 30s, 6h or 90d");
+
+/** Kubernetes resource quantity. */
+const cpu = z.string().regex(/^\d+(\.\d+)?m?$/, "must be a CPU quantity such as 250m or 2");
+const memory = z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a memory quantity such as 512Mi");
+
+/** RFC 1123 label: names of namespaces, tenants, clusters. */
+const dnsLabel = z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase RFC 1123 label (a-z, 0-9, -)");
+
+/** RFC 1123 subdomain: node names, hostnames. */
+const dnsName = z
+    .string()
+    .max(253)
+    .regex(
+        /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+        "must be a lowercase DNS name such as receive.example.internal",
+    );
+
+/** `host:port`, where host is a DNS name or an IPv4 address. */
+const hostPort = z
+    .string()
+    .regex(
+        /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*|\d{1,3}(\.\d{1,3}){3}):\d{1,5}$/,
+        "must be host:port, e.g. 192.168.101.10:9000 (no scheme)",
+    )
+    .refine((v) => {
+        const port = Number(v.split(":")[1]);
+        return port >= 1 && port <= 65535;
+    }, "port must be between 1 and 65535");
+
+const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "must be an IPv4 address");
+const cidr = z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 192.168.101.0/24")
+    .refine((v) => v.split("/")[0].split(".").every((o) => Number(o) <= 255) && Number(v.split("/")[1]) <= 32, {
+        message: "octets must be 0-255 and the prefix 0-32",
+    });
+
+const resources = (requests: { cpu: string; memory: string }, limits: { cpu?: string; memory: string }) =>
+    z
+        .strictObject({
+            requests: z.strictObject({ cpu: cpu.default(requests.cpu), memory: memory.default(requests.memory) }).prefault({}),
+            limits: z
+                .strictObject({
+                    // No CPU limit unless configured: CPU throttling hurts latency more than it protects neighbours.
+                    cpu: limits.cpu === undefined ? cpu.optional() : cpu.default(limits.cpu),
+                    memory: memory.default(limits.memory),
+                })
+                .prefault({}),
+        })
+        .prefault({});
+
+export type Resources = z.infer<ReturnType<typeof resources>>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Shared sections
+// ---------------------------------------------------------------------------------------------------------
+
+const kubernetesSection = z
+    .strictObject({
+        /** kubeconfig context of this cluster. Required: a wrong default would deploy to the wrong cluster. */
+        context: z.string().min(1, "must name the kubeconfig context of this cluster"),
+        /** StorageClass for every PVC (the seed's clusters use local-path). */
+        storageClass: dnsName.default("local-path"),
+        /**
+         * When set, `pulumi up` writes every manifest (charts rendered) under this directory instead of applying
+         * it (the Kubernetes provider's renderYamlToDirectory). Needs the Pulumi CLI, not a cluster.
+         */
+        renderYamlToDirectory: z.string().min(1).optional(),
+    })
+    .prefault({ context: "" });
+
+const imagesSection = z
+    .strictObject({
+        /**
+         * On-prem registry mirror that serves each upstream registry under a path named after it
+         * (e.g. `harbor.example.internal/proxy` serves `harbor.example.internal/proxy/quay.io/thanos/thanos`).
+         * Empty: pull from upstream.
+         */
+        registryMirror: z
+            .string()
+            .regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/, "must be a registry host with an optional path, no scheme")
+            .optional(),
+        /**
+         * Credentials for the mirror. When set, the program creates a `kubernetes.io/dockerconfigjson` Secret in
+         * every namespace it owns and every pod uses it. The password is the secret config key
+         * `agent-receiver:registryPassword`.
+         */
+        pullSecret: z
+            .strictObject({
+                registry: z.string().min(1),
+                username: z.string().min(1),
+            })
+            .optional(),
+    })
+    .prefault({});
+
+// ---------------------------------------------------------------------------------------------------------
+// Central (cluster-01)
+// ---------------------------------------------------------------------------------------------------------
+
+const writerSchema = z.strictObject({
+    /** Cluster name of the writer (an edge cluster, or the central cluster's own Prometheus). */
+    cluster: dnsLabel,
+    /** Tenants of that cluster that write separately (cluster-02: a, b). Empty: the cluster is one writer. */
+    tenants: z.array(dnsLabel).default([]),
+});
+export type Writer = z.infer<typeof writerSchema>;
+
+const tenantLimits = z.strictObject({
+    /** Largest remote-write request body in bytes (0 = no limit). Over it Receive answers 413: data is lost. */
+    requestSizeBytes: z.number().int().nonnegative().optional(),
+    /** Series per request (0 = no limit). */
+    requestSeries: z.number().int().nonnegative().optional(),
+    /** Samples per request (0 = no limit). */
+    requestSamples: z.number().int().nonnegative().optional(),
+    /** Active head series per tenant (0 = no limit). Best effort: needs meta-monitoring through Thanos Query. */
+    headSeries: z.number().int().nonnegative().optional(),
+});
+export type TenantLimits = z.infer<typeof tenantLimits>;
+
+const centralSection = z.strictObject({
+    /** Namespace of the Thanos components. */
+    namespace: dnsLabel.default("thanos"),
+    /**
+     * The authoritative list of writers. Each gets its own client certificate; Receive takes the tenant from
+     * the certificate, so a writer cannot write as another.
+     */
+    writers: z.array(writerSchema).min(1, "must list at least one writer"),
+    objectStorage: z.strictObject({
+        /** The existing MinIO's S3 endpoint, host:port. */
+        endpoint: hostPort,
+        /** CIDR that holds the MinIO servers (NetworkPolicy egress from Receive, Store, Compactor). */
+        cidr: cidr,
+        /** Talk to MinIO over TLS. */
+        tls: z.boolean().default(true),
+        /** The MinIO admin user the provider logs in with; its password is the secret `minioPassword`. */
+        adminUser: z.string().min(1).default("admin"),
+        region: z.string().min(1).default("us-east-1"),
+        bucket: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name")
+            .default("thanos-metrics"),
+        lifecycle: z
+            .strictObject({
+                /** Days a noncurrent object version (left by compactor deletes) is kept before MinIO expires it. */
+                noncurrentVersionDays: z.number().int().positive().default(7),
+                /**
+                 * Backstop expiry of current objects, in days. Only the compactor deletes blocks; this rule exists to
+                 * catch orphans and must be well beyond the longest retention (validated: at least 30 days more).
+                 */
+                backstopExpiryDays: z.number().int().positive().default(800),
+            })
+            .prefault({}),
+    }),
+    receive: z
+        .strictObject({
+            replicas: z.number().int().min(1).default(3),
+            /** Copies of every sample; must be odd (quorum floor(RF/2)+1) and at most replicas (ketama). */
+            replicationFactor: z.number().int().min(1).default(3),
+            /** Local TSDB retention; blocks are shipped to the bucket every 2h. */
+            localRetention: duration.default("2d"),
+            /**
+             * Samples older than the head are accepted within this window (after an edge outage the backlog is
+             * older than the head). Must be at least the edges' `sampleAgeLimit`.
+             */
+            outOfOrderWindow: duration.default("3h"),
+            storageSize: memory.default("50Gi"),
+            /** Long grace period so the head is flushed and uploaded on shutdown (upstream uses 900 s). */
+            terminationGracePeriodSeconds: z.number().int().min(60).default(900),
+            /** Tenant for requests that carry no tenant; with mTLS on every writer it only labels stray data. */
+            defaultTenant: dnsLabel.default("unknown"),
+            resources: resources({ cpu: "1", memory: "4Gi" }, { memory: "6Gi" }),
+            limits: z
+                .strictObject({
+                    default: tenantLimits.prefault({}),
+                    /** Per-writer overrides, keyed by writer id (`cluster-03`, `cluster-02-a`). */
+                    tenants: z.record(z.string(), tenantLimits).default({}),
+                })
+                .prefault({}),
+            /** DNS name edges use to reach the remote-write endpoint; on the server certificate. */
+            hostname: dnsName,
+            /** Optional fixed IP from the Cilium L2 pool for the remote-write LoadBalancer Service. */
+            loadBalancerIP: ipv4.optional(),
+        }),
+    query: z
+        .strictObject({
+            replicas: z.number().int().min(1).default(2),
+            resources: resources({ cpu: "500m", memory: "1Gi" }, { memory: "2Gi" }),
+        })
+        .prefault({}),
+    queryFrontend: z
+        .strictObject({
+            replicas: z.number().int().min(1).default(2),
+            /** Long range queries are split by this interval so cached days are reused. */
+            splitInterval: duration.default("24h"),
+            resources: resources({ cpu: "250m", memory: "512Mi" }, { memory: "1Gi" }),
+        })
+        .prefault({}),
+    memcached: z
+        .strictObject({
+            replicas: z.number().int().min(1).default(2),
+            /** Memory memcached may use for items, in MiB; the container limit adds headroom. */
+            memoryMiB: z.number().int().min(64).default(1024),
+            /** Largest cached item in MiB (memcached -I); Thanos' client default is 1 MiB, range results are larger. */
+            maxItemSizeMiB: z.number().int().min(1).max(128).default(5),
+        })
+        .prefault({}),
+    storeGateway: z
+        .strictObject({
+            replicas: z.number().int().min(1).default(2),
+            storageSize: memory.default("20Gi"),
+            resources: resources({ cpu: "500m", memory: "2Gi" }, { memory: "4Gi" }),
+        })
+        .prefault({}),
+    compactor: z
+        .strictObject({
+            /** Retention per resolution; each longer than the window in which the next one is built. */
+            retention: z
+                .strictObject({
+                    raw: duration.default("30d"),
+                    fiveMinutes: duration.default("90d"),
+                    oneHour: duration.default("365d"),
+                })
+                .prefault({}),
+            storageSize: memory.default("50Gi"),
+            resources: resources({ cpu: "500m", memory: "2Gi" }, { memory: "4Gi" }),
+        })
+        .prefault({}),
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Edge (cluster-02/03/04)
+// ---------------------------------------------------------------------------------------------------------
+
+const tenantSchema = z.strictObject({
+    /** Tenant name; the writer id is `<cluster>-<name>`. */
+    name: dnsLabel,
+    /** Names of the existing Nodes that belong to this tenant. */
+    nodes: z.array(dnsName).min(1, "a tenant needs at least one node"),
+    /** Namespaces the tenant owns (created by the program). */
+    namespaces: z.array(dnsLabel).min(1, "a tenant needs at least one namespace"),
+    quota: z
+        .strictObject({
+            cpu: cpu.default("16"),
+            memory: memory.default("32Gi"),
+            pods: z.number().int().positive().default(200),
+        })
+        .prefault({}),
+});
+export type Tenant = z.infer<typeof tenantSchema>;
+
+const remoteWriteSchema = z
+    .strictObject({
+        /** Samples buffered per shard; upstream advice: 3-10x maxSamplesPerSend. */
+        capacity: z.number().int().positive().default(10000),
+        minShards: z.number().int().positive().default(1),
+        maxShards: z.number().int().positive().default(10),
+        maxSamplesPerSend: z.number().int().positive().default(2000),
+        batchSendDeadline: duration.default("5s"),
+        minBackoff: duration.default("30ms"),
+        maxBackoff: duration.default("5s"),
+        /** Retry 429 (Receive over its limits) instead of dropping the batch. */
+        retryOnHttp429: z.boolean().default(true),
+        /**
+         * Samples older than this are dropped instead of retried. Must exceed `survivableOutage`, or the agent drops
+         * exactly the backlog an outage leaves.
+         */
+        sampleAgeLimit: duration.default("3h"),
+    })
+    .prefault({});
+export type RemoteWriteTuning = z.infer<typeof remoteWriteSchema>;
+
+const edgeSection = z.strictObject({
+    /** Stack that exports the Receive endpoint, CA and writer credentials. */
+    centralStack: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be <organization>/<project>/<stack>")
+        .default(`organization/${PROJECT}/cluster-01`),
+    /** Namespace of the agent(s), node-exporter and kube-state-metrics. */
+    namespace: dnsLabel.default("monitoring"),
+    /** The longest central outage the edge promises to survive without losing samples. */
+    survivableOutage: duration.default("2h"),
+    agent: z
+        .strictObject({
+            scrapeInterval: duration.default("30s"),
+            /** WAL volume size; holds the backlog during an outage. */
+            walSize: memory.default("10Gi"),
+            /** How long the agent keeps unsent WAL data; at least sampleAgeLimit. */
+            walRetention: duration.default("4h"),
+            /** The seed's goal: an agent at about 200 MB. */
+            resources: resources({ cpu: "100m", memory: "200Mi" }, { memory: "400Mi" }),
+            remoteWrite: remoteWriteSchema,
+            /** Extra metric names to drop before remote write, on top of the built-in lists. */
+            extraDropMetrics: z.array(z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, "must be a metric name")).default([]),
+        })
+        .prefault({}),
+    /** cluster-02: tenants that split the nodes. Empty: the whole cluster is one writer. */
+    tenants: z.array(tenantSchema).default([]),
+    /** Effect of the tenant taint on tenant nodes. */
+    tenantTaintEffect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).default("NoSchedule"),
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The whole stack
+// ---------------------------------------------------------------------------------------------------------
+
+const stackSchema = z
+    .strictObject({
+        role: z.enum(["central", "edge"], { error: "must be central or edge" }),
+        /** Cluster name: the `cluster` external label on every series from this cluster. */
+        clusterName: dnsLabel,
+        kubernetes: kubernetesSection,
+        images: imagesSection,
+        central: centralSection.optional(),
+        edge: edgeSection.optional(),
+    })
+    .superRefine((cfg, ctx) => {
+        const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+        if (cfg.role === "central" && !cfg.central) issue(["central"], "is required when role is central");
+        if (cfg.role === "edge" && !cfg.edge) issue(["edge"], "is required when role is edge");
+        if (cfg.role === "central" && cfg.edge) issue(["edge"], "must not be set when role is central");
+        if (cfg.role === "edge" && cfg.central) issue(["central"], "must not be set when role is edge");
+        if (cfg.central) checkCentral(cfg.central, cfg.clusterName, issue);
+        if (cfg.edge) checkEdge(cfg.edge, issue);
+    });
+
+type Issue = (path: (string | number)[], message: string) => void;
+
+function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, issue: Issue): void {
+    const rf = c.receive.replicationFactor;
+    if (rf > c.receive.replicas) {
+        issue(["central", "receive", "replicationFactor"], `(${rf}) must not exceed receive.replicas (${c.receive.replicas})`);
+    }
+    if (rf % 2 === 0) {
+        issue(["central", "receive", "replicationFactor"], `(${rf}) must be odd: the write quorum is floor(RF/2)+1`);
+    }
+
+    const ids = c.writers.flatMap(writerIds);
+    const seen = new Set<string>();
+    c.writers.forEach((w, i) => {
+        for (const id of writerIds(w)) {
+            if (seen.has(id)) issue(["central", "writers", i], `writer id "${id}" is listed twice`);
+            seen.add(id);
+        }
+    });
+    if (!ids.includes(clusterName)) {
+        issue(["central", "writers"], `must include the central cluster itself ("${clusterName}"): its Prometheus writes to Receive too`);
+    }
+    for (const tenant of Object.keys(c.receive.limits.tenants)) {
+        if (!ids.includes(tenant)) {
+            issue(["central", "receive", "limits", "tenants", tenant], `unknown writer "${tenant}" (known: ${ids.join(", ")})`);
+        }
+    }
+
+    const r = c.compactor.retention;
+    const raw = durationSeconds(r.raw);
+    const five = durationSeconds(r.fiveMinutes);
+    const hour = durationSeconds(r.oneHour);
+    // The compactor builds 5m blocks from raw blocks older than 40h, and 1h blocks from 5m blocks older than 10d:
+    // a shorter retention deletes the source before its downsampled copy exists.
+    if (raw <= 40 * 3600) issue(["central", "compactor", "retention", "raw"], `(${r.raw}) must be longer than 40h, when 5m downsampling starts`);
+    if (five <= 10 * 86400) issue(["central", "compactor", "retention", "fiveMinutes"], `(${r.fiveMinutes}) must be longer than 10d, when 1h downsampling starts`);
+    if (five < raw) issue(["central", "compactor", "retention", "fiveMinutes"], `(${r.fiveMinutes}) must not be shorter than raw (${r.raw})`);
+    if (hour < five) issue(["central", "compactor", "retention", "oneHour"], `(${r.oneHour}) must not be shorter than fiveMinutes (${r.fiveMinutes})`);
+    const longestDays = Math.max(raw, five, hour) / 86400;
+    const backstop = c.objectStorage.lifecycle.backstopExpiryDays;
+    if (backstop < longestDays + 30) {
+        issue(
+            ["central", "objectStorage", "lifecycle", "backstopExpiryDays"],
+            `(${backstop}) must be at least 30 days beyond the longest retention (${Math.ceil(longestDays)}d): only the compactor may delete live blocks`,
+        );
+    }
+    if (durationSeconds(c.receive.localRetention) < 2 * 3600) {
+        issue(["central", "receive", "localRetention"], `(${c.receive.localRetention}) must be at least 2h, one block`);
+    }
+}
+
+function checkEdge(e: z.infer<typeof edgeSection>, issue: Issue): void {
+    const rw = e.agent.remoteWrite;
+    if (rw.minShards > rw.maxShards) {
+        issue(["edge", "agent", "remoteWrite", "minShards"], `(${rw.minShards}) must not exceed maxShards (${rw.maxShards})`);
+    }
+    if (rw.capacity < rw.maxSamplesPerSend) {
+        issue(["edge", "agent", "remoteWrite", "capacity"], `(${rw.capacity}) must be at least maxSamplesPerSend (${rw.maxSamplesPerSend})`);
+    }
+    if (durationSeconds(rw.minBackoff) > durationSeconds(rw.maxBackoff)) {
+        issue(["edge", "agent", "remoteWrite", "minBackoff"], `(${rw.minBackoff}) must not exceed maxBackoff (${rw.maxBackoff})`);
+    }
+    if (durationSeconds(rw.sampleAgeLimit) <= durationSeconds(e.survivableOutage)) {
+        issue(
+            ["edge", "agent", "remoteWrite", "sampleAgeLimit"],
+            `(${rw.sampleAgeLimit}) must be longer than survivableOutage (${e.survivableOutage}), or the backlog of an outage is dropped`,
+        );
+    }
+    if (durationSeconds(e.agent.walRetention) < durationSeconds(rw.sampleAgeLimit)) {
+        issue(["edge", "agent", "walRetention"], `(${e.agent.walRetention}) must be at least sampleAgeLimit (${rw.sampleAgeLimit})`);
+    }
+
+    const nodeOwner = new Map<string, string>();
+    const nsOwner = new Map<string, string>();
+    const names = new Set<string>();
+    e.tenants.forEach((t, i) => {
+        if (names.has(t.name)) issue(["edge", "tenants", i, "name"], `tenant "${t.name}" is listed twice`);
+        names.add(t.name);
+        t.nodes.forEach((n, j) => {
+            const owner = nodeOwner.get(n);
+            if (owner !== undefined) issue(["edge", "tenants", i, "nodes", j], `node "${n}" already belongs to tenant "${owner}"`);
+            else nodeOwner.set(n, t.name);
+        });
+        t.namespaces.forEach((ns, j) => {
+            const owner = nsOwner.get(ns);
+            if (owner !== undefined) issue(["edge", "tenants", i, "namespaces", j], `namespace "${ns}" already belongs to tenant "${owner}"`);
+            else if (ns === e.namespace) issue(["edge", "tenants", i, "namespaces", j], `namespace "${ns}" is the platform's own namespace`);
+            else nsOwner.set(ns, t.name);
+        });
+    });
+}
+
+/** Seconds in a Prometheus duration (`1h30m` → 5400). */
+export function durationSeconds(d: string): number {
+    const unit: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
+    let total = 0;
+    for (const m of d.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) total += Number(m[1]) * unit[m[2]];
+    return total;
+}
+
+/** The writer ids of one writer entry: `cluster-03`, or `cluster-02-a`, `cluster-02-b`. */
+export function writerIds(w: Writer): string[] {
+    return w.tenants.length === 0 ? [w.cluster] : w.tenants.map((t) => `${w.cluster}-${t}`);
+}
+
+export type StackConfig = z.infer<typeof stackSchema>;
+export type CentralConfig = NonNullable<StackConfig["central"]>;
+export type EdgeConfig = NonNullable<StackConfig["edge"]>;
+
+/** Thrown for bad configuration; the message names the stack and every bad key. */
+export class ConfigError extends Error {
+    constructor(
+        readonly stack: string,
+        readonly problems: { path: string; message: string }[],
+    ) {
+        super(
+            `invalid configuration for stack "${stack}":\n` +
+                problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+/** The config key path as the operator types it: `agent-receiver:central.receive.replicas`. */
+function keyPath(path: PropertyKey[]): string {
+    if (path.length === 0) return `${PROJECT}:<root>`;
+    const [head, ...rest] = path;
+    return `${PROJECT}:${String(head)}` + rest.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+}
+
+/** Parse and validate a stack's raw configuration (the `agent-receiver:*` keys, objects already parsed). */
+export function parseStackConfig(stack: string, raw: unknown): StackConfig {
+    const result = stackSchema.safeParse(raw);
+    if (result.success) return result.data;
+    const problems = result.error.issues.flatMap((i) => {
+        if (i.code === "unrecognized_keys") {
+            return i.keys.map((k) => ({ path: keyPath([...i.path, k]), message: "unknown key" }));
+        }
+        return [{ path: keyPath(i.path), message: i.message }];
+    });
+    throw new ConfigError(stack, problems);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading the Pulumi configuration
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Secret config keys: values only the operator knows, set with `pulumi config set --secret`. Everything else the
+ * program needs as a secret it generates itself (@pulumi/random, @pulumi/tls).
+ */
+export const SECRET_KEYS = {
+    /** Password of `central.objectStorage.adminUser` on the existing MinIO (central only). */
+    minioPassword: "central",
+    /** Password for `images.pullSecret.username` on the registry mirror (only when pullSecret is set). */
+    registryPassword: "pullSecret",
+} as const;
+export type SecretKey = keyof typeof SECRET_KEYS;
+
+/** The secret keys this configuration needs. */
+export function requiredSecrets(cfg: StackConfig): SecretKey[] {
+    const keys: SecretKey[] = [];
+    if (cfg.role === "central") keys.push("minioPassword");
+    if (cfg.images.pullSecret) keys.push("registryPassword");
+    return keys;
+}
+
+/**
+ * Parse the flat `agent-receiver:*` config map (values as Pulumi stores them: strings, objects as JSON) into the
+ * typed stack config, checking that every needed secret is present and was set with `--secret`.
+ */
+export function parseFlatConfig(
+    stack: string,
+    flat: Record<string, string>,
+    isSecret: (key: string) => boolean,
+): StackConfig {
+    const raw: Record<string, unknown> = {};
+    const secretPresent = new Set<string>();
+    for (const [fullKey, value] of Object.entries(flat)) {
+        if (!fullKey.startsWith(`${PROJECT}:`)) continue; // other namespaces (kubernetes:, pulumi:) are not ours
+        const key = fullKey.slice(PROJECT.length + 1);
+        if (key in SECRET_KEYS) {
+            secretPresent.add(key);
+            continue;
+        }
+        raw[key] = /^\s*[[{]/.test(value) ? JSON.parse(value) : value;
+    }
+    const cfg = parseStackConfig(stack, raw);
+    const problems = requiredSecrets(cfg).flatMap((key) => {
+        if (!secretPresent.has(key)) {
+            return [{ path: `${PROJECT}:${key}`, message: `is required: pulumi config set --secret ${PROJECT}:${key} --stack ${stack}` }];
+        }
+        if (!isSecret(`${PROJECT}:${key}`)) {
+            return [{ path: `${PROJECT}:${key}`, message: `is stored in plaintext: set it again with --secret` }];
+        }
+        return [];
+    });
+    if (problems.length > 0) throw new ConfigError(stack, problems);
+    return cfg;
+}

@@ -1,0 +1,70 @@
+/** What every Thanos workload shares: ports, probes, the container shape. Pure functions only. */
+import type * as k8s from "@pulumi/kubernetes";
+import { hardenedContainer } from "./k8s";
+
+export const THANOS_PORTS = { grpc: 10901, http: 10902, remoteWrite: 19291 } as const;
+
+/** The label every Thanos replica carries and Query/Compactor deduplicate on. */
+export const REPLICA_LABEL = "replica";
+/** Thanos' own tenant label (`--receive.tenant-label-name`); also what edges must not set themselves. */
+export const TENANT_LABEL = "tenant_id";
+
+export interface ThanosContainerArgs {
+    readonly name: string;
+    readonly image: string;
+    /** Thanos subcommand and its flags. */
+    readonly args: string[];
+    readonly resources: k8s.types.input.core.v1.ResourceRequirements;
+    readonly env?: k8s.types.input.core.v1.EnvVar[];
+    readonly volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
+    /** Extra ports besides grpc/http. */
+    readonly extraPorts?: k8s.types.input.core.v1.ContainerPort[];
+    /** Expose the gRPC StoreAPI port (Query Frontend has none). */
+    readonly grpc?: boolean;
+}
+
+/** A Thanos container with the upstream probes (kube-thanos): /-/healthy for liveness, /-/ready for readiness. */
+export function thanosContainer(a: ThanosContainerArgs): k8s.types.input.core.v1.Container {
+    const ports: k8s.types.input.core.v1.ContainerPort[] = [{ name: "http", containerPort: THANOS_PORTS.http }];
+    if (a.grpc !== false) ports.unshift({ name: "grpc", containerPort: THANOS_PORTS.grpc });
+    return hardenedContainer({
+        name: a.name,
+        image: a.image,
+        args: a.args,
+        env: a.env,
+        ports: [...ports, ...(a.extraPorts ?? [])],
+        resources: a.resources,
+        volumeMounts: a.volumeMounts,
+        livenessProbe: { httpGet: { path: "/-/healthy", port: "http" }, periodSeconds: 30, failureThreshold: 8 },
+        readinessProbe: { httpGet: { path: "/-/ready", port: "http" }, periodSeconds: 5, failureThreshold: 20 },
+    });
+}
+
+/** Common leading flags of every Thanos component. */
+export function thanosBaseArgs(subcommand: string, grpc = true): string[] {
+    const args = [subcommand, "--log.level=info", "--log.format=logfmt", `--http-address=0.0.0.0:${THANOS_PORTS.http}`];
+    if (grpc) args.push(`--grpc-address=0.0.0.0:${THANOS_PORTS.grpc}`);
+    return args;
+}
+
+/** DNS SRV address of a headless Service's named port, as Thanos' service discovery resolves it. */
+export function dnsSrv(port: string, service: string, namespace: string): string {
+    return `dnssrv+_${port}._tcp.${service}.${namespace}.svc.cluster.local`;
+}
+
+/** Mount of the `objstore.yml` Secret every bucket-reading component uses. */
+export const OBJSTORE_FLAG = "--objstore.config-file=/etc/thanos/objstore/objstore.yml";
+export function objstoreVolume(secretName: unknown): { volume: k8s.types.input.core.v1.Volume; mount: k8s.types.input.core.v1.VolumeMount } {
+    return {
+        volume: { name: "objstore", secret: { secretName: secretName as string } },
+        mount: { name: "objstore", mountPath: "/etc/thanos/objstore", readOnly: true },
+    };
+}
+
+/** A data volume claim template for a Thanos StatefulSet. */
+export function dataClaim(storageClass: string, size: string, selector: Record<string, string>): k8s.types.input.core.v1.PersistentVolumeClaim {
+    return {
+        metadata: { name: "data", labels: selector },
+        spec: { accessModes: ["ReadWriteOnce"], storageClassName: storageClass, resources: { requests: { storage: size } } },
+    };
+}

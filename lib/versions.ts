@@ -1,0 +1,53 @@
+/**
+ * Every image and chart the program deploys, pinned in one place.
+ *
+ * Renovate (`renovate.json`) reads the `// renovate:` comments to propose updates; a version bump here is the
+ * only change needed to upgrade a component. Charts also need their default values under
+ * `../shared/charts/<name>-<version>/` so the Helm-value test can check the keys we set.
+ */
+
+export interface ImageRef {
+    /** Registry host, e.g. `quay.io`. Rewritten to the site's mirror when `images.registryMirror` is set. */
+    readonly registry: string;
+    readonly repository: string;
+    readonly tag: string;
+}
+
+export const images = {
+    // renovate: datasource=docker depName=quay.io/thanos/thanos
+    thanos: { registry: "quay.io", repository: "thanos/thanos", tag: "v0.42.4" },
+    // renovate: datasource=docker depName=quay.io/prometheus/prometheus
+    prometheus: { registry: "quay.io", repository: "prometheus/prometheus", tag: "v3.14.0" },
+    // Official image (Docker library); Bitnami's memcached is no longer free.
+    // renovate: datasource=docker depName=docker.io/library/memcached
+    memcached: { registry: "docker.io", repository: "library/memcached", tag: "1.6.39-alpine" },
+    // renovate: datasource=docker depName=quay.io/prometheus/memcached-exporter
+    memcachedExporter: { registry: "quay.io", repository: "prometheus/memcached-exporter", tag: "v0.15.3" },
+} as const satisfies Record<string, ImageRef>;
+
+export interface ChartRef {
+    readonly chart: string;
+    readonly version: string;
+    readonly repo: string;
+}
+
+export const charts = {
+    // renovate: datasource=helm registryUrl=https://prometheus-community.github.io/helm-charts
+    nodeExporter: {
+        chart: "prometheus-node-exporter",
+        version: "4.56.1",
+        repo: "https://prometheus-community.github.io/helm-charts",
+    },
+    // renovate: datasource=helm registryUrl=https://prometheus-community.github.io/helm-charts
+    kubeStateMetrics: {
+        chart: "kube-state-metrics",
+        version: "8.4.0",
+        repo: "https://prometheus-community.github.io/helm-charts",
+    },
+} as const satisfies Record<string, ChartRef>;
+
+/** `registry/repository:tag`, with the registry replaced by the site mirror when one is configured. */
+export function imageName(ref: ImageRef, registryMirror?: string): string {
+    const registry = registryMirror ? `${registryMirror.replace(/\/+$/, "")}/${ref.registry}` : ref.registry;
+    return `${registry}/${ref.repository}:${ref.tag}`;
+}
