@@ -8,5 +8,5 @@ import { buildStack } from "./lib/stack";
 
 export = async (): Promise<Record<string, unknown>> => {
     const { config, secrets } = loadStackConfig(pulumi.getStack());
-    return buildStack(config, secrets);
+    return await buildStack(config, secrets);
 };

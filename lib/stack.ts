@@ -15,7 +15,13 @@ import { ThanosQuery, QUERY_NAME } from "../components/thanosQuery";
 import { ThanosQueryFrontend, QUERY_FRONTEND_NAME } from "../components/thanosQueryFrontend";
 import { RECEIVE_NAME, ThanosReceive } from "../components/thanosReceive";
 import { STORE_NAME, ThanosStoreGateway } from "../components/thanosStoreGateway";
-import { CentralConfig, StackConfig, writerIds } from "./config";
+import { KubeStateMetrics } from "../components/kubeStateMetrics";
+import { NodeExporter } from "../components/nodeExporter";
+import { AGENT_PATHS, PrometheusAgent } from "../components/prometheusAgent";
+import type { WriterCredential } from "../components/remoteWritePki";
+import { TenantIsolation, tenantToleration } from "../components/tenantIsolation";
+import { renderAgentConfig } from "./agentConfig";
+import { CentralConfig, EdgeConfig, StackConfig, writerIds } from "./config";
 import { dnsSrv } from "./thanos";
 import { imageName, images } from "./versions";
 
@@ -36,14 +42,60 @@ export const CENTRAL_OUTPUTS = {
     writerCredentials: "writerCredentials",
 } as const;
 
-export function buildStack(cfg: StackConfig, secrets: StackSecrets): Record<string, unknown> {
+export async function buildStack(cfg: StackConfig, secrets: StackSecrets): Promise<Record<string, unknown>> {
     const provider = new k8s.Provider(`${cfg.clusterName}-k8s`, {
         context: cfg.kubernetes.context,
         enableServerSideApply: true,
         renderYamlToDirectory: cfg.kubernetes.renderYamlToDirectory,
     });
     if (cfg.role === "central") return buildCentral(cfg, cfg.central as CentralConfig, secrets, provider);
-    throw new Error(`role ${cfg.role} is handled by the edge wiring`);
+    return buildEdge(cfg, cfg.edge as EdgeConfig, secrets, provider);
+}
+
+/** Writer ids an edge stack writes as: the cluster, or `<cluster>-<tenant>` per tenant. */
+export function edgeWriterIds(cfg: StackConfig): string[] {
+    const tenants = cfg.edge?.tenants ?? [];
+    return tenants.length === 0 ? [cfg.clusterName] : tenants.map((t) => `${cfg.clusterName}-${t.name}`);
+}
+
+/**
+ * Read the central stack's outputs and check them before any edge resource exists: a missing output means the
+ * central stack was not deployed; a missing writer means the central config does not list this edge.
+ */
+export async function readCentral(cfg: StackConfig, e: EdgeConfig) {
+    const ref = new pulumi.StackReference(`${cfg.clusterName}-central`, { name: e.centralStack });
+    const problems: string[] = [];
+    const details = async (name: string) => {
+        const d = await ref.getOutputDetails(name);
+        const value = d.value ?? d.secretValue;
+        if (value === undefined) problems.push(`output "${name}" is missing`);
+        return { value, secret: d.secretValue !== undefined };
+    };
+    const url = await details(CENTRAL_OUTPUTS.remoteWriteUrl);
+    const ca = await details(CENTRAL_OUTPUTS.caCertPem);
+    const writers = await details(CENTRAL_OUTPUTS.writers);
+    const creds = await details(CENTRAL_OUTPUTS.writerCredentials);
+    if (problems.length > 0) {
+        throw new Error(
+            `stack "${cfg.clusterName}": central stack "${e.centralStack}" ${problems.join(", ")}. ` +
+                `Deploy cluster-01 first: pulumi up --stack ${e.centralStack.split("/").pop()}`,
+        );
+    }
+    if (!creds.secret) throw new Error(`stack "${cfg.clusterName}": central output "${CENTRAL_OUTPUTS.writerCredentials}" must be a secret`);
+    const known = (writers.value as string[]) ?? [];
+    const missing = edgeWriterIds(cfg).filter((w) => !known.includes(w));
+    if (missing.length > 0) {
+        throw new Error(
+            `stack "${cfg.clusterName}": writer(s) ${missing.join(", ")} not registered on the central stack ` +
+                `(known: ${known.join(", ")}). Add ${cfg.clusterName} to agent-receiver:central.writers in ` +
+                `Pulumi.cluster-01.yaml and run pulumi up --stack cluster-01 first.`,
+        );
+    }
+    return {
+        remoteWriteUrl: url.value as string,
+        caCertPem: ca.value as string,
+        credentials: ref.requireOutput(CENTRAL_OUTPUTS.writerCredentials) as pulumi.Output<Record<string, WriterCredential>>,
+    };
 }
 
 function pullSecretFor(cfg: StackConfig, secrets: StackSecrets) {
@@ -229,5 +281,118 @@ function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackSecrets,
         queryFrontendUrl: frontend.httpUrl,
         bucket: bucket.bucketName,
         hashring: receive.hashring,
+    };
+}
+
+async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackSecrets, provider: k8s.Provider): Promise<Record<string, unknown>> {
+    const central = await readCentral(cfg, e);
+    const cluster = cfg.clusterName;
+    const opts: pulumi.ComponentResourceOptions = { providers: { kubernetes: provider } };
+    const mirror = cfg.images.registryMirror;
+    const pullSecret = pullSecretFor(cfg, secrets);
+
+    const ns = new PlatformNamespace(`${cluster}-monitoring`, { namespace: e.namespace, pullSecret }, opts);
+    const imagePullSecrets = ns.imagePullSecrets.length > 0 ? ns.imagePullSecrets : undefined;
+    const nodeNamespace = `${e.namespace}-node`;
+    const nodeNs = new PlatformNamespace(
+        `${cluster}-monitoring-node`,
+        {
+            namespace: nodeNamespace,
+            podSecurity: "privileged",
+            // hostNetwork, hostPID and read-only hostPath mounts of /proc, /sys and / are what node-exporter
+            // measures; baseline forbids all three.
+            podSecurityReason: "node-exporter reads the host: hostNetwork, hostPID and hostPath mounts",
+            pullSecret,
+        },
+        opts,
+    );
+    new NodeExporter(`${cluster}-node-exporter`, { namespace: nodeNs.name, registryMirror: mirror, imagePullSecrets }, opts);
+
+    const scopes =
+        e.tenants.length === 0
+            ? [{ writer: cluster, tenant: undefined, nodes: undefined, namespaces: [] as string[], placement: undefined }]
+            : e.tenants.map((t) => ({
+                  writer: `${cluster}-${t.name}`,
+                  tenant: t.name,
+                  nodes: [...t.nodes],
+                  namespaces: [...t.namespaces],
+                  placement: { nodeSelector: { tenant: t.name }, tolerations: [tenantToleration(t.name, e.tenantTaintEffect)] },
+              }));
+
+    const agents: Record<string, string> = {};
+    for (const s of scopes) {
+        const suffix = s.tenant ? `-${s.tenant}` : "";
+        const ksm = new KubeStateMetrics(
+            `${cluster}-kube-state-metrics${suffix}`,
+            {
+                namespace: ns.name,
+                namespaceName: e.namespace,
+                tenant: s.tenant,
+                namespaces: s.namespaces,
+                nodeSelector: s.placement?.nodeSelector,
+                tolerations: s.placement?.tolerations,
+                registryMirror: mirror,
+                imagePullSecrets,
+            },
+            opts,
+        );
+        const config = renderAgentConfig({
+            cluster,
+            scope: { tenant: s.tenant, namespaces: s.namespaces, kubeStateMetrics: ksm.address },
+            scrapeInterval: e.agent.scrapeInterval,
+            remoteWriteUrl: central.remoteWriteUrl,
+            remoteWrite: e.agent.remoteWrite,
+            tlsFiles: AGENT_PATHS.tls,
+            extraDropMetrics: e.agent.extraDropMetrics,
+        });
+        const agent = new PrometheusAgent(
+            `${cluster}-agent${suffix}`,
+            {
+                namespace: ns.name,
+                image: imageName(images.prometheus, mirror),
+                version: images.prometheus.tag,
+                imagePullSecrets,
+                storageClass: cfg.kubernetes.storageClass,
+                walSize: e.agent.walSize,
+                walRetention: e.agent.walRetention,
+                resources: e.agent.resources,
+                config,
+                credentials: pulumi.secret(central.credentials.apply((c) => c[s.writer])),
+                caCertPem: central.caCertPem,
+                scope: { tenant: s.tenant, nodes: s.nodes, namespaces: s.namespaces },
+                nodeSelector: s.placement?.nodeSelector,
+                tolerations: s.placement?.tolerations,
+                scrapePeers: [
+                    { podSelector: { matchLabels: { "app.kubernetes.io/name": "kube-state-metrics" } } },
+                    ...s.namespaces.map((n) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n } } })),
+                ],
+            },
+            opts,
+        );
+        if (s.tenant) {
+            const tenant = e.tenants.find((t) => t.name === s.tenant)!;
+            new TenantIsolation(
+                `${cluster}-tenant-${s.tenant}`,
+                {
+                    tenant,
+                    taintEffect: e.tenantTaintEffect,
+                    platformNamespace: e.namespace,
+                    agentSelector: agent.selector,
+                    kubectlImage: imageName(images.kubectl, mirror),
+                    imagePullSecrets,
+                    pullSecret,
+                },
+                opts,
+            );
+        }
+        agents[s.writer] = config;
+    }
+
+    return {
+        clusterName: cluster,
+        role: cfg.role,
+        remoteWriteUrl: central.remoteWriteUrl,
+        writers: edgeWriterIds(cfg),
+        agentConfigs: agents,
     };
 }

@@ -23,6 +23,9 @@ export const images = {
     memcached: { registry: "docker.io", repository: "library/memcached", tag: "1.6.39-alpine" },
     // renovate: datasource=docker depName=quay.io/prometheus/memcached-exporter
     memcachedExporter: { registry: "quay.io", repository: "prometheus/memcached-exporter", tag: "v0.15.3" },
+    // Official kubectl image, used by the tenant taint Job.
+    // renovate: datasource=docker depName=registry.k8s.io/kubectl
+    kubectl: { registry: "registry.k8s.io", repository: "kubectl", tag: "v1.34.2" },
 } as const satisfies Record<string, ImageRef>;
 
 export interface ChartRef {

@@ -1,0 +1,49 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { charts } from "../lib/versions";
+
+export interface NodeExporterArgs {
+    /** Namespace with Pod Security `privileged`: node-exporter reads the host (hostNetwork, hostPID, hostPath). */
+    readonly namespace: pulumi.Input<string>;
+    readonly registryMirror?: string;
+    readonly imagePullSecrets?: { name: string }[];
+}
+
+/** Helm values for the pinned prometheus-node-exporter chart; checked against the chart's defaults by the tests. */
+export function nodeExporterValues(a: Pick<NodeExporterArgs, "registryMirror" | "imagePullSecrets">): Record<string, unknown> {
+    return {
+        image: a.registryMirror ? { registry: `${a.registryMirror}/quay.io` } : {},
+        imagePullSecrets: a.imagePullSecrets ?? [],
+        // Every node, tenant nodes included: each tenant's agent scrapes only its own nodes' exporters.
+        tolerations: [{ operator: "Exists" }],
+        resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { memory: "64Mi" } },
+        containerSecurityContext: {
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"] },
+        },
+        // Scraped directly on the node address by the agents; no ServiceMonitor (no operator on the edges).
+        prometheus: { monitor: { enabled: false } },
+    };
+}
+
+/** prometheus-node-exporter (official chart, pinned) as a DaemonSet on every node. */
+export class NodeExporter extends pulumi.ComponentResource {
+    public readonly port = 9100;
+
+    constructor(name: string, args: NodeExporterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("agent-receiver:edge:NodeExporter", name, {}, opts);
+        new k8s.helm.v4.Chart(
+            `${name}-chart`,
+            {
+                chart: charts.nodeExporter.chart,
+                version: charts.nodeExporter.version,
+                repositoryOpts: { repo: charts.nodeExporter.repo },
+                namespace: args.namespace,
+                values: nodeExporterValues(args),
+            },
+            { parent: this },
+        );
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,177 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { TENANT_NODE_LABEL } from "../lib/agentConfig";
+import type { Tenant } from "../lib/config";
+import { hardenedContainer, restrictedPodSecurityContext } from "../lib/k8s";
+import { PlatformNamespace } from "./platformNamespace";
+
+export interface TenantIsolationArgs {
+    readonly tenant: Tenant;
+    readonly taintEffect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+    /** Namespace of the platform's agents (the tenant's namespaces allow its agent to scrape them). */
+    readonly platformNamespace: string;
+    /** Pod labels of this tenant's agent. */
+    readonly agentSelector: Record<string, string>;
+    /** Image for the taint Job (official kubectl image). */
+    readonly kubectlImage: string;
+    readonly imagePullSecrets?: { name: string }[];
+    readonly pullSecret?: { registry: string; username: string; password: pulumi.Input<string> };
+}
+
+/** The taint every node of a tenant carries; only the tenant's workloads (and node agents) tolerate it. */
+export function tenantToleration(tenant: string, effect: string): k8s.types.input.core.v1.Toleration {
+    return { key: TENANT_NODE_LABEL, operator: "Equal", value: tenant, effect };
+}
+
+/**
+ * One tenant of a shared cluster (cluster-02's A and B): its nodes labelled and tainted, its namespaces with quota,
+ * limits and default-deny network policy, and placement that keeps its pods on its own nodes.
+ *
+ * Node labels are a server-side patch of the existing Node (map keys merge, other owners' labels stay). Taints are
+ * an atomic list under server-side apply: owning `spec.taints` would replace the node lifecycle controller's taints.
+ * So taints are set by a Job running `kubectl taint --overwrite` for this tenant's key only, which never touches
+ * other taints; it runs again whenever the tenant's node list or effect changes.
+ */
+export class TenantIsolation extends pulumi.ComponentResource {
+    public readonly namespaces: string[];
+    public readonly nodeSelector: Record<string, string>;
+    public readonly toleration: k8s.types.input.core.v1.Toleration;
+
+    constructor(name: string, args: TenantIsolationArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("agent-receiver:tenancy:TenantIsolation", name, {}, opts);
+        const t = args.tenant;
+        this.namespaces = [...t.namespaces];
+        this.nodeSelector = { [TENANT_NODE_LABEL]: t.name };
+        this.toleration = tenantToleration(t.name, args.taintEffect);
+
+        for (const node of t.nodes) {
+            new k8s.core.v1.NodePatch(
+                `${name}-node-${node}`,
+                { metadata: { name: node, labels: { [TENANT_NODE_LABEL]: t.name } } },
+                { parent: this, retainOnDelete: true },
+            );
+        }
+
+        // The taint Job: cluster-scoped RBAC limited to this tenant's nodes by name, in the platform namespace.
+        const jobLabels = { "app.kubernetes.io/name": "tenant-taint", "app.kubernetes.io/instance": t.name, "app.kubernetes.io/part-of": "agent-receiver" };
+        const saName = `tenant-taint-${t.name}`;
+        new k8s.core.v1.ServiceAccount(`${name}-taint-sa`, { metadata: { name: saName, namespace: args.platformNamespace, labels: jobLabels } }, { parent: this });
+        const role = new k8s.rbac.v1.ClusterRole(
+            `${name}-taint`,
+            {
+                metadata: { name: saName, labels: jobLabels },
+                rules: [{ apiGroups: [""], resources: ["nodes"], resourceNames: [...t.nodes], verbs: ["get", "patch"] }],
+            },
+            { parent: this },
+        );
+        new k8s.rbac.v1.ClusterRoleBinding(
+            `${name}-taint`,
+            {
+                metadata: { name: saName, labels: jobLabels },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
+                subjects: [{ kind: "ServiceAccount", name: saName, namespace: args.platformNamespace }],
+            },
+            { parent: this },
+        );
+        const taint = `${TENANT_NODE_LABEL}=${t.name}:${args.taintEffect}`;
+        const specHash = createHash("sha256").update(JSON.stringify([t.nodes, taint])).digest("hex").slice(0, 8);
+        new k8s.batch.v1.Job(
+            `${name}-taint-${specHash}`,
+            {
+                metadata: { name: `${saName}-${specHash}`, namespace: args.platformNamespace, labels: jobLabels },
+                spec: {
+                    backoffLimit: 3,
+                    ttlSecondsAfterFinished: 86400,
+                    template: {
+                        metadata: { labels: jobLabels },
+                        spec: {
+                            serviceAccountName: saName,
+                            restartPolicy: "OnFailure",
+                            imagePullSecrets: args.imagePullSecrets,
+                            securityContext: restrictedPodSecurityContext(),
+                            // The Job must run before the taint exists and after: tolerate it.
+                            tolerations: [tenantToleration(t.name, args.taintEffect)],
+                            containers: [
+                                hardenedContainer({
+                                    name: "taint",
+                                    image: args.kubectlImage,
+                                    command: ["kubectl", "taint", "nodes", ...t.nodes, taint, "--overwrite"],
+                                    resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
+                                }),
+                            ],
+                        },
+                    },
+                },
+            },
+            { parent: this, deleteBeforeReplace: true },
+        );
+
+        for (const namespace of t.namespaces) {
+            const nsc = new PlatformNamespace(
+                `${name}-${namespace}`,
+                { namespace, labels: { [TENANT_NODE_LABEL]: t.name }, pullSecret: args.pullSecret },
+                { parent: this },
+            );
+            new k8s.core.v1.ResourceQuota(
+                `${name}-${namespace}-quota`,
+                {
+                    metadata: { name: "tenant-quota", namespace: nsc.name },
+                    spec: {
+                        hard: {
+                            "requests.cpu": t.quota.cpu,
+                            "limits.memory": t.quota.memory,
+                            "requests.memory": t.quota.memory,
+                            pods: String(t.quota.pods),
+                        },
+                    },
+                },
+                { parent: this },
+            );
+            new k8s.core.v1.LimitRange(
+                `${name}-${namespace}-limits`,
+                {
+                    metadata: { name: "tenant-defaults", namespace: nsc.name },
+                    spec: {
+                        limits: [
+                            {
+                                type: "Container",
+                                default: { memory: "512Mi" },
+                                defaultRequest: { cpu: "100m", memory: "128Mi" },
+                                max: { memory: t.quota.memory },
+                            },
+                        ],
+                    },
+                },
+                { parent: this },
+            );
+            // Allows on top of the namespace's default deny: traffic within the tenant's own namespaces, and its
+            // agent scraping it. Nothing from the other tenant.
+            const tenantPeers = t.namespaces.map((n) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n } } }));
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-${namespace}-allow-tenant`,
+                {
+                    metadata: { name: "allow-tenant", namespace: nsc.name },
+                    spec: {
+                        podSelector: {},
+                        policyTypes: ["Ingress", "Egress"],
+                        ingress: [
+                            { from: tenantPeers },
+                            {
+                                from: [
+                                    {
+                                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.platformNamespace } },
+                                        podSelector: { matchLabels: args.agentSelector },
+                                    },
+                                ],
+                            },
+                        ],
+                        egress: [{ to: tenantPeers }],
+                    },
+                },
+                { parent: this },
+            );
+        }
+        this.registerOutputs({ namespaces: this.namespaces });
+    }
+}
