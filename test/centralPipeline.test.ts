@@ -1,0 +1,105 @@
+import * as assert from "assert";
+import { bucketPolicy } from "../components/thanosBucket";
+import { container, flag, isSecret, manifest, one, planStack, yaml } from "./helpers/plan";
+
+describe("ThanosBucket (cluster-01)", () => {
+    it("creates the bucket and a user whose policy allows only that bucket", async () => {
+        const plan = await planStack("cluster-01");
+        const bucket = one(plan, "minio:index/s3Bucket:S3Bucket", "-bucket");
+        assert.strictEqual((bucket.inputs as any).bucket, "thanos-metrics");
+        const policy = JSON.parse((one(plan, "minio:index/iamPolicy:IamPolicy", "-policy").inputs as any).policy);
+        const resources = policy.Statement.flatMap((s: any) => s.Resource);
+        assert.deepStrictEqual(resources.sort(), ["arn:aws:s3:::thanos-metrics", "arn:aws:s3:::thanos-metrics/*"]);
+        assert.ok(!JSON.stringify(policy).includes("s3:*"), "no wildcard actions");
+        assert.deepStrictEqual(policy, bucketPolicy("thanos-metrics"));
+        const user = one(plan, "minio:index/iamUser:IamUser", "-user");
+        assert.strictEqual((user.inputs as any).name, "thanos-cluster-01");
+        assert.ok(isSecret((user.inputs as any).secret), "the user's secret key is a Pulumi secret");
+    });
+
+    it("protects the bucket and the user from destroy", async () => {
+        const plan = await planStack("cluster-01");
+        for (const [type, suffix] of [["minio:index/s3Bucket:S3Bucket", "-bucket"], ["minio:index/iamUser:IamUser", "-user"]]) {
+            const r = one(plan, type, suffix);
+            assert.ok(r.protect && r.retainOnDelete, `${r.name} must be protect + retainOnDelete`);
+        }
+    });
+
+    it("never expires live blocks before the compactor would: noncurrent versions, and a backstop past retention", async () => {
+        const rules = (one(await planStack("cluster-01"), "minio:index/ilmPolicy:IlmPolicy", "-lifecycle").inputs as any).rules;
+        assert.deepStrictEqual(rules.find((r: any) => r.id === "expire-noncurrent-versions").noncurrentVersionExpirationDays, 7);
+        const backstop = rules.find((r: any) => r.id === "backstop-expiry").expiration;
+        assert.ok(Number(backstop.replace("d", "")) > 365 + 30, `backstop ${backstop} must be well beyond the 365d retention`);
+    });
+
+    it("writes objstore.yml for MinIO as a secret", async () => {
+        const secret = one(await planStack("cluster-01"), "kubernetes:core/v1:Secret", "-objstore");
+        const data = (secret.inputs as any).stringData;
+        const value = isSecret(data) ? data.value["objstore.yml"] : data["objstore.yml"];
+        assert.ok(isSecret(data) || isSecret(value));
+        const doc = yaml(isSecret(value) ? value.value : value);
+        assert.strictEqual(doc.type, "S3");
+        assert.strictEqual(doc.config.endpoint, "192.168.101.10:9000");
+        assert.strictEqual(doc.config.bucket, "thanos-metrics");
+        assert.strictEqual(doc.config.insecure, false);
+    });
+});
+
+describe("Thanos Query, Query Frontend, Store Gateway, Compactor (cluster-01)", () => {
+    it("Query reads Receive and the Store Gateway and deduplicates on the replica labels", async () => {
+        const args: string[] = container(one(await planStack("cluster-01"), "kubernetes:apps/v1:Deployment", "-query-deployment")).args;
+        assert.deepStrictEqual(args.filter((a) => a.startsWith("--query.replica-label=")), ["--query.replica-label=replica", "--query.replica-label=prometheus_replica"]);
+        const sd = yaml(flag(args, "endpoint.sd-config")!);
+        assert.deepStrictEqual(sd.endpoints.map((e: any) => e.address), [
+            "dnssrv+_grpc._tcp.thanos-receive-headless.thanos.svc.cluster.local",
+            "dnssrv+_grpc._tcp.thanos-store.thanos.svc.cluster.local",
+        ]);
+        assert.ok(!args.some((a) => a.startsWith("--endpoint=")), "deprecated --endpoint must not be used");
+    });
+
+    it("Query Frontend splits by day and caches in the program's memcached", async () => {
+        const plan = await planStack("cluster-01");
+        const args: string[] = container(one(plan, "kubernetes:apps/v1:Deployment", "-query-frontend-deployment")).args;
+        assert.strictEqual(flag(args, "query-range.split-interval"), "24h");
+        assert.strictEqual(flag(args, "query-frontend.downstream-url"), "http://thanos-query.thanos.svc.cluster.local:10902");
+        const cache = yaml(flag(args, "query-range.response-cache-config")!);
+        assert.strictEqual(cache.type, "MEMCACHED");
+        assert.deepStrictEqual(cache.config.addresses, ["dnssrv+_client._tcp.cluster-01-memcached.thanos.svc.cluster.local"]);
+        // The discovery name matches the memcached Service and its port name.
+        const svc = manifest(one(plan, "kubernetes:core/v1:Service", "-memcached-headless"));
+        assert.strictEqual(svc.metadata.name, "cluster-01-memcached");
+        assert.ok(svc.spec.ports.some((p: any) => p.name === "client" && p.port === 11211));
+        const mc = container(one(plan, "kubernetes:apps/v1:StatefulSet", "-memcached-statefulset"), "memcached");
+        assert.match(mc.image, /^docker\.io\/library\/memcached:/);
+        assert.deepStrictEqual(mc.args.slice(0, 4), ["-m", "1024", "-I", "5m"]);
+    });
+
+    it("Compactor: one instance, downsampling retention per resolution, vertical dedup of replicas", async () => {
+        const sts = one(await planStack("cluster-01"), "kubernetes:apps/v1:StatefulSet", "-compactor-statefulset");
+        assert.strictEqual(manifest(sts).spec.replicas, 1);
+        const args: string[] = container(sts).args;
+        assert.strictEqual(args[0], "compact");
+        assert.strictEqual(flag(args, "retention.resolution-raw"), "30d");
+        assert.strictEqual(flag(args, "retention.resolution-5m"), "90d");
+        assert.strictEqual(flag(args, "retention.resolution-1h"), "365d");
+        assert.strictEqual(flag(args, "deduplication.replica-label"), "replica");
+        assert.strictEqual(flag(args, "compact.enable-vertical-compaction"), "");
+        assert.strictEqual(flag(args, "wait"), "");
+        assert.strictEqual(flag(args, "downsampling.disable"), undefined, "downsampling stays on");
+    });
+
+    it("Store Gateway reads the bucket through the shared objstore Secret", async () => {
+        const plan = await planStack("cluster-01");
+        const sts = manifest(one(plan, "kubernetes:apps/v1:StatefulSet", "-store-statefulset"));
+        const secretName = manifest(one(plan, "kubernetes:core/v1:Secret", "-objstore")).metadata.name;
+        assert.strictEqual(sts.spec.template.spec.volumes.find((v: any) => v.name === "objstore").secret.secretName, secretName);
+        assert.strictEqual(sts.spec.template.spec.containers[0].args[0], "store");
+    });
+
+    it("pins every Thanos image to quay.io/thanos/thanos", async () => {
+        const plan = await planStack("cluster-01");
+        for (const suffix of ["-receive-statefulset", "-store-statefulset", "-compactor-statefulset"]) {
+            assert.match(container(one(plan, "kubernetes:apps/v1:StatefulSet", suffix)).image, /^quay\.io\/thanos\/thanos:v\d+\.\d+\.\d+$/);
+        }
+    });
+});

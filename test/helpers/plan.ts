@@ -1,0 +1,64 @@
+/** Shared helpers: plans of the real stack files, and lookups into what a plan registered. */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { PlannedResource, SecretValue, mapSecrets } from "../../lib/offline";
+import { Plan, isKubernetesObject, planStack } from "../../lib/plan";
+
+export const STACKS = ["cluster-01", "cluster-02", "cluster-03", "cluster-04"] as const;
+export { planStack };
+
+/** The one resource of this type whose name ends with `suffix`; fails if none or several. */
+export function one(plan: Plan, type: string, suffix: string): PlannedResource {
+    const found = plan.resources.filter((r) => r.type === type && r.name.endsWith(suffix));
+    assert.strictEqual(found.length, 1, `expected one ${type} named *${suffix} in ${plan.stack}, found ${found.map((r) => r.name).join(", ") || "none"}`);
+    return found[0];
+}
+
+export function all(plan: Plan, type: string): PlannedResource[] {
+    return plan.resources.filter((r) => r.type === type);
+}
+
+/** A Kubernetes object's manifest with secrets revealed (for assertions on structure). */
+export function manifest(r: PlannedResource): any {
+    return mapSecrets(r.inputs, true);
+}
+
+export function k8sObjects(plan: Plan): PlannedResource[] {
+    return plan.resources.filter(isKubernetesObject);
+}
+
+/** First container of a workload. */
+export function container(r: PlannedResource, name?: string): any {
+    const cs = manifest(r).spec.template.spec.containers as any[];
+    return name ? cs.find((c) => c.name === name) : cs[0];
+}
+
+/** Flag value `--name=value` in a container's args (undefined if absent). */
+export function flag(args: string[], name: string): string | undefined {
+    const hit = args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+    return hit === undefined ? undefined : hit.includes("=") ? hit.slice(hit.indexOf("=") + 1) : "";
+}
+
+export function isSecret(v: unknown): boolean {
+    return v instanceof SecretValue;
+}
+
+/** Path of Debian's promtool/amtool, or undefined (tests then fail: .ci/run installs them). */
+export function tool(name: string): string {
+    try {
+        return execFileSync("sh", ["-c", `command -v ${name}`]).toString().trim();
+    } catch {
+        throw new Error(`${name} not found: install Debian's prometheus package (apt-get install prometheus prometheus-alertmanager); .ci/run does`);
+    }
+}
+
+export function tmpDir(prefix: string): string {
+    return fs.mkdtempSync(path.join(require("os").tmpdir(), prefix));
+}
+
+export function yaml(text: string): any {
+    return parse(text);
+}
