@@ -120,7 +120,6 @@ class RecordingMocks implements pulumi.runtime.Mocks {
 
 /** Resolve an Output (or plain value) to its value, wrapped in SecretValue where it is secret. */
 async function resolve(v: unknown): Promise<unknown> {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const out = pulumi.output(v) as any;
     const [value, secret] = await Promise.all([out.promise(), out.isSecret]);
     return secret ? new SecretValue(value) : value;
@@ -145,7 +144,6 @@ export async function runOffline(
         const monitor = settings.getMonitor();
         const wrap = (method: "registerResource" | "readResource", custom: (req: any) => boolean) => {
             const original = monitor[method].bind(monitor);
-            // eslint-disable-next-line @typescript-eslint/no-explicit-any
             monitor[method] = (req: any, callback: (err: unknown, resp: any) => void) =>
                 original(req, (err: unknown, resp: any) => {
                     if (!err) {

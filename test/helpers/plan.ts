@@ -2,6 +2,7 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { PlannedResource, SecretValue, mapSecrets } from "../../lib/offline";
@@ -46,7 +47,7 @@ export function isSecret(v: unknown): boolean {
     return v instanceof SecretValue;
 }
 
-/** Path of Debian's promtool/amtool, or undefined (tests then fail: .ci/run installs them). */
+/** Path of Debian's promtool/amtool; fails with the install command when absent (.ci/run installs them). */
 export function tool(name: string): string {
     try {
         return execFileSync("sh", ["-c", `command -v ${name}`]).toString().trim();
@@ -56,7 +57,7 @@ export function tool(name: string): string {
 }
 
 export function tmpDir(prefix: string): string {
-    return fs.mkdtempSync(path.join(require("os").tmpdir(), prefix));
+    return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
 export function yaml(text: string): any {

@@ -1,0 +1,141 @@
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { stringify } from "yaml";
+import { DEBIAN_2_42_INCOMPATIBLE, DROP_LISTS, compatAgentConfig } from "../lib/agentConfig";
+import { parseFlatConfig } from "../lib/config";
+import { asStackReference } from "../lib/offline";
+import { readStackFile } from "../lib/plan";
+import { buildStack } from "../lib/stack";
+import { runOffline } from "../lib/offline";
+import { all, container, flag, manifest, one, planStack, tmpDir, tool, yaml } from "./helpers/plan";
+
+const EDGES = ["cluster-02", "cluster-03", "cluster-04"];
+
+/** Every agent config a stack generates, by writer id. */
+async function agentConfigs(stack: string): Promise<Record<string, string>> {
+    return (await planStack(stack)).outputs.agentConfigs as Record<string, string>;
+}
+
+/** Point the files a config names at local dummies, as promtool checks that they exist. */
+function localise(config: any, dir: string): any {
+    const text = JSON.stringify(config)
+        .replaceAll("/etc/prometheus/remote-write/", `${dir}/`)
+        .replaceAll("/var/run/secrets/kubernetes.io/serviceaccount/", `${dir}/sa-`);
+    for (const f of ["ca.crt", "tls.crt", "tls.key", "sa-token", "sa-ca.crt"]) fs.writeFileSync(path.join(dir, f), "x");
+    return JSON.parse(text);
+}
+
+describe("PrometheusAgent: generated configuration", () => {
+    for (const stack of EDGES) {
+        it(`${stack}: every agent config passes the real promtool check config --agent`, async () => {
+            const promtool = tool("promtool");
+            const dir = tmpDir("agent-");
+            for (const [writer, text] of Object.entries(await agentConfigs(stack))) {
+                const file = path.join(dir, `${writer}.yml`);
+                fs.writeFileSync(file, stringify(compatAgentConfig(localise(yaml(text), dir), dir)));
+                const out = execFileSync(promtool, ["check", "config", "--agent", file], { encoding: "utf8" });
+                assert.match(out, /SUCCESS/);
+            }
+            fs.rmSync(dir, { recursive: true, force: true });
+        });
+    }
+
+    it("the compatibility rendering strips exactly the listed keys", async () => {
+        const cfg = yaml((await agentConfigs("cluster-03"))["cluster-03"]);
+        const compat: any = compatAgentConfig(cfg, "/x");
+        assert.strictEqual(cfg.remote_write[0].queue_config.sample_age_limit, "3h");
+        assert.strictEqual(compat.remote_write[0].queue_config.sample_age_limit, undefined);
+        const rest = { ...compat.remote_write[0].queue_config };
+        const orig = { ...cfg.remote_write[0].queue_config };
+        delete orig.sample_age_limit;
+        assert.deepStrictEqual(rest, orig);
+        assert.ok(compat.scrape_configs.every((s: any) => s.kubernetes_sd_configs === undefined));
+        assert.strictEqual(DEBIAN_2_42_INCOMPATIBLE.length, 2);
+    });
+
+    it("labels every series with the cluster and never sets a tenant label itself", async () => {
+        for (const stack of EDGES) {
+            for (const text of Object.values(await agentConfigs(stack))) {
+                const cfg = yaml(text);
+                assert.deepStrictEqual(cfg.global.external_labels, { cluster: stack });
+                assert.deepStrictEqual(cfg.remote_write[0].write_relabel_configs, [{ action: "labeldrop", regex: "tenant_id" }]);
+            }
+        }
+    });
+
+    it("remote-writes to the central Receive read through the stack reference, with mTLS and the seed's tuning", async () => {
+        const central = await planStack("cluster-01");
+        const cfg = yaml((await agentConfigs("cluster-03"))["cluster-03"]);
+        const rw = cfg.remote_write[0];
+        assert.strictEqual(rw.url, central.outputs.receiveRemoteWriteUrl);
+        assert.deepStrictEqual(rw.tls_config, {
+            ca_file: "/etc/prometheus/remote-write/ca.crt",
+            cert_file: "/etc/prometheus/remote-write/tls.crt",
+            key_file: "/etc/prometheus/remote-write/tls.key",
+        });
+        assert.deepStrictEqual(rw.queue_config, {
+            capacity: 10000, min_shards: 1, max_shards: 10, max_samples_per_send: 2000, batch_send_deadline: "5s",
+            min_backoff: "30ms", max_backoff: "5s", retry_on_http_429: true, sample_age_limit: "3h",
+        });
+    });
+
+    it("drops the documented lists at scrape time", async () => {
+        const cfg = yaml((await agentConfigs("cluster-03"))["cluster-03"]);
+        const job = (name: string) => cfg.scrape_configs.find((s: any) => s.job_name === name);
+        assert.strictEqual(job("cadvisor").metric_relabel_configs[0].regex, `(${DROP_LISTS.cadvisor.join("|")})`);
+        assert.strictEqual(job("kube-state-metrics").metric_relabel_configs[0].regex, `(${DROP_LISTS.kubeStateMetrics.join("|")})`);
+        assert.strictEqual(job("kubelet").metric_relabel_configs[0].action, "drop");
+    });
+
+    it("runs in agent mode with its WAL on a volume, sized for the seed's ~200 MB goal", async () => {
+        const sts = one(await planStack("cluster-03"), "kubernetes:apps/v1:StatefulSet", "-agent-statefulset");
+        const c = container(sts);
+        assert.match(c.image, /^quay\.io\/prometheus\/prometheus:v3\./);
+        assert.strictEqual(flag(c.args, "agent"), "");
+        assert.strictEqual(flag(c.args, "storage.agent.path"), "/prometheus");
+        assert.strictEqual(flag(c.args, "storage.agent.retention.max-time"), "4h");
+        assert.deepStrictEqual(c.resources, { requests: { cpu: "100m", memory: "200Mi" }, limits: { memory: "400Mi" } });
+        const m = manifest(sts);
+        assert.strictEqual(m.spec.volumeClaimTemplates[0].metadata.name, "wal");
+        assert.ok(c.volumeMounts.some((v: any) => v.name === "wal" && v.mountPath === "/prometheus"));
+    });
+});
+
+describe("Edge stack reference checks", () => {
+    async function planEdge(stack: string, refs: Record<string, any>) {
+        const file = readStackFile(stack);
+        const cfg = parseFlatConfig(stack, file.flat, (k) => file.secretKeys.includes(k));
+        return runOffline({ project: "agent-receiver", stack, stackReferences: refs }, () => buildStack(cfg, {}));
+    }
+
+    it("fails with 'deploy cluster-01 first' when the central stack has no outputs", async () => {
+        await assert.rejects(planEdge("cluster-03", {}), /output "receiveRemoteWriteUrl" is missing.*Deploy cluster-01 first: pulumi up --stack cluster-01/s);
+    });
+
+    it("fails with 'add cluster-0N to the central writers' when this edge is not registered", async () => {
+        const central = asStackReference((await planStack("cluster-01")).outputs);
+        const ref = { ...central, outputs: { ...central.outputs, writers: ["cluster-01", "cluster-03"] } };
+        await assert.rejects(
+            planEdge("cluster-04", { "organization/agent-receiver/cluster-01": ref }),
+            /writer\(s\) cluster-04 not registered on the central stack.*Add cluster-04 to agent-receiver:central.writers/s,
+        );
+    });
+
+    it("refuses credentials that are not a secret output", async () => {
+        const central = asStackReference((await planStack("cluster-01")).outputs);
+        const ref = { ...central, secretOutputNames: [] };
+        await assert.rejects(planEdge("cluster-03", { "organization/agent-receiver/cluster-01": ref }), /must be a secret/);
+    });
+
+    it("hands each agent its own writer's certificate, kept secret", async () => {
+        const plan = await planStack("cluster-02");
+        const secrets = all(plan, "kubernetes:core/v1:Secret").filter((s) => s.name.includes("-remote-write-tls"));
+        assert.strictEqual(secrets.length, 2);
+        const certs = secrets.map((s) => manifest(s).stringData["tls.crt"]);
+        assert.match(certs[0], /writer-cluster-02-a-cert/);
+        assert.match(certs[1], /writer-cluster-02-b-cert/);
+        for (const s of secrets) assert.strictEqual(JSON.stringify(s.inputs).includes("MOCKSECRET"), false, "key material must stay wrapped as secret");
+    });
+});

@@ -1,0 +1,132 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { SECRET_MARKER, mapSecrets } from "../lib/offline";
+import { isHelmChart, writePlan } from "../lib/plan";
+import { STACKS, k8sObjects, manifest, planStack, tmpDir } from "./helpers/plan";
+
+// kubernetes-models is ESM-only; a real dynamic import (TypeScript would turn `import()` into `require`).
+const importEsm = new Function("m", "return import(m)") as (m: string) => Promise<any>;
+
+/** The kubernetes-models class for an apiVersion/kind (validates against the Kubernetes OpenAPI schema). */
+async function modelFor(apiVersion: string, kind: string): Promise<any> {
+    const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+    const mod = group === "" ? `kubernetes-models/${version}` : `kubernetes-models/${group}/${version}`;
+    const Model = (await importEsm(mod))[kind];
+    if (!Model) throw new Error(`no schema for ${apiVersion} ${kind}`);
+    return Model;
+}
+
+const PATCH_KINDS = new Set(["kubernetes:core/v1:NodePatch"]);
+
+describe("every stack", () => {
+    it("the schema validator rejects a malformed object (so the checks below can fail)", async () => {
+        const StatefulSet = await modelFor("apps/v1", "StatefulSet");
+        const bad = { apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "x" }, spec: { replicas: "3", selector: {}, template: {} } };
+        assert.throws(() => new StatefulSet(bad).validate());
+    });
+
+    for (const stack of STACKS) {
+        describe(stack, () => {
+            it("plans, with unique URNs", async () => {
+                const plan = await planStack(stack);
+                assert.ok(plan.resources.length > 10);
+                const urns = plan.resources.map((r) => r.urn);
+                const dup = urns.filter((u, i) => urns.indexOf(u) !== i);
+                assert.deepStrictEqual(dup, [], "duplicate URNs");
+            });
+
+            it("declares only Kubernetes objects valid against the OpenAPI schema", async () => {
+                const plan = await planStack(stack);
+                const objects = k8sObjects(plan);
+                assert.ok(objects.length > 5);
+                for (const r of objects) {
+                    const m = manifest(r);
+                    if (PATCH_KINDS.has(r.type)) {
+                        // A patch names an existing object: only its identity and the patched fields.
+                        assert.ok(m.metadata.name, `${r.name}: patch without a name`);
+                        continue;
+                    }
+                    const Model = await modelFor(m.apiVersion, m.kind);
+                    try {
+                        new Model(m).validate();
+                    } catch (e) {
+                        assert.fail(`${stack} ${m.kind} ${m.metadata?.name}: ${(e as Error).message}`);
+                    }
+                }
+            });
+
+            it("hardens every container it declares (non-root, read-only root fs, no escalation, no capabilities, RuntimeDefault)", async () => {
+                for (const r of k8sObjects(await planStack(stack))) {
+                    const m = manifest(r);
+                    const pod = m.spec?.template?.spec ?? m.spec?.jobTemplate?.spec?.template?.spec;
+                    if (!pod) continue;
+                    assert.strictEqual(pod.securityContext?.runAsNonRoot, true, `${m.kind} ${m.metadata.name}: pod runAsNonRoot`);
+                    assert.strictEqual(pod.securityContext?.seccompProfile?.type, "RuntimeDefault");
+                    for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+                        const sc = c.securityContext ?? {};
+                        const where = `${m.kind} ${m.metadata.name}/${c.name}`;
+                        assert.strictEqual(sc.readOnlyRootFilesystem, true, `${where}: readOnlyRootFilesystem`);
+                        assert.strictEqual(sc.allowPrivilegeEscalation, false, `${where}: allowPrivilegeEscalation`);
+                        assert.deepStrictEqual(sc.capabilities?.drop, ["ALL"], `${where}: capabilities`);
+                        assert.strictEqual(sc.runAsNonRoot, true, `${where}: runAsNonRoot`);
+                        assert.ok(c.resources?.requests && c.resources?.limits?.memory, `${where}: requests and a memory limit`);
+                    }
+                }
+            });
+
+            it("gives every namespace it owns a default-deny policy and Pod Security labels", async () => {
+                const objects = k8sObjects(await planStack(stack)).map(manifest);
+                const namespaces = objects.filter((m) => m.kind === "Namespace");
+                assert.ok(namespaces.length > 0);
+                for (const ns of namespaces) {
+                    const name = ns.metadata.name;
+                    assert.ok(ns.metadata.labels["pod-security.kubernetes.io/enforce"], `${name}: no PSA label`);
+                    const deny = objects.find(
+                        (m) => m.kind === "NetworkPolicy" && m.metadata.namespace === name && JSON.stringify(m.spec) === JSON.stringify({ podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
+                    );
+                    assert.ok(deny, `${name}: no default-deny NetworkPolicy`);
+                }
+            });
+
+            it("uses no wildcard verb or resource in its own RBAC", async () => {
+                for (const m of k8sObjects(await planStack(stack)).map(manifest)) {
+                    if (m.kind !== "Role" && m.kind !== "ClusterRole") continue;
+                    for (const rule of m.rules) {
+                        assert.ok(!rule.verbs.includes("*") && !(rule.resources ?? []).includes("*"), `${m.kind} ${m.metadata.name} has a wildcard`);
+                    }
+                }
+            });
+
+            it("never lets a generated secret reach a non-secret output or the rendered plan", async () => {
+                const plan = await planStack(stack);
+                const outputs = JSON.stringify(mapSecrets(plan.outputs, false));
+                assert.ok(!outputs.includes(SECRET_MARKER), "a secret reached a plain stack output");
+                const dir = tmpDir(`plan-${stack}-`);
+                const files = writePlan(plan, dir);
+                assert.ok(files.includes("resources.txt") && files.includes("outputs.json"));
+                for (const f of files) {
+                    const text = fs.readFileSync(path.join(dir, f), "utf8");
+                    assert.ok(!text.includes(SECRET_MARKER), `${f} contains a secret value`);
+                    assert.ok(!text.includes("PLACEHOLDER-set-with-pulumi-config-set-secret"), `${f} contains an operator secret`);
+                }
+                fs.rmSync(dir, { recursive: true, force: true });
+            });
+
+            it("uses pinned helm.v4 charts (objects managed one by one, visible to drift detection)", async () => {
+                for (const r of (await planStack(stack)).resources.filter(isHelmChart)) {
+                    assert.strictEqual(r.type, "kubernetes:helm.sh/v4:Chart");
+                    assert.match(String((r.inputs as any).version), /^\d+\.\d+\.\d+$/);
+                }
+            });
+        });
+    }
+
+    it("cluster-01 exports what the edges need, with the credentials secret", async () => {
+        const plan = await planStack("cluster-01");
+        assert.strictEqual(plan.outputs.receiveRemoteWriteUrl, "https://receive.cluster-01.example.internal/api/v1/receive");
+        assert.match(String(plan.outputs.receiveCaCertPem), /BEGIN CERTIFICATE/);
+        assert.deepStrictEqual(plan.outputs.writers, ["cluster-01", "cluster-02-a", "cluster-02-b", "cluster-03", "cluster-04"]);
+        assert.strictEqual(JSON.stringify((mapSecrets(plan.outputs, false) as Record<string, unknown>).writerCredentials), '"[secret]"');
+    });
+});

@@ -1,0 +1,85 @@
+import * as assert from "assert";
+import { all, container, manifest, one, planStack, yaml } from "./helpers/plan";
+
+describe("TenantIsolation and per-tenant agents (cluster-02)", () => {
+    const tenants = { a: ["cluster-02-worker-1", "cluster-02-worker-2"], b: ["cluster-02-worker-3", "cluster-02-worker-4"] };
+
+    it("yields two agents, each placed only on its own tenant's nodes", async () => {
+        const plan = await planStack("cluster-02");
+        for (const t of ["a", "b"] as const) {
+            const spec = manifest(one(plan, "kubernetes:apps/v1:StatefulSet", `-agent-${t}-statefulset`)).spec.template.spec;
+            assert.deepStrictEqual(spec.nodeSelector, { tenant: t });
+            assert.deepStrictEqual(spec.tolerations, [{ key: "tenant", operator: "Equal", value: t, effect: "NoSchedule" }]);
+        }
+    });
+
+    it("scrapes only its own namespaces and nodes (the scopes never overlap)", async () => {
+        const configs = (await planStack("cluster-02")).outputs.agentConfigs as Record<string, string>;
+        assert.deepStrictEqual(Object.keys(configs).sort(), ["cluster-02-a", "cluster-02-b"]);
+        const scope = (writer: string, t: string) => {
+            const cfg = yaml(configs[writer]);
+            const pods = cfg.scrape_configs.find((s: any) => s.job_name === "pods");
+            for (const job of ["kubelet", "cadvisor", "node-exporter"]) {
+                const keep = cfg.scrape_configs.find((s: any) => s.job_name === job).relabel_configs[0];
+                assert.deepStrictEqual(keep, { source_labels: ["__meta_kubernetes_node_label_tenant"], regex: t, action: "keep" });
+            }
+            const ksm = cfg.scrape_configs.find((s: any) => s.job_name === "kube-state-metrics").static_configs[0].targets[0];
+            return { namespaces: pods.kubernetes_sd_configs[0].namespaces.names, ksm };
+        };
+        const a = scope("cluster-02-a", "a");
+        const b = scope("cluster-02-b", "b");
+        assert.deepStrictEqual(a.namespaces, ["tenant-a"]);
+        assert.deepStrictEqual(b.namespaces, ["tenant-b"]);
+        assert.notStrictEqual(a.ksm, b.ksm);
+    });
+
+    it("RBAC: pods only in its namespaces, kubelet metrics only of its own nodes", async () => {
+        const plan = await planStack("cluster-02");
+        for (const [t, nodes] of Object.entries(tenants)) {
+            const cr = manifest(one(plan, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", `-agent-${t}-nodes`));
+            const metrics = cr.rules.find((r: any) => r.resources.includes("nodes/metrics"));
+            assert.deepStrictEqual(metrics.resourceNames, nodes);
+            assert.ok(!cr.rules.some((r: any) => r.resources.includes("pods")), "no cluster-wide pod access");
+            const roles = all(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role").filter((r) => r.name.includes(`-agent-${t}-pods-`));
+            assert.deepStrictEqual(roles.map((r) => manifest(r).metadata.namespace), [`tenant-${t}`]);
+            const binding = manifest(one(plan, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", `-agent-${t}-pods-tenant-${t}`));
+            assert.strictEqual(binding.subjects[0].name, `prometheus-agent-${t}`);
+        }
+    });
+
+    it("per-tenant kube-state-metrics watches only the tenant's namespaces with namespaced Roles", async () => {
+        const plan = await planStack("cluster-02");
+        const values = (one(plan, "kubernetes:helm.sh/v4:Chart", "-kube-state-metrics-a-chart").inputs as any).values;
+        assert.strictEqual(values.namespaces, "tenant-a");
+        assert.deepStrictEqual(values.rbac, { useClusterRole: false });
+        assert.ok(!values.collectors.includes("nodes") && !values.collectors.includes("secrets"));
+        assert.deepStrictEqual(values.nodeSelector, { tenant: "a" });
+    });
+
+    it("labels its nodes by server-side patch without owning taints; taints only its own key", async () => {
+        const plan = await planStack("cluster-02");
+        const patches = all(plan, "kubernetes:core/v1:NodePatch").map(manifest);
+        assert.deepStrictEqual(patches.map((p) => p.metadata.name).sort(), [...tenants.a, ...tenants.b]);
+        for (const p of patches) {
+            assert.strictEqual(p.spec, undefined, "a NodePatch that owns spec.taints would replace the node controller's taints");
+            assert.match(p.metadata.labels.tenant, /^[ab]$/);
+        }
+        const job = one(plan, "kubernetes:batch/v1:Job", "-tenant-a-taint-" + all(plan, "kubernetes:batch/v1:Job").find((j) => j.name.includes("-tenant-a-"))!.name.split("-").pop());
+        assert.deepStrictEqual(container(job).command, ["kubectl", "taint", "nodes", ...tenants.a, "tenant=a:NoSchedule", "--overwrite"]);
+        const role = manifest(one(plan, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "-tenant-a-taint"));
+        assert.deepStrictEqual(role.rules, [{ apiGroups: [""], resources: ["nodes"], resourceNames: tenants.a, verbs: ["get", "patch"] }]);
+    });
+
+    it("gives each tenant namespace a quota, limit range and default-deny with tenant-only allows", async () => {
+        const plan = await planStack("cluster-02");
+        const quota = manifest(one(plan, "kubernetes:core/v1:ResourceQuota", "-tenant-a-tenant-a-quota"));
+        assert.deepStrictEqual(quota.spec.hard, { "requests.cpu": "16", "limits.memory": "32Gi", "requests.memory": "32Gi", pods: "200" });
+        assert.ok(one(plan, "kubernetes:core/v1:LimitRange", "-tenant-a-tenant-a-limits"));
+        const deny = manifest(one(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "-tenant-a-tenant-a-default-deny"));
+        assert.deepStrictEqual(deny.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        const allow = manifest(one(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "-tenant-a-tenant-a-allow-tenant"));
+        const text = JSON.stringify(allow);
+        assert.ok(!text.includes("tenant-b"), "tenant A's namespace admits nothing from tenant B");
+        assert.match(text, /"app.kubernetes.io\/instance":"agent-a"/);
+    });
+});
