@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { charts } from "../lib/versions";
+import { charts, pinnedChartArgs } from "../lib/versions";
 
 export interface KubeStateMetricsArgs {
     readonly namespace: pulumi.Input<string>;
@@ -65,13 +65,7 @@ export class KubeStateMetrics extends pulumi.ComponentResource {
         this.address = `${kubeStateMetricsName(args.tenant)}.${args.namespaceName}.svc.cluster.local:8080`;
         new k8s.helm.v4.Chart(
             `${name}-chart`,
-            {
-                chart: charts.kubeStateMetrics.chart,
-                version: charts.kubeStateMetrics.version,
-                repositoryOpts: { repo: charts.kubeStateMetrics.repo },
-                namespace: args.namespace,
-                values: kubeStateMetricsValues(args),
-            },
+            pinnedChartArgs(charts.kubeStateMetrics, args.namespace, kubeStateMetricsValues(args)),
             { parent: this },
         );
         this.registerOutputs({ address: this.address });

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { charts } from "../lib/versions";
+import { charts, pinnedChartArgs } from "../lib/versions";
 
 export interface NodeExporterArgs {
     /** Namespace with Pod Security `privileged`: node-exporter reads the host (hostNetwork, hostPID, hostPath). */
@@ -35,13 +35,7 @@ export class NodeExporter extends pulumi.ComponentResource {
         super("agent-receiver:edge:NodeExporter", name, {}, opts);
         new k8s.helm.v4.Chart(
             `${name}-chart`,
-            {
-                chart: charts.nodeExporter.chart,
-                version: charts.nodeExporter.version,
-                repositoryOpts: { repo: charts.nodeExporter.repo },
-                namespace: args.namespace,
-                values: nodeExporterValues(args),
-            },
+            pinnedChartArgs(charts.nodeExporter, args.namespace, nodeExporterValues(args)),
             { parent: this },
         );
         this.registerOutputs({});

@@ -54,3 +54,8 @@ export function imageName(ref: ImageRef, registryMirror?: string): string {
     const registry = registryMirror ? `${registryMirror.replace(/\/+$/, "")}/${ref.registry}` : ref.registry;
     return `${registry}/${ref.repository}:${ref.tag}`;
 }
+
+/** Arguments of a `helm.v4.Chart` for a pinned chart: every chart the program installs goes through here. */
+export function pinnedChartArgs(ref: ChartRef, namespace: unknown, values: Record<string, unknown>) {
+    return { chart: ref.chart, version: ref.version, repositoryOpts: { repo: ref.repo }, namespace: namespace as string, values };
+}
