@@ -29,6 +29,11 @@ export interface ThanosQueryArgs {
 
 export const QUERY_NAME = "thanos-query";
 
+/** In-cluster HTTP URL of Thanos Query in a namespace. */
+export function queryHttpUrl(namespace: string): string {
+    return `http://${QUERY_NAME}.${namespace}.svc.cluster.local:${THANOS_PORTS.http}`;
+}
+
 /** The `--endpoint.sd-config` content (the `--endpoint` flag is deprecated). */
 export function endpointSdConfig(addresses: string[]): string {
     return stringify({ endpoints: addresses.map((address) => ({ address })) });
@@ -43,7 +48,7 @@ export class ThanosQuery extends pulumi.ComponentResource {
         super("agent-receiver:thanos:ThanosQuery", name, {}, opts);
         const selector = selectorLabels(QUERY_NAME, name, "query-layer");
         const labels = commonLabels(QUERY_NAME, name, "query-layer", args.version);
-        this.httpUrl = `http://${QUERY_NAME}.${args.namespaceName}.svc.cluster.local:${THANOS_PORTS.http}`;
+        this.httpUrl = queryHttpUrl(args.namespaceName);
         const replicaLabels = args.replicaLabels ?? [REPLICA_LABEL, "prometheus_replica"];
 
         const qargs = [

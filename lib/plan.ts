@@ -90,11 +90,6 @@ export function isHelmChart(r: PlannedResource): boolean {
     return r.type.startsWith("kubernetes:helm.sh/");
 }
 
-/** The manifest of a Kubernetes resource as registered (secrets as SecretValue). */
-export function manifestOf(r: PlannedResource): Record<string, unknown> {
-    return r.inputs;
-}
-
 export interface Totals {
     cpuRequests: number;
     cpuLimits: number;

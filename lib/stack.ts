@@ -11,7 +11,7 @@ import { Memcached } from "../components/memcached";
 import { RemoteWritePki } from "../components/remoteWritePki";
 import { ThanosBucket } from "../components/thanosBucket";
 import { ThanosCompactor } from "../components/thanosCompactor";
-import { ThanosQuery, QUERY_NAME } from "../components/thanosQuery";
+import { QUERY_NAME, ThanosQuery, queryHttpUrl } from "../components/thanosQuery";
 import { ThanosQueryFrontend, QUERY_FRONTEND_NAME } from "../components/thanosQueryFrontend";
 import { RECEIVE_NAME, ThanosReceive } from "../components/thanosReceive";
 import { STORE_NAME, ThanosStoreGateway } from "../components/thanosStoreGateway";
@@ -172,7 +172,8 @@ function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackSecrets,
     );
     const bucketNet = { objectStorageCidr: c.objectStorage.cidr, objectStoragePort: minioPort, objstoreSecretName: bucket.secretName };
 
-    const queryUrl = `http://${QUERY_NAME}.${c.namespace}.svc.cluster.local:10902`;
+    // Receive is created before Query (Query discovers it) but needs Query's URL for meta-monitoring.
+    const queryUrl = queryHttpUrl(c.namespace);
     const receive = new ThanosReceive(
         `${cluster}-receive`,
         {

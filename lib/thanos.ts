@@ -1,5 +1,6 @@
 /** What every Thanos workload shares: ports, probes, the container shape. Pure functions only. */
 import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
 import { hardenedContainer } from "./k8s";
 
 export const THANOS_PORTS = { grpc: 10901, http: 10902, remoteWrite: 19291 } as const;
@@ -54,9 +55,9 @@ export function dnsSrv(port: string, service: string, namespace: string): string
 
 /** Mount of the `objstore.yml` Secret every bucket-reading component uses. */
 export const OBJSTORE_FLAG = "--objstore.config-file=/etc/thanos/objstore/objstore.yml";
-export function objstoreVolume(secretName: unknown): { volume: k8s.types.input.core.v1.Volume; mount: k8s.types.input.core.v1.VolumeMount } {
+export function objstoreVolume(secretName: pulumi.Input<string>): { volume: k8s.types.input.core.v1.Volume; mount: k8s.types.input.core.v1.VolumeMount } {
     return {
-        volume: { name: "objstore", secret: { secretName: secretName as string } },
+        volume: { name: "objstore", secret: { secretName } },
         mount: { name: "objstore", mountPath: "/etc/thanos/objstore", readOnly: true },
     };
 }

@@ -5,6 +5,7 @@
  * only change needed to upgrade a component. Charts also need their default values under
  * `../shared/charts/<name>-<version>/` so the Helm-value test can check the keys we set.
  */
+import type * as pulumi from "@pulumi/pulumi";
 
 export interface ImageRef {
     /** Registry host, e.g. `quay.io`. Rewritten to the site's mirror when `images.registryMirror` is set. */
@@ -56,6 +57,6 @@ export function imageName(ref: ImageRef, registryMirror?: string): string {
 }
 
 /** Arguments of a `helm.v4.Chart` for a pinned chart: every chart the program installs goes through here. */
-export function pinnedChartArgs(ref: ChartRef, namespace: unknown, values: Record<string, unknown>) {
-    return { chart: ref.chart, version: ref.version, repositoryOpts: { repo: ref.repo }, namespace: namespace as string, values };
+export function pinnedChartArgs(ref: ChartRef, namespace: pulumi.Input<string>, values: Record<string, unknown>) {
+    return { chart: ref.chart, version: ref.version, repositoryOpts: { repo: ref.repo }, namespace, values };
 }
