@@ -7,10 +7,12 @@ export interface NodeExporterArgs {
     readonly namespace: pulumi.Input<string>;
     readonly registryMirror?: string;
     readonly imagePullSecrets?: { name: string }[];
+    /** Create a ServiceMonitor (central cluster, where the Prometheus Operator runs); edges scrape the nodes directly. */
+    readonly serviceMonitor?: boolean;
 }
 
 /** Helm values for the pinned prometheus-node-exporter chart; checked against the chart's defaults by the tests. */
-export function nodeExporterValues(a: Pick<NodeExporterArgs, "registryMirror" | "imagePullSecrets">): Record<string, unknown> {
+export function nodeExporterValues(a: Pick<NodeExporterArgs, "registryMirror" | "imagePullSecrets" | "serviceMonitor">): Record<string, unknown> {
     return {
         image: a.registryMirror ? { registry: `${a.registryMirror}/quay.io` } : {},
         imagePullSecrets: a.imagePullSecrets ?? [],
@@ -22,8 +24,8 @@ export function nodeExporterValues(a: Pick<NodeExporterArgs, "registryMirror" | 
             allowPrivilegeEscalation: false,
             capabilities: { drop: ["ALL"] },
         },
-        // Scraped directly on the node address by the agents; no ServiceMonitor (no operator on the edges).
-        prometheus: { monitor: { enabled: false } },
+        // Edges: scraped directly on the node address by the agents (no operator there). Central: a ServiceMonitor.
+        prometheus: { monitor: { enabled: a.serviceMonitor === true } },
     };
 }
 

@@ -59,7 +59,8 @@ export function limitsConfig(limits: ThanosReceiveArgs["limits"], metaMonitoring
     const global: Record<string, unknown> = { max_concurrency: 30 };
     if (metaMonitoringUrl) {
         global.meta_monitoring_url = metaMonitoringUrl;
-        global.meta_monitoring_limit_query = `sum(prometheus_tsdb_head_series{job="${RECEIVE_NAME}"}) by (${TENANT_LABEL})`;
+        // The limiter reads the `tenant` label of the result: the label of Receive's per-tenant TSDB metrics.
+        global.meta_monitoring_limit_query = `sum(prometheus_tsdb_head_series{job="${RECEIVE_NAME}"}) by (tenant)`;
     }
     return stringify({
         write: {

@@ -138,6 +138,119 @@ const tenantLimits = z.strictObject({
 });
 export type TenantLimits = z.infer<typeof tenantLimits>;
 
+/** A name a secret config key may carry for an alert receiver's webhook URL: `alertWebhook<Name>`. */
+export const WEBHOOK_SECRET_KEY = /^alertWebhook[A-Z][A-Za-z0-9]*$/;
+const webhookSecretKey = z
+    .string()
+    .regex(WEBHOOK_SECRET_KEY, "must name a secret config key alertWebhook<Name>, e.g. alertWebhookPlatform");
+
+const alertingSection = z
+    .strictObject({
+        /**
+         * Prefix of every alert's `runbook_url`; the path after it is the runbook's path in this repository
+         * (`docs/ko/runbooks/<alert>.md`). Empty: the annotation holds the repository-relative path.
+         */
+        runbookBaseUrl: z.string().default(""),
+        /** Webhook receivers. The URL is a secret config key (`pulumi config set --secret agent-receiver:alertWebhookX`). */
+        receivers: z
+            .array(z.strictObject({ name: dnsLabel, webhookUrlSecret: webhookSecretKey }))
+            .min(1, "must list at least one receiver: alerts with nowhere to go are lost"),
+        /** Receiver of everything no route below matches. Default: the first receiver. */
+        defaultReceiver: dnsLabel.optional(),
+        /** Routes, first match wins; each matches any of its severities, clusters and writers (empty: any). */
+        routes: z
+            .array(
+                z.strictObject({
+                    receiver: dnsLabel,
+                    severities: z.array(z.enum(["critical", "warning", "info"])).default([]),
+                    clusters: z.array(dnsLabel).default([]),
+                    /** Writer ids (`tenant_id`), e.g. `cluster-02-a`. */
+                    tenants: z.array(dnsLabel).default([]),
+                    /** Also try the routes after this one. */
+                    continue: z.boolean().default(false),
+                }),
+            )
+            .default([]),
+        /**
+         * Dead-man's switch: the always-firing Watchdog goes to this external heartbeat service, which pages when it
+         * stops hearing it. Without it, a dead alerting path is silent.
+         */
+        heartbeat: z.strictObject({ webhookUrlSecret: webhookSecretKey, repeatInterval: duration.default("1m") }).optional(),
+    });
+
+const monitoringSection = z.strictObject({
+    prometheus: z
+        .strictObject({
+            /** HA pair: both scrape everything; Query deduplicates on `prometheus_replica`. */
+            replicas: z.number().int().min(1).default(2),
+            /** Local retention only: the global view (Receive and the bucket) holds the history. */
+            retention: duration.default("1d"),
+            storageSize: memory.default("20Gi"),
+            resources: resources({ cpu: "500m", memory: "2Gi" }, { memory: "4Gi" }),
+        })
+        .prefault({}),
+    alertmanager: z
+        .strictObject({
+            /** Clustered (gossip): notifications are deduplicated across replicas. */
+            replicas: z.number().int().min(1).default(2),
+            storageSize: memory.default("1Gi"),
+        })
+        .prefault({}),
+    ruler: z
+        .strictObject({
+            /** Both replicas evaluate; Alertmanager deduplicates their identical alerts. */
+            replicas: z.number().int().min(1).default(2),
+            evaluationInterval: duration.default("30s"),
+            storageSize: memory.default("2Gi"),
+            resources: resources({ cpu: "100m", memory: "256Mi" }, { memory: "512Mi" }),
+        })
+        .prefault({}),
+    grafana: z.strictObject({
+        /** Hostname of Grafana on the Gateway (HTTPS). */
+        hostname: dnsName,
+        /** GatewayClass that serves the Gateway (the seed's CNI, Cilium, provides `cilium`). */
+        gatewayClassName: dnsName.default("cilium"),
+        /**
+         * cert-manager ClusterIssuer that issues the Gateway's certificate (gateway-shim). Without it, a TLS Secret
+         * named `grafana-tls` must exist in the monitoring namespace.
+         */
+        clusterIssuer: dnsName.optional(),
+        /** Optional fixed IP from the Cilium L2 pool for the Gateway's LoadBalancer. */
+        loadBalancerIP: ipv4.optional(),
+    }),
+    alerting: alertingSection,
+    /** Alert thresholds that are a policy choice rather than a fact. */
+    thresholds: z
+        .strictObject({
+            /** Query SLO: 99th percentile of range queries at the Query Frontend, in seconds. */
+            queryP99Seconds: z.number().positive().default(10),
+            /** Below this hit ratio the results cache is not doing its job (memory too small, TTL, keys). */
+            cacheHitRatioMin: z.number().min(0).max(1).default(0.5),
+            /** Remote write lag of an agent, in seconds, that means it is falling behind. */
+            remoteWriteLagSeconds: z.number().int().positive().default(300),
+            /** Share of a tenant's head-series limit at which to warn. */
+            headSeriesLimitRatio: z.number().min(0).max(1).default(0.8),
+            /** A writer with no sample for this long has stopped sending. */
+            writerSilentFor: duration.default("10m"),
+        })
+        .prefault({}),
+});
+
+const logsSection = z.strictObject({
+    /** Namespace of OpenSearch. */
+    namespace: dnsLabel.default("logging"),
+    /** DNS name Fluent Bit on the edges uses to reach OpenSearch (on its HTTP certificate). */
+    hostname: dnsName,
+    /** Optional fixed IP from the Cilium L2 pool for OpenSearch's LoadBalancer Service. */
+    loadBalancerIP: ipv4.optional(),
+    /** Days an index of container logs is kept before the index lifecycle deletes it. */
+    retentionDays: z.number().int().min(1).default(14),
+    replicas: z.number().int().min(1).default(3),
+    storageSize: memory.default("100Gi"),
+    /** JVM heap; the container limit is twice this (off-heap, page cache). */
+    heapSize: memory.default("2Gi"),
+});
+
 const centralSection = z.strictObject({
     /** Namespace of the Thanos components. */
     namespace: dnsLabel.default("thanos"),
@@ -246,6 +359,10 @@ const centralSection = z.strictObject({
             resources: resources({ cpu: "500m", memory: "2Gi" }, { memory: "4Gi" }),
         })
         .prefault({}),
+    /** Central Prometheus HA pair, Thanos Ruler, Alertmanager, Grafana (kube-prometheus-stack). */
+    monitoring: monitoringSection,
+    /** OpenSearch for every cluster's container logs. */
+    logs: logsSection,
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -390,6 +507,18 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
             `(${backstop}) must be at least 30 days beyond the longest retention (${Math.ceil(longestDays)}d): only the compactor may delete live blocks`,
         );
     }
+    const a = c.monitoring.alerting;
+    const receivers = new Set(a.receivers.map((r) => r.name));
+    if (receivers.size !== a.receivers.length) issue(["central", "monitoring", "alerting", "receivers"], "receiver names must be unique");
+    if (a.defaultReceiver !== undefined && !receivers.has(a.defaultReceiver)) {
+        issue(["central", "monitoring", "alerting", "defaultReceiver"], `unknown receiver "${a.defaultReceiver}" (known: ${[...receivers].join(", ")})`);
+    }
+    const clusters = c.writers.map((w) => w.cluster);
+    a.routes.forEach((r, i) => {
+        if (!receivers.has(r.receiver)) issue(["central", "monitoring", "alerting", "routes", i, "receiver"], `unknown receiver "${r.receiver}" (known: ${[...receivers].join(", ")})`);
+        for (const cl of r.clusters) if (!clusters.includes(cl)) issue(["central", "monitoring", "alerting", "routes", i, "clusters"], `unknown cluster "${cl}" (known: ${clusters.join(", ")})`);
+        for (const t of r.tenants) if (!ids.includes(t)) issue(["central", "monitoring", "alerting", "routes", i, "tenants"], `unknown writer "${t}" (known: ${ids.join(", ")})`);
+    });
     if (durationSeconds(c.receive.localRetention) < 2 * 3600) {
         issue(["central", "receive", "localRetention"], `(${c.receive.localRetention}) must be at least 2h, one block`);
     }
@@ -501,12 +630,26 @@ export const SECRET_KEYS = {
     /** Password for `images.pullSecret.username` on the registry mirror (only when pullSecret is set). */
     registryPassword: "pullSecret",
 } as const;
-export type SecretKey = keyof typeof SECRET_KEYS;
+/** Fixed secret keys, or an alert receiver's `alertWebhook<Name>` named in the config. */
+export type SecretKey = keyof typeof SECRET_KEYS | `alertWebhook${string}`;
+
+/** Whether a config key (without the project prefix) is one an operator sets with `--secret`. */
+export function isSecretKeyName(key: string): boolean {
+    return key in SECRET_KEYS || WEBHOOK_SECRET_KEY.test(key);
+}
+
+/** The webhook secret keys a central configuration names (receivers and heartbeat). */
+export function webhookSecretKeys(c: CentralConfig): `alertWebhook${string}`[] {
+    const a = c.monitoring.alerting;
+    const keys = [...a.receivers.map((r) => r.webhookUrlSecret), ...(a.heartbeat ? [a.heartbeat.webhookUrlSecret] : [])];
+    return [...new Set(keys)] as `alertWebhook${string}`[];
+}
 
 /** The secret keys this configuration needs. */
 export function requiredSecrets(cfg: StackConfig): SecretKey[] {
     const keys: SecretKey[] = [];
     if (cfg.role === "central") keys.push("minioPassword");
+    if (cfg.central) keys.push(...webhookSecretKeys(cfg.central));
     if (cfg.images.pullSecret) keys.push("registryPassword");
     return keys;
 }
@@ -525,7 +668,7 @@ export function parseFlatConfig(
     for (const [fullKey, value] of Object.entries(flat)) {
         if (!fullKey.startsWith(`${PROJECT}:`)) continue; // other namespaces (kubernetes:, pulumi:) are not ours
         const key = fullKey.slice(PROJECT.length + 1);
-        if (key in SECRET_KEYS) {
+        if (isSecretKeyName(key)) {
             secretPresent.add(key);
             continue;
         }

@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { PROJECT, SECRET_KEYS, parseFlatConfig } from "./config";
+import { PROJECT, SECRET_KEYS, WEBHOOK_SECRET_KEY, parseFlatConfig } from "./config";
 import { parseQuantity } from "./k8s";
 import { OfflineResult, PlannedResource, StackReferenceState, asStackReference, mapSecrets, runOffline } from "./offline";
 
@@ -36,7 +36,7 @@ export function readStackFile(stack: string, dir = ROOT): StackFile {
         flat[k] = typeof v === "string" ? v : JSON.stringify(v);
     }
     // Operator-set secrets are not in the file (nor should they be): stand in visible placeholders.
-    for (const key of Object.keys(SECRET_KEYS)) {
+    for (const key of [...Object.keys(SECRET_KEYS), ...namedWebhookKeys(flat)]) {
         const full = `${PROJECT}:${key}`;
         if (!(full in flat)) {
             flat[full] = SECRET_PLACEHOLDER;
@@ -44,6 +44,15 @@ export function readStackFile(stack: string, dir = ROOT): StackFile {
         }
     }
     return { stack, flat, secretKeys };
+}
+
+/** `alertWebhook*` secret keys the central config names (its receivers and heartbeat). */
+function namedWebhookKeys(flat: Record<string, string>): string[] {
+    const central = flat[`${PROJECT}:central`];
+    if (!central) return [];
+    const alerting = (JSON.parse(central) as { monitoring?: { alerting?: { receivers?: { webhookUrlSecret?: string }[]; heartbeat?: { webhookUrlSecret?: string } } } }).monitoring?.alerting;
+    const keys = [...(alerting?.receivers ?? []).map((r) => r.webhookUrlSecret), alerting?.heartbeat?.webhookUrlSecret];
+    return keys.filter((k): k is string => typeof k === "string" && WEBHOOK_SECRET_KEY.test(k));
 }
 
 export interface Plan extends OfflineResult {

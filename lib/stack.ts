@@ -20,16 +20,19 @@ import { NodeExporter } from "../components/nodeExporter";
 import { AGENT_PATHS, PrometheusAgent } from "../components/prometheusAgent";
 import type { WriterCredential } from "../components/remoteWritePki";
 import { TenantIsolation, tenantToleration } from "../components/tenantIsolation";
+import { ALERTMANAGER_PORT, CentralMonitoring, GRAFANA_PORT, GRAFANA_SERVICE } from "../components/centralMonitoring";
+import { GrafanaGateway } from "../components/grafanaGateway";
+import { RULER_NAME, ThanosRuler } from "../components/thanosRuler";
 import { renderAgentConfig } from "./agentConfig";
-import { CentralConfig, EdgeConfig, StackConfig, writerIds } from "./config";
+import { CentralConfig, EdgeConfig, SecretKey, StackConfig, webhookSecretKeys, writerIds } from "./config";
+import { renderAlertRules } from "./alertRules";
+import { renderAlertmanagerConfig } from "./alertmanagerConfig";
+import { dashboards } from "./dashboards";
 import { dnsSrv } from "./thanos";
 import { imageName, images } from "./versions";
 
 /** Secret config values (set by the operator with `pulumi config set --secret`). */
-export interface StackSecrets {
-    readonly minioPassword?: pulumi.Input<string>;
-    readonly registryPassword?: pulumi.Input<string>;
-}
+export type StackSecrets = { readonly [K in SecretKey]?: pulumi.Input<string> };
 
 /** Namespace of the central Prometheus, Alertmanager and Grafana (kube-prometheus-stack). */
 export const CENTRAL_MONITORING_NAMESPACE = "monitoring";
@@ -113,7 +116,8 @@ function nsPeer(namespace: string, podLabels?: Record<string, string>): k8s.type
 }
 
 function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackSecrets, provider: k8s.Provider): Record<string, unknown> {
-    if (secrets.minioPassword === undefined) throw new Error("minioPassword is required on the central stack");
+    const missing = (["minioPassword", ...webhookSecretKeys(c)] as SecretKey[]).filter((k) => secrets[k] === undefined);
+    if (missing.length > 0) throw new Error(`stack "${cfg.clusterName}": secret config ${missing.map((k) => `agent-receiver:${k}`).join(", ")} required on the central stack`);
     const cluster = cfg.clusterName;
     const minioProvider = new minio.Provider(`${cluster}-minio`, {
         minioServer: c.objectStorage.endpoint,
@@ -139,7 +143,7 @@ function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackSecrets,
     const byName = (name: string) => ({ podSelector: { matchLabels: { "app.kubernetes.io/name": name } } });
     // The central Prometheus pair (scrapes everything) and Grafana/ruler live in the monitoring namespace.
     const scrapers = [nsPeer(CENTRAL_MONITORING_NAMESPACE)];
-    const queryClients = [byName(QUERY_FRONTEND_NAME), byName(RECEIVE_NAME), nsPeer(CENTRAL_MONITORING_NAMESPACE)];
+    const queryClients = [byName(QUERY_FRONTEND_NAME), byName(RECEIVE_NAME), byName(RULER_NAME), nsPeer(CENTRAL_MONITORING_NAMESPACE)];
 
     const writers = c.writers.flatMap(writerIds);
     const pki = new RemoteWritePki(
@@ -272,9 +276,100 @@ function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackSecrets,
         opts,
     );
 
+    const m = c.monitoring;
+    const platformNamespaces = [c.namespace, CENTRAL_MONITORING_NAMESPACE, `${CENTRAL_MONITORING_NAMESPACE}-node`, c.logs.namespace];
+    const rules = renderAlertRules(
+        {
+            writers,
+            headSeriesLimits: Object.fromEntries(writers.map((w) => [w, c.receive.limits.tenants[w]?.headSeries ?? c.receive.limits.default.headSeries ?? 0])),
+            thresholds: m.thresholds,
+            platformNamespaces,
+            runbookBaseUrl: m.alerting.runbookBaseUrl,
+        },
+        m.ruler.evaluationInterval,
+    );
+    const monNs = new PlatformNamespace(`${cluster}-monitoring`, { namespace: CENTRAL_MONITORING_NAMESPACE, pullSecret: pullSecretFor(cfg, secrets) }, opts);
+    const monNodeNs = new PlatformNamespace(
+        `${cluster}-monitoring-node`,
+        {
+            namespace: `${CENTRAL_MONITORING_NAMESPACE}-node`,
+            podSecurity: "privileged",
+            podSecurityReason: "node-exporter reads the host: hostNetwork, hostPID and hostPath mounts",
+            pullSecret: pullSecretFor(cfg, secrets),
+        },
+        opts,
+    );
+    const monitoring = new CentralMonitoring(
+        `${cluster}-monitoring`,
+        {
+            namespace: monNs.name,
+            namespaceName: CENTRAL_MONITORING_NAMESPACE,
+            cluster,
+            storageClass: cfg.kubernetes.storageClass,
+            imagePullSecrets: monNs.imagePullSecrets.length > 0 ? monNs.imagePullSecrets : undefined,
+            prometheus: m.prometheus,
+            alertmanager: m.alertmanager,
+            alertmanagerConfig: pulumi.secret(
+                pulumi
+                    .all(Object.fromEntries(webhookSecretKeys(c).map((k) => [k, pulumi.output(secrets[k] as pulumi.Input<string>)])))
+                    .apply((urls) => renderAlertmanagerConfig(m.alerting, urls as Record<string, string>)),
+            ),
+            remoteWrite: {
+                url: receive.internalRemoteWriteUrl,
+                caCertPem: pki.caCertPem,
+                certPem: pki.writerCredentials.apply((w) => w[cluster].certPem),
+                keyPem: pulumi.secret(pki.writerCredentials.apply((w) => w[cluster].keyPem)),
+            },
+            queryFrontendUrl: frontend.httpUrl,
+            grafanaHostname: m.grafana.hostname,
+            dashboards: dashboards(platformNamespaces),
+            thanosNamespace: c.namespace,
+            alertSenders: [nsPeer(c.namespace, { "app.kubernetes.io/name": RULER_NAME })],
+            queryFrontend: [nsPeer(c.namespace, { "app.kubernetes.io/name": QUERY_FRONTEND_NAME })],
+        },
+        { ...opts, dependsOn: [monNs, monNodeNs] },
+    );
+    new NodeExporter(`${cluster}-node-exporter`, { namespace: monNodeNs.name, registryMirror: mirror, serviceMonitor: true }, opts);
+    const grafana = new GrafanaGateway(
+        `${cluster}-grafana-gateway`,
+        {
+            namespace: monNs.name,
+            hostname: m.grafana.hostname,
+            gatewayClassName: m.grafana.gatewayClassName,
+            clusterIssuer: m.grafana.clusterIssuer,
+            loadBalancerIP: m.grafana.loadBalancerIP,
+            serviceName: GRAFANA_SERVICE,
+            servicePort: 80,
+            podSelector: { "app.kubernetes.io/name": "grafana" },
+            targetPort: GRAFANA_PORT,
+        },
+        opts,
+    );
+    new ThanosRuler(
+        `${cluster}-ruler`,
+        {
+            ...common,
+            replicas: m.ruler.replicas,
+            evaluationInterval: m.ruler.evaluationInterval,
+            storageClass: cfg.kubernetes.storageClass,
+            storageSize: m.ruler.storageSize,
+            resources: m.ruler.resources,
+            rules,
+            queryAddress: `${QUERY_NAME}.${c.namespace}.svc.cluster.local:10902`,
+            alertmanagerUrl: monitoring.alertmanagerUrl,
+            query: [byName(QUERY_NAME)],
+            alertmanagers: [nsPeer(CENTRAL_MONITORING_NAMESPACE, { "app.kubernetes.io/name": "alertmanager" })],
+            alertmanagerPort: ALERTMANAGER_PORT,
+            metricsScrapers: scrapers,
+        },
+        opts,
+    );
+
     return {
         clusterName: cluster,
         role: cfg.role,
+        grafanaUrl: grafana.url,
+        grafanaAdminPassword: monitoring.grafanaAdminPassword,
         [CENTRAL_OUTPUTS.remoteWriteUrl]: receive.remoteWriteUrl,
         [CENTRAL_OUTPUTS.caCertPem]: pki.caCertPem,
         [CENTRAL_OUTPUTS.writers]: writers,

@@ -48,6 +48,24 @@ export const charts = {
         version: "8.4.0",
         repo: "https://prometheus-community.github.io/helm-charts",
     },
+    // renovate: datasource=helm registryUrl=https://prometheus-community.github.io/helm-charts
+    kubePrometheusStack: {
+        chart: "kube-prometheus-stack",
+        version: "88.5.3",
+        repo: "https://prometheus-community.github.io/helm-charts",
+    },
+    // renovate: datasource=helm registryUrl=https://opensearch-project.github.io/helm-charts
+    openSearch: {
+        chart: "opensearch",
+        version: "3.6.0",
+        repo: "https://opensearch-project.github.io/helm-charts",
+    },
+    // renovate: datasource=helm registryUrl=https://fluent.github.io/helm-charts
+    fluentBit: {
+        chart: "fluent-bit",
+        version: "0.58.1",
+        repo: "https://fluent.github.io/helm-charts",
+    },
 } as const satisfies Record<string, ChartRef>;
 
 /** `registry/repository:tag`, with the registry replaced by the site mirror when one is configured. */

@@ -14,6 +14,11 @@ function central(): any {
             writers: [{ cluster: "cluster-01" }, { cluster: "cluster-02", tenants: ["a", "b"] }, { cluster: "cluster-03" }],
             objectStorage: { endpoint: "192.168.101.10:9000", cidr: "192.168.101.0/24" },
             receive: { hostname: "receive.example.internal" },
+            monitoring: {
+                grafana: { hostname: "grafana.example.internal" },
+                alerting: { receivers: [{ name: "platform", webhookUrlSecret: "alertWebhookPlatform" }] },
+            },
+            logs: { hostname: "logs.example.internal" },
         },
     };
 }
@@ -149,7 +154,7 @@ describe("stack config: secrets", () => {
     });
 
     it("accepts it when set as a secret, and ignores other namespaces", () => {
-        const cfg = parseFlatConfig("cluster-01", flat({ "agent-receiver:minioPassword": "x", "kubernetes:context": "y" }), () => true);
+        const cfg = parseFlatConfig("cluster-01", flat({ "agent-receiver:minioPassword": "x", "agent-receiver:alertWebhookPlatform": "https://hooks.example/x", "kubernetes:context": "y" }), () => true);
         assert.strictEqual(cfg.role, "central");
     });
 

@@ -12,7 +12,21 @@ const CHARTS_DIR = process.env.CHART_DEFAULTS_DIR ?? path.resolve(__dirname, "..
  * Keys whose content the chart renders verbatim with toYaml (security contexts): any key Kubernetes accepts is
  * valid there, so only the parent must exist. Kept short on purpose.
  */
-const PASSTHROUGH = new Set(["containerSecurityContext", "securityContext", "resources", "nodeSelector", "tolerations", "image"]);
+const PASSTHROUGH = new Set([
+    "containerSecurityContext",
+    "securityContext",
+    "resources",
+    "nodeSelector",
+    "tolerations",
+    "image",
+    // Prometheus Operator CRD fields (Prometheus/Alertmanager spec), rendered with toYaml: the CRD schema checks them.
+    "storageSpec",
+    "storage",
+    "remoteWrite",
+    "externalLabels",
+    // Grafana's ini sections, rendered verbatim into grafana.ini.
+    "grafana.ini",
+])
 
 /** Key paths of `values` that the chart's defaults do not know. */
 export function unknownKeys(values: unknown, defaults: unknown, at: string[] = []): string[] {
@@ -29,6 +43,32 @@ export function unknownKeys(values: unknown, defaults: unknown, at: string[] = [
         }
         if (PASSTHROUGH.has(k)) continue;
         out.push(...unknownKeys(v, d[k], [...at, k]));
+    }
+    return out;
+}
+
+/**
+ * A chart's defaults with each dependency's defaults merged under its key (values under `grafana:` in
+ * kube-prometheus-stack are the grafana chart's values). Dependencies and versions come from the parent's Chart.yaml;
+ * a dependency without a folder here adds nothing (its keys then fail the check, visibly).
+ */
+export function withSubcharts(chartDir: string, defaults: Record<string, unknown>): Record<string, unknown> {
+    const chartYaml = parse(fs.readFileSync(path.join(chartDir, "Chart.yaml"), "utf8")) as { dependencies?: { name: string; version: string; alias?: string }[] };
+    const out = { ...defaults };
+    for (const dep of chartYaml.dependencies ?? []) {
+        const file = path.join(CHARTS_DIR, `${dep.name}-${dep.version}`, "values.yaml");
+        if (!fs.existsSync(file)) continue;
+        out[dep.alias ?? dep.name] = deepMerge(parse(fs.readFileSync(file, "utf8")), (defaults[dep.alias ?? dep.name] ?? {}) as Record<string, unknown>);
+    }
+    return out;
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(over)) {
+        const b = out[k];
+        const bothObjects = v && b && typeof v === "object" && typeof b === "object" && !Array.isArray(v) && !Array.isArray(b);
+        out[k] = bothObjects ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>) : v;
     }
     return out;
 }
@@ -52,7 +92,7 @@ describe("Helm values against the pinned charts' defaults", function () {
                 const { chart, version, values } = r.inputs as { chart: string; version: string; values: unknown };
                 const file = path.join(CHARTS_DIR, `${chart}-${version}`, "values.yaml");
                 assert.ok(fs.existsSync(file), `no defaults for ${chart} ${version} under ${CHARTS_DIR}: add them or pin a known version`);
-                const defaults = parse(fs.readFileSync(file, "utf8"));
+                const defaults = withSubcharts(path.join(CHARTS_DIR, `${chart}-${version}`), parse(fs.readFileSync(file, "utf8")));
                 assert.deepStrictEqual(unknownKeys(values, defaults), [], `${r.name}: keys unknown to ${chart} ${version}`);
             }
         });

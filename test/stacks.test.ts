@@ -11,7 +11,14 @@ const importEsm = new Function("m", "return import(m)") as (m: string) => Promis
 /** The kubernetes-models class for an apiVersion/kind (validates against the Kubernetes OpenAPI schema). */
 async function modelFor(apiVersion: string, kind: string): Promise<any> {
     const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
-    const mod = group === "" ? `kubernetes-models/${version}` : `kubernetes-models/${group}/${version}`;
+    // Custom resources the program declares are validated against their projects' published schemas.
+    const crdPackages: Record<string, string> = {
+        "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+        "gateway.networking.k8s.io": "@kubernetes-models/gateway-api",
+        "cilium.io": "@kubernetes-models/cilium",
+    };
+    const pkg = crdPackages[group] ?? "kubernetes-models";
+    const mod = group === "" ? `kubernetes-models/${version}` : `${pkg}/${group}/${version}`;
     const Model = (await importEsm(mod))[kind];
     if (!Model) throw new Error(`no schema for ${apiVersion} ${kind}`);
     return Model;

@@ -1,3 +1,4 @@
+import { centralSecrets } from "./helpers/plan";
 import * as assert from "assert";
 import { parseFlatConfig } from "../lib/config";
 import { generateHashring } from "../lib/hashring";
@@ -99,7 +100,7 @@ describe("ThanosReceive (cluster-01)", () => {
         raw.receive.replicas = 5;
         file.flat["agent-receiver:central"] = JSON.stringify(raw);
         const cfg = parseFlatConfig("cluster-01", file.flat, (k) => file.secretKeys.includes(k));
-        const result = await runOffline({ project: "agent-receiver", stack: "cluster-01" }, () => buildStack(cfg, { minioPassword: "x" }));
+        const result = await runOffline({ project: "agent-receiver", stack: "cluster-01" }, () => buildStack(cfg, centralSecrets(cfg)));
         const ring = JSON.parse((all({ stack: "x", ...result }, "kubernetes:core/v1:ConfigMap").find((r) => r.name.endsWith("-receive-hashring"))!.inputs as any).data["hashrings.json"]);
         assert.strictEqual(ring[0].endpoints.length, 5);
         const sts = all({ stack: "x", ...result }, STS).find((r) => r.name.endsWith("-receive-statefulset"))!;

@@ -7,6 +7,8 @@ import * as path from "path";
 import { parse } from "yaml";
 import { PlannedResource, SecretValue, mapSecrets } from "../../lib/offline";
 import { Plan, isKubernetesObject, planStack } from "../../lib/plan";
+import { StackConfig, requiredSecrets } from "../../lib/config";
+import type { StackSecrets } from "../../lib/stack";
 
 export const STACKS = ["cluster-01", "cluster-02", "cluster-03", "cluster-04"] as const;
 export { planStack };
@@ -62,4 +64,9 @@ export function tmpDir(prefix: string): string {
 
 export function yaml(text: string): any {
     return parse(text);
+}
+
+/** Stand-in values for every secret a central config needs (MinIO password, alert webhooks). */
+export function centralSecrets(cfg: StackConfig): StackSecrets {
+    return Object.fromEntries(requiredSecrets(cfg).map((k) => [k, k.startsWith("alertWebhook") ? `https://hooks.example.internal/${k}` : "x"]));
 }

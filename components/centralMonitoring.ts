@@ -1,0 +1,291 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { Resources } from "../lib/config";
+import { Dashboard, dashboardJson } from "../lib/dashboards";
+import { resourceRequirements } from "../lib/k8s";
+import { TENANT_LABEL } from "../lib/thanos";
+import { charts, pinnedChartArgs } from "../lib/versions";
+
+type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
+
+export interface CentralMonitoringArgs {
+    /** The monitoring namespace (a PlatformNamespace: default deny, restricted). */
+    readonly namespace: pulumi.Input<string>;
+    readonly namespaceName: string;
+    readonly cluster: string;
+    readonly storageClass: string;
+    readonly imagePullSecrets?: { name: string }[];
+    readonly prometheus: { replicas: number; retention: string; storageSize: string; resources: Resources };
+    readonly alertmanager: { replicas: number; storageSize: string };
+    /** The rendered Alertmanager configuration (holds webhook URLs: a secret). */
+    readonly alertmanagerConfig: pulumi.Input<string>;
+    /** Receive's in-cluster remote-write URL and this cluster's writer credential. */
+    readonly remoteWrite: { url: string; caCertPem: pulumi.Input<string>; certPem: pulumi.Input<string>; keyPem: pulumi.Input<string> };
+    /** Query Frontend URL: Grafana's only datasource. */
+    readonly queryFrontendUrl: string;
+    readonly grafanaHostname: string;
+    readonly dashboards: Dashboard[];
+    /** Namespaces whose platform pods the central Prometheus scrapes with PodMonitors (the Thanos namespace). */
+    readonly thanosNamespace: string;
+    /** Thanos Ruler pods (they send alerts to Alertmanager). */
+    readonly alertSenders: Peer[];
+    /** Query Frontend pods (Grafana's egress). */
+    readonly queryFrontend: Peer[];
+}
+
+/** Release name: fixes the names the chart derives (`kps-prometheus`, `alertmanager-kps-alertmanager`). */
+export const KPS_RELEASE = "kps";
+/** The grafana subchart names its Service `<release>-grafana` (it has no fullnameOverride value). */
+export const GRAFANA_SERVICE = `${KPS_RELEASE}-grafana`;
+export const GRAFANA_ADMIN_SECRET = "grafana-admin";
+export const REMOTE_WRITE_TLS_SECRET = "remote-write-tls";
+export const ALERTMANAGER_PORT = 9093;
+export const GRAFANA_PORT = 3000;
+/** Label that tells the two central Prometheus replicas apart; Thanos Query deduplicates on it. */
+export const PROMETHEUS_REPLICA_LABEL = "prometheus_replica";
+/** Jobs of the platform's own pods are named after the pod's `app.kubernetes.io/name` (the rules rely on it). */
+export const JOB_LABEL = "app.kubernetes.io/name";
+export const THANOS_JOBS = ["thanos-receive", "thanos-query", "thanos-query-frontend", "thanos-store", "thanos-compact", "thanos-ruler"];
+/** Datasource uid the dashboards refer to. */
+export const THANOS_DATASOURCE_UID = "thanos";
+
+const CRD_CHART_VALUES = {
+    // Only the CRDs: every component of the chart off.
+    crds: { enabled: true },
+    defaultRules: { create: false },
+    alertmanager: { enabled: false },
+    grafana: { enabled: false },
+    kubeStateMetrics: { enabled: false },
+    nodeExporter: { enabled: false },
+    prometheusOperator: { enabled: false },
+    prometheus: { enabled: false },
+    kubernetesServiceMonitors: { enabled: false },
+};
+
+/** Helm values of kube-prometheus-stack for the central cluster (checked against the pinned chart's defaults). */
+export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<string, unknown> {
+    const pvc = (size: string) => ({
+        volumeClaimTemplate: { spec: { storageClassName: a.storageClass, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } } },
+    });
+    const secretKey = (key: string) => ({ secret: { name: REMOTE_WRITE_TLS_SECRET, key } });
+    return {
+        fullnameOverride: KPS_RELEASE,
+        // CRDs come from a separate, protected chart instance: a v4 Chart deletes the CRDs it owns with it.
+        crds: { enabled: false },
+        // The platform's rules run in Thanos Ruler on the global view; the chart's rules would only see cluster-01.
+        defaultRules: { create: false },
+        global: { imagePullSecrets: a.imagePullSecrets ?? [] },
+        alertmanager: {
+            alertmanagerSpec: {
+                replicas: a.alertmanager.replicas,
+                // The configuration is the program's (a Secret below): the chart's example config is not rendered.
+                useExistingSecret: true,
+                podAntiAffinity: "hard",
+                storage: pvc(a.alertmanager.storageSize),
+                resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+            },
+        },
+        prometheus: {
+            prometheusSpec: {
+                replicas: a.prometheus.replicas,
+                replicaExternalLabelName: PROMETHEUS_REPLICA_LABEL,
+                externalLabels: { cluster: a.cluster },
+                retention: a.prometheus.retention,
+                storageSpec: pvc(a.prometheus.storageSize),
+                resources: resourceRequirements(a.prometheus.resources),
+                podAntiAffinity: "hard",
+                // Pick up every ServiceMonitor/PodMonitor, not only those labelled with this release.
+                serviceMonitorSelectorNilUsesHelmValues: false,
+                podMonitorSelectorNilUsesHelmValues: false,
+                ruleSelectorNilUsesHelmValues: false,
+                // cluster-01 writes to Receive like every edge: with its own client certificate, so the global view
+                // (and the ruler) holds all four clusters.
+                remoteWrite: [
+                    {
+                        url: a.remoteWrite.url,
+                        tlsConfig: { ca: secretKey("ca.crt"), cert: secretKey("tls.crt"), keySecret: { name: REMOTE_WRITE_TLS_SECRET, key: "tls.key" } },
+                        queueConfig: { capacity: 10000, maxShards: 10, maxSamplesPerSend: 2000, retryOnRateLimit: true },
+                        writeRelabelConfigs: [{ action: "labeldrop", regex: TENANT_LABEL }],
+                    },
+                ],
+            },
+        },
+        grafana: {
+            // The chart's dashboards query the local Prometheus; the platform's dashboards are provisioned below.
+            defaultDashboardsEnabled: false,
+            admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
+            sidecar: { datasources: { defaultDatasourceEnabled: false, alertmanager: { enabled: false } } },
+            additionalDataSources: [
+                {
+                    name: "Thanos",
+                    uid: THANOS_DATASOURCE_UID,
+                    type: "prometheus",
+                    access: "proxy",
+                    url: a.queryFrontendUrl,
+                    isDefault: true,
+                    jsonData: { timeInterval: "30s", prometheusType: "Thanos" },
+                },
+            ],
+            "grafana.ini": {
+                server: { root_url: `https://${a.grafanaHostname}/` },
+                users: { allow_sign_up: false },
+                "auth.anonymous": { enabled: false },
+                analytics: { reporting_enabled: false, check_for_updates: false },
+            },
+            // Helm test hooks do not run under a v4 Chart.
+            testFramework: { enabled: false },
+        },
+        // node-exporter runs in its own privileged namespace (NodeExporter component), not in the restricted one.
+        nodeExporter: { enabled: false },
+        // Control-plane components whose metrics endpoints bind to localhost on most installs: scraping them would
+        // only raise target-down noise. The API server, kubelet/cAdvisor and CoreDNS are scraped.
+        kubeControllerManager: { enabled: false },
+        kubeScheduler: { enabled: false },
+        kubeEtcd: { enabled: false },
+        kubeProxy: { enabled: false },
+        prometheusOperator: {
+            // The webhook certificate is made by a Helm hook Job, and v4 Charts run no hooks.
+            admissionWebhooks: { enabled: false },
+            tls: { enabled: false },
+        },
+    };
+}
+
+/**
+ * The central cluster's monitoring: kube-prometheus-stack (pinned) with the Prometheus HA pair that also writes to
+ * Receive, clustered Alertmanager with the program's configuration, Grafana with the Query Frontend as datasource and
+ * the platform's dashboards, and the PodMonitors for the platform's own components.
+ */
+export class CentralMonitoring extends pulumi.ComponentResource {
+    /** Grafana's admin password (generated; a secret output). */
+    public readonly grafanaAdminPassword: pulumi.Output<string>;
+    /** Alertmanager in Thanos' DNS-discovery syntax (every replica). */
+    public readonly alertmanagerUrl: string;
+
+    constructor(name: string, args: CentralMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("agent-receiver:monitoring:CentralMonitoring", name, {}, opts);
+        const ns = args.namespace;
+        const labels = { "app.kubernetes.io/part-of": "agent-receiver", "app.kubernetes.io/managed-by": "pulumi" };
+        this.alertmanagerUrl = `dns+http://alertmanager-operated.${args.namespaceName}.svc.cluster.local:${ALERTMANAGER_PORT}`;
+
+        // CRDs: protected, and kept when this component is deleted (deleting a CRD deletes every object of its kind).
+        const crds = new k8s.helm.v4.Chart(
+            `${name}-crds`,
+            { ...pinnedChartArgs(charts.kubePrometheusStack, ns, CRD_CHART_VALUES), name: `${KPS_RELEASE}-crds` },
+            { parent: this, protect: true, retainOnDelete: true },
+        );
+
+        const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this });
+        this.grafanaAdminPassword = pulumi.secret(password.result);
+        const secrets = [
+            new k8s.core.v1.Secret(
+                `${name}-grafana-admin`,
+                {
+                    metadata: { name: GRAFANA_ADMIN_SECRET, namespace: ns, labels },
+                    stringData: { "admin-user": "admin", "admin-password": password.result },
+                },
+                { parent: this },
+            ),
+            new k8s.core.v1.Secret(
+                `${name}-alertmanager-config`,
+                {
+                    // The name the operator looks for when useExistingSecret is set: alertmanager-<Alertmanager name>.
+                    metadata: { name: `alertmanager-${KPS_RELEASE}-alertmanager`, namespace: ns, labels },
+                    stringData: { "alertmanager.yaml": pulumi.secret(args.alertmanagerConfig) },
+                },
+                { parent: this },
+            ),
+            new k8s.core.v1.Secret(
+                `${name}-remote-write-tls`,
+                {
+                    metadata: { name: REMOTE_WRITE_TLS_SECRET, namespace: ns, labels },
+                    stringData: {
+                        "ca.crt": args.remoteWrite.caCertPem,
+                        "tls.crt": args.remoteWrite.certPem,
+                        "tls.key": pulumi.secret(args.remoteWrite.keyPem),
+                    },
+                },
+                { parent: this },
+            ),
+        ];
+
+        new k8s.helm.v4.Chart(
+            `${name}-kube-prometheus-stack`,
+            { ...pinnedChartArgs(charts.kubePrometheusStack, ns, kubePrometheusStackValues(args)), name: KPS_RELEASE, skipCrds: true },
+            { parent: this, dependsOn: [crds, ...secrets] },
+        );
+
+        for (const d of args.dashboards) {
+            new k8s.core.v1.ConfigMap(
+                `${name}-dashboard-${d.uid}`,
+                {
+                    metadata: { name: `dashboard-${d.uid}`, namespace: ns, labels: { ...labels, grafana_dashboard: "1" } },
+                    data: { [`${d.uid}.json`]: dashboardJson(d, THANOS_DATASOURCE_UID) },
+                },
+                { parent: this },
+            );
+        }
+
+        // The platform's own pods: job = the pod's app.kubernetes.io/name, which the alert rules select on.
+        const podMonitor = (id: string, names: string[], port: string) =>
+            new k8s.apiextensions.CustomResource(
+                `${name}-podmonitor-${id}`,
+                {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "PodMonitor",
+                    metadata: { name: id, namespace: ns, labels },
+                    spec: {
+                        jobLabel: JOB_LABEL,
+                        namespaceSelector: { matchNames: [args.thanosNamespace] },
+                        selector: { matchExpressions: [{ key: JOB_LABEL, operator: "In", values: names }] },
+                        podMetricsEndpoints: [{ port, interval: "30s" }],
+                    },
+                },
+                { parent: this, dependsOn: crds },
+            );
+        podMonitor("thanos", THANOS_JOBS, "http");
+        podMonitor("memcached", ["memcached"], "metrics");
+
+        this.networkPolicies(name, args, labels);
+        this.registerOutputs({ grafanaAdminPassword: this.grafanaAdminPassword, alertmanagerUrl: this.alertmanagerUrl });
+    }
+
+    /** Allows on top of the namespace's default deny; each names who talks to whom and why. */
+    private networkPolicies(name: string, a: CentralMonitoringArgs, labels: Record<string, string>): void {
+        const ns = a.namespace;
+        const app = (n: string) => ({ matchLabels: { "app.kubernetes.io/name": n } });
+        const policy = (id: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
+            new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${id}`, { metadata: { name: id, namespace: ns, labels }, spec }, { parent: this });
+        const apiServer = { ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] };
+
+        // Inside the namespace: Prometheus scrapes the operator, KSM, Alertmanager, Grafana; Alertmanager replicas
+        // gossip (9094); Prometheus sends to Alertmanager.
+        policy("allow-same-namespace", {
+            podSelector: {},
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [{ from: [{ podSelector: {} }] }],
+            egress: [{ to: [{ podSelector: {} }] }],
+        });
+        // Prometheus scrapes every namespace, the kubelets (host network) and the API server, and writes to Receive.
+        // Kubelets and the API server are not pods: Cilium does not match them by ipBlock, so the rule allows any
+        // destination (see README, "NetworkPolicy under Cilium").
+        policy("prometheus-egress", { podSelector: app("prometheus"), policyTypes: ["Egress"], egress: [{}] });
+        // Operator, kube-state-metrics and Grafana's sidecars watch the API server.
+        for (const n of ["kube-prometheus-stack-prometheus-operator", "kube-state-metrics", "grafana"]) {
+            policy(`${n}-apiserver`, { podSelector: app(n), policyTypes: ["Egress"], egress: [apiServer] });
+        }
+        policy("alertmanager", {
+            podSelector: app("alertmanager"),
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [{ from: a.alertSenders, ports: [{ protocol: "TCP", port: ALERTMANAGER_PORT }] }],
+            // Webhook receivers are outside the cluster, over HTTPS.
+            egress: [{ ports: [{ protocol: "TCP", port: 443 }] }],
+        });
+        policy("grafana", {
+            podSelector: app("grafana"),
+            policyTypes: ["Egress"],
+            egress: [{ to: a.queryFrontend, ports: [{ protocol: "TCP", port: 10902 }] }],
+        });
+    }
+}

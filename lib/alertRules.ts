@@ -1,0 +1,280 @@
+/**
+ * The platform's alert rules, evaluated by Thanos Ruler on the global view (every cluster's series through Thanos
+ * Query). Edge agents evaluate nothing. The rule file the ruler loads is `renderAlertRules(...)`; the tests run the
+ * same text through the real `promtool check rules` and `promtool test rules`.
+ *
+ * Label conventions the expressions rely on:
+ * - `cluster`: external label of every Prometheus (agents and the central pair).
+ * - `tenant_id`: the writer id Receive takes from the client certificate (`cluster-02-a`, `cluster-03`).
+ * - `tenant`: the tenant label of Receive's own per-tenant TSDB and write metrics.
+ * - `job`: the central PodMonitors use the pod's `app.kubernetes.io/name` (`thanos-receive`, `memcached`, ...); the
+ *   agents' self-scrape job is `prometheus-agent`.
+ * - `prometheus_replica` / `replica` differ between HA copies: every expression aggregates them away, so two
+ *   replicas never raise two alerts.
+ */
+import { stringify } from "yaml";
+
+export type Severity = "critical" | "warning" | "info" | "none";
+
+export interface AlertRule {
+    readonly alert: string;
+    readonly expr: string;
+    readonly for?: string;
+    readonly severity: Severity;
+    readonly summary: string;
+    readonly description: string;
+}
+
+export interface AlertRuleArgs {
+    /** Every writer id the central config lists; a writer that goes quiet raises WriterStoppedSending. */
+    readonly writers: string[];
+    /** Head-series limit per writer (0 = unlimited: no "near the limit" alert for it). */
+    readonly headSeriesLimits: Record<string, number>;
+    readonly thresholds: {
+        readonly queryP99Seconds: number;
+        readonly cacheHitRatioMin: number;
+        readonly remoteWriteLagSeconds: number;
+        readonly headSeriesLimitRatio: number;
+        readonly writerSilentFor: string;
+    };
+    /** Namespaces whose containers the platform runs (OOM alerts). */
+    readonly platformNamespaces: string[];
+    /** Prefix of runbook links; the rest is the runbook's path in this repository. */
+    readonly runbookBaseUrl: string;
+}
+
+/** Repository path of an alert's runbook: the contract between the rules and `docs/ko/runbooks/`. */
+export function runbookPath(alert: string): string {
+    return `docs/ko/runbooks/${alert.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()}.md`;
+}
+
+/** Names of the alerts, in rule-file order (the tests require a firing and a silent case for each). */
+export const ALERT_NAMES = [
+    "Watchdog",
+    "WriterStoppedSending",
+    "AgentRemoteWriteFailing",
+    "AgentRemoteWriteBehind",
+    "AgentSamplesDropped",
+    "ReceiveHttpErrors",
+    "ReceiveRefusingWrites",
+    "ReceiveReplicationFailing",
+    "ReceiveHashringReloadFailing",
+    "ReceiveTenantNearHeadSeriesLimit",
+    "ReceiveTenantLimited",
+    "CompactorHalted",
+    "BucketOperationsFailing",
+    "ReceiveUploadsFailing",
+    "QueryLatencySLO",
+    "CacheHitRatioLow",
+    "PlatformContainerOOMKilled",
+    "LogShippingFailing",
+] as const;
+export type AlertName = (typeof ALERT_NAMES)[number];
+
+function ratio(num: string, den: string): string {
+    return `(${num}) / (${den})`;
+}
+
+/** The rules, as data. */
+export function alertRules(a: AlertRuleArgs): AlertRule[] {
+    const t = a.thresholds;
+    const expected = a.writers.map((w) => `label_replace(vector(1), "tenant_id", "${w}", "", "")`).join(" or ");
+    const limited = a.writers
+        .filter((w) => (a.headSeriesLimits[w] ?? 0) > 0)
+        .map((w) => `sum by (tenant) (prometheus_tsdb_head_series{job="thanos-receive", tenant="${w}"}) / ${a.headSeriesLimits[w]}`);
+    const platformNs = a.platformNamespaces.join("|");
+
+    const rules: AlertRule[] = [
+        {
+            alert: "Watchdog",
+            expr: "vector(1)",
+            severity: "none",
+            summary: "Always firing: proves the alerting path (Ruler → Alertmanager → heartbeat) works.",
+            description: "The heartbeat service pages when this alert stops arriving.",
+        },
+        {
+            alert: "WriterStoppedSending",
+            // One series per expected writer, minus those with any sample in the window.
+            expr: `(${expected}) unless on (tenant_id) count by (tenant_id) (count_over_time(up[${t.writerSilentFor}]))`,
+            for: "2m",
+            severity: "critical",
+            summary: "Writer {{ $labels.tenant_id }} has sent nothing for " + t.writerSilentFor + ".",
+            description: "No series from {{ $labels.tenant_id }} reached Receive: its agent is down, cannot reach the endpoint, or its certificate is refused.",
+        },
+        {
+            alert: "AgentRemoteWriteFailing",
+            expr: `sum by (cluster, tenant_id) (rate(prometheus_remote_storage_samples_failed_total[5m])) > 0`,
+            for: "10m",
+            severity: "critical",
+            summary: "Agent of {{ $labels.tenant_id }} fails to send samples ({{ $value | humanize }}/s).",
+            description: "Remote write returns non-retryable errors (4xx such as 400/409/413): those samples are lost.",
+        },
+        {
+            alert: "AgentRemoteWriteBehind",
+            expr:
+                `max by (cluster, tenant_id) (prometheus_remote_storage_highest_timestamp_in_seconds)` +
+                ` - max by (cluster, tenant_id) (prometheus_remote_storage_queue_highest_sent_timestamp_seconds) > ${t.remoteWriteLagSeconds}`,
+            for: "10m",
+            severity: "warning",
+            summary: "Agent of {{ $labels.tenant_id }} is {{ $value | humanizeDuration }} behind.",
+            description: "The WAL backlog grows: the link to Receive is slow, Receive answers slowly or 429s, or max_shards is too low.",
+        },
+        {
+            alert: "AgentSamplesDropped",
+            expr: `sum by (cluster, tenant_id) (rate(prometheus_remote_storage_samples_dropped_total[5m])) > 0`,
+            for: "5m",
+            severity: "warning",
+            summary: "Agent of {{ $labels.tenant_id }} drops samples before sending ({{ $value | humanize }}/s).",
+            description: "Samples older than sample_age_limit are dropped after a long outage, or a relabel rule drops them.",
+        },
+        {
+            alert: "ReceiveHttpErrors",
+            expr: `${ratio(
+                `sum by (cluster) (rate(http_requests_total{job="thanos-receive", handler="receive", code=~"5.."}[5m]))`,
+                `sum by (cluster) (rate(http_requests_total{job="thanos-receive", handler="receive"}[5m]))`,
+            )} > 0.05`,
+            for: "5m",
+            severity: "critical",
+            summary: "Receive fails {{ $value | humanizePercentage }} of write requests.",
+            description: "5xx on the write path: quorum not reached (replicas down), TSDB errors, or out of disk.",
+        },
+        {
+            alert: "ReceiveRefusingWrites",
+            expr: `sum by (cluster, tenant, code) (rate(thanos_receive_write_samples_count{job="thanos-receive", code=~"4.."}[5m])) > 0`,
+            for: "10m",
+            severity: "critical",
+            summary: "Receive refuses writes of {{ $labels.tenant }} with HTTP {{ $labels.code }}.",
+            description: "413 (request over the limits) is never retried: data is lost. 409 means samples out of order or too old. 429 is retried but the backlog grows.",
+        },
+        {
+            alert: "ReceiveReplicationFailing",
+            expr:
+                `${ratio(
+                    `sum by (cluster) (rate(thanos_receive_replications_total{job="thanos-receive", result="error"}[5m]))`,
+                    `sum by (cluster) (rate(thanos_receive_replications_total{job="thanos-receive"}[5m]))`,
+                )}` +
+                ` > ${ratio(
+                    `max by (cluster) (floor((thanos_receive_replication_factor{job="thanos-receive"} + 1) / 2))`,
+                    `max by (cluster) (thanos_receive_hashring_nodes{job="thanos-receive"})`,
+                )}`,
+            for: "5m",
+            severity: "warning",
+            summary: "Receive fails to replicate {{ $value | humanizePercentage }} of requests.",
+            description: "More replication errors than the quorum tolerates: a replica is down or the hashring lists an endpoint that does not answer.",
+        },
+        {
+            alert: "ReceiveHashringReloadFailing",
+            expr: `min by (cluster, pod) (thanos_receive_config_last_reload_successful{job="thanos-receive"}) == 0`,
+            for: "5m",
+            severity: "warning",
+            summary: "{{ $labels.pod }} cannot load the hashring file.",
+            description: "The replica keeps its previous ring; after a scaling change the replicas disagree on the ring.",
+        },
+        {
+            alert: "ReceiveTenantNearHeadSeriesLimit",
+            expr: limited.length > 0 ? `(${limited.join(" or ")}) > ${t.headSeriesLimitRatio}` : "vector(0) > 1",
+            for: "15m",
+            severity: "warning",
+            summary: "Tenant {{ $labels.tenant }} uses {{ $value | humanizePercentage }} of its head-series limit.",
+            description: "Past the limit Receive answers 429 and the agent's backlog grows; raise the limit or cut cardinality.",
+        },
+        {
+            alert: "ReceiveTenantLimited",
+            expr: `sum by (cluster, tenant) (increase(thanos_receive_head_series_limited_requests_total{job="thanos-receive"}[5m])) > 0`,
+            severity: "critical",
+            summary: "Receive refuses writes of {{ $labels.tenant }}: head-series limit reached.",
+            description: "Requests are answered 429; the agent retries and falls behind until series drop or the limit rises.",
+        },
+        {
+            alert: "CompactorHalted",
+            expr: `max by (cluster) (thanos_compact_halted{job="thanos-compact"}) == 1`,
+            for: "5m",
+            severity: "critical",
+            summary: "The compactor has halted.",
+            description: "No compaction, downsampling or retention until it is fixed: the bucket grows and long queries slow down. Usually overlapping blocks.",
+        },
+        {
+            alert: "BucketOperationsFailing",
+            expr: `${ratio(
+                `sum by (cluster, job) (rate(thanos_objstore_bucket_operation_failures_total[5m]))`,
+                `sum by (cluster, job) (rate(thanos_objstore_bucket_operations_total[5m]))`,
+            )} > 0.05`,
+            for: "15m",
+            severity: "critical",
+            summary: "{{ $labels.job }} fails {{ $value | humanizePercentage }} of bucket operations.",
+            description: "MinIO is unreachable, out of space, or the credentials or policy changed.",
+        },
+        {
+            alert: "ReceiveUploadsFailing",
+            expr: `sum by (cluster, pod) (increase(thanos_shipper_upload_failures_total{job="thanos-receive"}[30m])) > 0`,
+            for: "30m",
+            severity: "critical",
+            summary: "{{ $labels.pod }} cannot upload blocks to the bucket.",
+            description: "Blocks stay on the local disk only: past local retention they are lost, and the disk fills.",
+        },
+        {
+            alert: "QueryLatencySLO",
+            expr:
+                `histogram_quantile(0.99, sum by (cluster, le) (rate(http_request_duration_seconds_bucket{job="thanos-query-frontend", handler="query-frontend"}[5m])))` +
+                ` > ${t.queryP99Seconds}`,
+            for: "15m",
+            severity: "warning",
+            summary: "99th percentile of queries is {{ $value | humanizeDuration }} (SLO " + t.queryP99Seconds + "s).",
+            description: "Slow dashboards: check the cache hit ratio, Store Gateway latency, and queries over raw data.",
+        },
+        {
+            alert: "CacheHitRatioLow",
+            expr: `${ratio(
+                `sum by (cluster) (rate(memcached_commands_total{job="memcached", command="get", status="hit"}[15m]))`,
+                `sum by (cluster) (rate(memcached_commands_total{job="memcached", command="get"}[15m]))`,
+            )} < ${t.cacheHitRatioMin}`,
+            for: "30m",
+            severity: "warning",
+            summary: "Results cache hit ratio is {{ $value | humanizePercentage }}.",
+            description: "Memcached evicts too early (memory), items are larger than max_item_size, or queries are not aligned.",
+        },
+        {
+            alert: "PlatformContainerOOMKilled",
+            expr:
+                `max by (cluster, namespace, pod, container) (kube_pod_container_status_last_terminated_reason{namespace=~"${platformNs}", reason="OOMKilled"}) == 1` +
+                ` and on (cluster, namespace, pod, container) max by (cluster, namespace, pod, container) (increase(kube_pod_container_status_restarts_total{namespace=~"${platformNs}"}[15m])) > 0`,
+            severity: "warning",
+            summary: "{{ $labels.container }} in {{ $labels.cluster }}/{{ $labels.pod }} was OOM-killed.",
+            description: "A Receive replica that is OOM-killed replays its WAL on start and leaves the quorum meanwhile; an agent loses its cache.",
+        },
+        {
+            alert: "LogShippingFailing",
+            expr: `sum by (cluster) (rate(fluentbit_output_errors_total[5m])) > 0`,
+            for: "15m",
+            severity: "warning",
+            summary: "Fluent Bit in {{ $labels.cluster }} fails to deliver logs to OpenSearch.",
+            description: "Retries are buffered on disk until the buffer limit; then logs are lost.",
+        },
+    ];
+    const names = rules.map((r) => r.alert);
+    if (names.join() !== ALERT_NAMES.join()) throw new Error(`alert list out of sync: ${names.join()}`);
+    return rules;
+}
+
+/** The Prometheus rule file (one group) the ruler loads. */
+export function renderAlertRules(a: AlertRuleArgs, interval: string): string {
+    return stringify({
+        groups: [
+            {
+                name: "agent-receiver-platform",
+                interval,
+                rules: alertRules(a).map((r) => ({
+                    alert: r.alert,
+                    expr: r.expr,
+                    ...(r.for ? { for: r.for } : {}),
+                    labels: { severity: r.severity },
+                    annotations: {
+                        summary: r.summary,
+                        description: r.description,
+                        runbook_url: `${a.runbookBaseUrl}${runbookPath(r.alert)}`,
+                    },
+                })),
+            },
+        ],
+    }, { lineWidth: 0 });
+}

@@ -1,0 +1,91 @@
+/**
+ * Metric names the platform produces, by source, with where each list was read. A rule or dashboard may only
+ * use names listed here (checked in `test/metricNames.test.ts` with the PromQL parser), so a typo cannot ship.
+ * When a component is upgraded, re-read its source and update its list.
+ *
+ * Histograms are listed by their series names (`_bucket`, `_count`, `_sum` as used).
+ */
+export interface MetricSource {
+    /** Where the names were read (upstream source or docs). */
+    readonly source: string;
+    readonly names: readonly string[];
+}
+
+export const PRODUCED_METRICS: Record<string, MetricSource> = {
+    prometheusScrape: {
+        source: "Prometheus: synthetic series of every scrape (docs: jobs and instances)",
+        names: ["up"],
+    },
+    prometheusAgent: {
+        source: "prometheus/prometheus storage/remote/queue_manager.go, tsdb/agent (v2.42 and v3.x); self-scrape job prometheus-agent",
+        names: [
+            "prometheus_remote_storage_samples_failed_total",
+            "prometheus_remote_storage_samples_dropped_total",
+            "prometheus_remote_storage_samples_retried_total",
+            "prometheus_remote_storage_samples_pending",
+            "prometheus_remote_storage_highest_timestamp_in_seconds",
+            "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
+            "prometheus_remote_storage_bytes_total",
+        ],
+    },
+    thanosReceive: {
+        source: "thanos-io/thanos pkg/receive/{handler,head_series_limiter,config}.go and the per-tenant TSDB (multitsdb.go wraps prometheus_tsdb_* with tenant), v0.42",
+        names: [
+            "prometheus_tsdb_head_series",
+            "prometheus_tsdb_head_samples_appended_total",
+            "thanos_receive_replications_total",
+            "thanos_receive_replication_factor",
+            "thanos_receive_hashring_nodes",
+            "thanos_receive_config_last_reload_successful",
+            "thanos_receive_head_series_limit",
+            "thanos_receive_head_series_limited_requests_total",
+            "thanos_receive_write_samples_count",
+            "thanos_shipper_upload_failures_total",
+        ],
+    },
+    thanosHttp: {
+        source: "thanos-io/thanos pkg/extprom/http (every component's HTTP server; handler label: receive, query-frontend, ...)",
+        names: ["http_requests_total", "http_request_duration_seconds_bucket"],
+    },
+    thanosObjstore: {
+        source: "thanos-io/objstore objstore.go (Receive, Store, Compactor)",
+        names: [
+            "thanos_objstore_bucket_operations_total",
+            "thanos_objstore_bucket_operation_failures_total",
+            "thanos_objstore_bucket_last_successful_upload_time",
+        ],
+    },
+    thanosCompactor: {
+        source: "thanos-io/thanos cmd/thanos/compact.go, pkg/compact/compact.go",
+        names: ["thanos_compact_halted", "thanos_compact_group_compactions_total", "thanos_compact_group_compactions_failures_total", "thanos_compact_downsample_total"],
+    },
+    thanosStore: {
+        source: "thanos-io/thanos pkg/store/bucket.go",
+        names: ["thanos_bucket_store_series_get_all_duration_seconds_bucket"],
+    },
+    memcachedExporter: {
+        source: "prometheus/memcached_exporter pkg/exporter/exporter.go",
+        names: ["memcached_commands_total", "memcached_current_bytes", "memcached_limit_bytes", "memcached_items_evicted_total"],
+    },
+    kubeStateMetrics: {
+        source: "kubernetes/kube-state-metrics docs/metrics/workload/pod-metrics.md (v2.x)",
+        names: ["kube_pod_container_status_last_terminated_reason", "kube_pod_container_status_restarts_total", "kube_pod_container_resource_requests"],
+    },
+    cadvisor: {
+        source: "google/cadvisor docs/storage/prometheus.md (kubelet /metrics/cadvisor)",
+        names: ["container_cpu_usage_seconds_total", "container_memory_working_set_bytes"],
+    },
+    kubelet: {
+        source: "kubernetes pkg/kubelet/metrics/collectors/volume_stats.go (kubelet /metrics)",
+        names: ["kubelet_volume_stats_used_bytes", "kubelet_volume_stats_capacity_bytes"],
+    },
+    fluentBit: {
+        source: "fluent/fluent-bit src/flb_metrics_exporter.c, /api/v1/metrics/prometheus",
+        names: ["fluentbit_output_errors_total", "fluentbit_output_retries_failed_total", "fluentbit_output_proc_records_total"],
+    },
+};
+
+/** Every produced name. */
+export function producedMetricNames(): Set<string> {
+    return new Set(Object.values(PRODUCED_METRICS).flatMap((s) => s.names));
+}
