@@ -70,3 +70,8 @@ export function yaml(text: string): any {
 export function centralSecrets(cfg: StackConfig): StackSecrets {
     return Object.fromEntries(requiredSecrets(cfg).map((k) => [k, k.startsWith("alertWebhook") ? `https://hooks.example.internal/${k}` : "x"]));
 }
+
+/** Whether `obj[key]` is a secret: the value itself, or (as the engine serialises it) the whole object holding it. */
+export function isSecretAt(obj: any, key: string): boolean {
+    return isSecret(obj) || (obj !== undefined && isSecret(obj[key]));
+}

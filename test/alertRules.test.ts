@@ -1,0 +1,305 @@
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { stringify } from "yaml";
+import { ALERT_NAMES, AlertName, runbookPath } from "../lib/alertRules";
+import { ROOT } from "../lib/plan";
+import { manifest, one, planStack, tmpDir, tool, yaml } from "./helpers/plan";
+
+/** The rule file exactly as the cluster-01 ruler loads it (from the plan's ConfigMap). */
+async function rulesText(): Promise<string> {
+    return manifest(one(await planStack("cluster-01"), "kubernetes:core/v1:ConfigMap", "-ruler-rules")).data["platform.yaml"];
+}
+
+const C = 'cluster="cluster-01"';
+const E = 'cluster="cluster-03", tenant_id="cluster-03"';
+
+interface Case {
+    /** Series in promtool's notation; a function gets the writer ids of the real config. */
+    series: [string, string][] | ((writers: string[]) => [string, string][]);
+    at: string;
+}
+interface AlertCases {
+    firing: Case & { labels: Record<string, string> };
+    /** The healthy twin of `firing`: same shape, healthy values, no alert. */
+    silent?: Case;
+}
+
+/**
+ * For every alert: synthetic series that make it fire (with the labels it must carry) and a healthy twin that keeps
+ * it silent. Watchdog has no silent case: its silence is itself the alarm.
+ */
+const CASES: Record<AlertName, AlertCases> = {
+    Watchdog: { firing: { series: [], at: "1m", labels: {} } },
+    WriterStoppedSending: {
+        firing: {
+            series: (ws) => ws.map((w) => [`up{tenant_id="${w}", job="node-exporter"}`, w === "cluster-03" ? "1x10" : "1x40"]),
+            at: "30m",
+            labels: { tenant_id: "cluster-03" },
+        },
+        silent: { series: (ws) => ws.map((w) => [`up{tenant_id="${w}", job="node-exporter"}`, "1x40"]), at: "30m" },
+    },
+    AgentRemoteWriteFailing: {
+        firing: { series: [[`prometheus_remote_storage_samples_failed_total{${E}}`, "0+10x30"]], at: "20m", labels: { cluster: "cluster-03", tenant_id: "cluster-03" } },
+        silent: { series: [[`prometheus_remote_storage_samples_failed_total{${E}}`, "0x30"]], at: "20m" },
+    },
+    AgentRemoteWriteBehind: {
+        firing: {
+            series: [
+                [`prometheus_remote_storage_highest_timestamp_in_seconds{${E}}`, "0+60x30"],
+                [`prometheus_remote_storage_queue_highest_sent_timestamp_seconds{${E}, remote_name="r", url="u"}`, "0x30"],
+            ],
+            at: "20m",
+            labels: { cluster: "cluster-03", tenant_id: "cluster-03" },
+        },
+        silent: {
+            series: [
+                [`prometheus_remote_storage_highest_timestamp_in_seconds{${E}}`, "0+60x30"],
+                [`prometheus_remote_storage_queue_highest_sent_timestamp_seconds{${E}, remote_name="r", url="u"}`, "0+60x30"],
+            ],
+            at: "20m",
+        },
+    },
+    AgentSamplesDropped: {
+        firing: { series: [[`prometheus_remote_storage_samples_dropped_total{${E}}`, "0+5x30"]], at: "20m", labels: { cluster: "cluster-03", tenant_id: "cluster-03" } },
+        silent: { series: [[`prometheus_remote_storage_samples_dropped_total{${E}}`, "0x30"]], at: "20m" },
+    },
+    ReceiveHttpErrors: {
+        firing: {
+            series: [
+                [`http_requests_total{${C}, job="thanos-receive", handler="receive", code="500"}`, "0+10x30"],
+                [`http_requests_total{${C}, job="thanos-receive", handler="receive", code="200"}`, "0+90x30"],
+            ],
+            at: "20m",
+            labels: { cluster: "cluster-01" },
+        },
+        silent: {
+            series: [
+                [`http_requests_total{${C}, job="thanos-receive", handler="receive", code="500"}`, "0x30"],
+                [`http_requests_total{${C}, job="thanos-receive", handler="receive", code="200"}`, "0+90x30"],
+            ],
+            at: "20m",
+        },
+    },
+    ReceiveRefusingWrites: {
+        firing: {
+            series: [[`thanos_receive_write_samples_count{${C}, job="thanos-receive", tenant="cluster-03", code="413"}`, "0+1x30"]],
+            at: "20m",
+            labels: { cluster: "cluster-01", tenant: "cluster-03", code: "413" },
+        },
+        silent: { series: [[`thanos_receive_write_samples_count{${C}, job="thanos-receive", tenant="cluster-03", code="200"}`, "0+100x30"]], at: "20m" },
+    },
+    ReceiveReplicationFailing: {
+        firing: {
+            series: [
+                [`thanos_receive_replications_total{${C}, job="thanos-receive", result="error"}`, "0+9x30"],
+                [`thanos_receive_replications_total{${C}, job="thanos-receive", result="success"}`, "0+1x30"],
+                [`thanos_receive_replication_factor{${C}, job="thanos-receive"}`, "3x30"],
+                [`thanos_receive_hashring_nodes{${C}, job="thanos-receive"}`, "3x30"],
+            ],
+            at: "20m",
+            labels: { cluster: "cluster-01" },
+        },
+        silent: {
+            series: [
+                // One replica down: a third of the replications fail, which the quorum (2 of 3) tolerates.
+                [`thanos_receive_replications_total{${C}, job="thanos-receive", result="error"}`, "0+3x30"],
+                [`thanos_receive_replications_total{${C}, job="thanos-receive", result="success"}`, "0+6x30"],
+                [`thanos_receive_replication_factor{${C}, job="thanos-receive"}`, "3x30"],
+                [`thanos_receive_hashring_nodes{${C}, job="thanos-receive"}`, "3x30"],
+            ],
+            at: "20m",
+        },
+    },
+    ReceiveHashringReloadFailing: {
+        firing: { series: [[`thanos_receive_config_last_reload_successful{${C}, job="thanos-receive", pod="thanos-receive-1"}`, "0x20"]], at: "10m", labels: { cluster: "cluster-01", pod: "thanos-receive-1" } },
+        silent: { series: [[`thanos_receive_config_last_reload_successful{${C}, job="thanos-receive", pod="thanos-receive-1"}`, "1x20"]], at: "10m" },
+    },
+    ReceiveTenantNearHeadSeriesLimit: {
+        // cluster-01's config: default head-series limit 2,000,000; warn at 80 %.
+        firing: { series: [[`prometheus_tsdb_head_series{${C}, job="thanos-receive", tenant="cluster-03"}`, "1900000x30"]], at: "20m", labels: { tenant: "cluster-03" } },
+        silent: { series: [[`prometheus_tsdb_head_series{${C}, job="thanos-receive", tenant="cluster-03"}`, "1500000x30"]], at: "20m" },
+    },
+    ReceiveTenantLimited: {
+        firing: { series: [[`thanos_receive_head_series_limited_requests_total{${C}, job="thanos-receive", tenant="cluster-03"}`, "0+1x10"]], at: "5m", labels: { cluster: "cluster-01", tenant: "cluster-03" } },
+        silent: { series: [[`thanos_receive_head_series_limited_requests_total{${C}, job="thanos-receive", tenant="cluster-03"}`, "0x10"]], at: "5m" },
+    },
+    CompactorHalted: {
+        firing: { series: [[`thanos_compact_halted{${C}, job="thanos-compact"}`, "1x10"]], at: "10m", labels: { cluster: "cluster-01" } },
+        silent: { series: [[`thanos_compact_halted{${C}, job="thanos-compact"}`, "0x10"]], at: "10m" },
+    },
+    BucketOperationsFailing: {
+        firing: {
+            series: [
+                [`thanos_objstore_bucket_operations_total{${C}, job="thanos-store"}`, "0+10x30"],
+                [`thanos_objstore_bucket_operation_failures_total{${C}, job="thanos-store"}`, "0+5x30"],
+            ],
+            at: "25m",
+            labels: { cluster: "cluster-01", job: "thanos-store" },
+        },
+        silent: {
+            series: [
+                [`thanos_objstore_bucket_operations_total{${C}, job="thanos-store"}`, "0+10x30"],
+                [`thanos_objstore_bucket_operation_failures_total{${C}, job="thanos-store"}`, "0x30"],
+            ],
+            at: "25m",
+        },
+    },
+    ReceiveUploadsFailing: {
+        firing: { series: [[`thanos_shipper_upload_failures_total{${C}, job="thanos-receive", pod="thanos-receive-0"}`, "0+1x60"]], at: "45m", labels: { cluster: "cluster-01", pod: "thanos-receive-0" } },
+        silent: { series: [[`thanos_shipper_upload_failures_total{${C}, job="thanos-receive", pod="thanos-receive-0"}`, "0x60"]], at: "45m" },
+    },
+    QueryLatencySLO: {
+        firing: {
+            series: [
+                [`http_request_duration_seconds_bucket{${C}, job="thanos-query-frontend", handler="query-frontend", le="1"}`, "0x30"],
+                [`http_request_duration_seconds_bucket{${C}, job="thanos-query-frontend", handler="query-frontend", le="30"}`, "0+10x30"],
+                [`http_request_duration_seconds_bucket{${C}, job="thanos-query-frontend", handler="query-frontend", le="+Inf"}`, "0+10x30"],
+            ],
+            at: "25m",
+            labels: { cluster: "cluster-01" },
+        },
+        silent: {
+            series: [
+                [`http_request_duration_seconds_bucket{${C}, job="thanos-query-frontend", handler="query-frontend", le="1"}`, "0+10x30"],
+                [`http_request_duration_seconds_bucket{${C}, job="thanos-query-frontend", handler="query-frontend", le="30"}`, "0+10x30"],
+                [`http_request_duration_seconds_bucket{${C}, job="thanos-query-frontend", handler="query-frontend", le="+Inf"}`, "0+10x30"],
+            ],
+            at: "25m",
+        },
+    },
+    CacheHitRatioLow: {
+        firing: {
+            series: [
+                [`memcached_commands_total{${C}, job="memcached", command="get", status="hit"}`, "0+1x60"],
+                [`memcached_commands_total{${C}, job="memcached", command="get", status="miss"}`, "0+9x60"],
+            ],
+            at: "45m",
+            labels: { cluster: "cluster-01" },
+        },
+        silent: {
+            series: [
+                [`memcached_commands_total{${C}, job="memcached", command="get", status="hit"}`, "0+9x60"],
+                [`memcached_commands_total{${C}, job="memcached", command="get", status="miss"}`, "0+1x60"],
+            ],
+            at: "45m",
+        },
+    },
+    PlatformContainerOOMKilled: {
+        firing: {
+            series: [
+                [`kube_pod_container_status_last_terminated_reason{${C}, namespace="thanos", pod="thanos-receive-0", container="thanos-receive", reason="OOMKilled"}`, "1x20"],
+                [`kube_pod_container_status_restarts_total{${C}, namespace="thanos", pod="thanos-receive-0", container="thanos-receive"}`, "0 0 0 0 0 1x15"],
+            ],
+            at: "10m",
+            labels: { cluster: "cluster-01", namespace: "thanos", pod: "thanos-receive-0", container: "thanos-receive" },
+        },
+        silent: {
+            // An OOM kill long ago: the reason stays on the pod, but it does not restart any more.
+            series: [
+                [`kube_pod_container_status_last_terminated_reason{${C}, namespace="thanos", pod="thanos-receive-0", container="thanos-receive", reason="OOMKilled"}`, "1x20"],
+                [`kube_pod_container_status_restarts_total{${C}, namespace="thanos", pod="thanos-receive-0", container="thanos-receive"}`, "1x20"],
+            ],
+            at: "10m",
+        },
+    },
+    LogShippingFailing: {
+        firing: { series: [[`fluentbit_output_errors_total{cluster="cluster-03", name="opensearch.0"}`, "0+1x30"]], at: "20m", labels: { cluster: "cluster-03" } },
+        silent: { series: [[`fluentbit_output_errors_total{cluster="cluster-03", name="opensearch.0"}`, "0x30"]], at: "20m" },
+    },
+};
+
+function severityOf(rules: any, alert: string): string {
+    return rules.groups[0].rules.find((r: any) => r.alert === alert).labels.severity;
+}
+
+describe("Alert rules (Thanos Ruler, global view)", () => {
+    let text: string;
+    let rules: any;
+    let writers: string[];
+    before(async () => {
+        text = await rulesText();
+        rules = yaml(text);
+        writers = (await planStack("cluster-01")).outputs.writers as string[];
+    });
+
+    it("the rule file the ruler loads passes the real promtool check rules", () => {
+        const dir = tmpDir("rules-");
+        fs.writeFileSync(path.join(dir, "platform.yaml"), text);
+        const out = execFileSync(tool("promtool"), ["check", "rules", path.join(dir, "platform.yaml")]).toString();
+        assert.match(out, new RegExp(`SUCCESS: ${ALERT_NAMES.length} rules found`));
+    });
+
+    it("every alert has a severity, summary, description and a runbook link to a path in this repository", () => {
+        const got = rules.groups[0].rules as any[];
+        assert.deepStrictEqual(got.map((r) => r.alert), [...ALERT_NAMES]);
+        for (const r of got) {
+            assert.match(r.labels.severity, /^(critical|warning|info|none)$/, r.alert);
+            assert.ok(r.annotations.summary && r.annotations.description, `${r.alert}: summary and description`);
+            assert.strictEqual(r.annotations.runbook_url, runbookPath(r.alert), `${r.alert}: runbook link (runbookBaseUrl is empty in cluster-01)`);
+            assert.match(r.annotations.runbook_url, /^docs\/ko\/runbooks\/[a-z0-9-]+\.md$/);
+        }
+    });
+
+    it("every alert has a firing case and (except Watchdog) a silent case below", () => {
+        for (const a of ALERT_NAMES) {
+            assert.ok(CASES[a]?.firing, `${a}: no firing case`);
+            if (a !== "Watchdog") assert.ok(CASES[a].silent, `${a}: no silent case`);
+        }
+    });
+
+    it("promtool test rules: each alert fires from its synthetic series and stays silent when healthy", () => {
+        // promtool compares annotations too; those are templates checked by `check rules` above and by the runbook
+        // test, so the unit tests run the same rules (expr, for, labels) without annotations.
+        const bare = { groups: rules.groups.map((g: any) => ({ ...g, rules: g.rules.map(({ annotations: _a, ...r }: any) => r) })) };
+        const dir = tmpDir("rules-test-");
+        fs.writeFileSync(path.join(dir, "platform.yaml"), stringify(bare, { lineWidth: 0 }));
+        const seriesOf = (c: Case) => (typeof c.series === "function" ? c.series(writers) : c.series).map(([series, values]) => ({ series, values }));
+        const tests = ALERT_NAMES.flatMap((a) => {
+            const c = CASES[a];
+            const fire = {
+                name: `${a} fires`,
+                interval: "1m",
+                input_series: seriesOf(c.firing),
+                alert_rule_test: [{ eval_time: c.firing.at, alertname: a, exp_alerts: [{ exp_labels: { ...c.firing.labels, severity: severityOf(rules, a) } }] }],
+            };
+            const quiet = c.silent
+                ? [{ name: `${a} silent`, interval: "1m", input_series: seriesOf(c.silent), alert_rule_test: [{ eval_time: c.silent.at, alertname: a, exp_alerts: [] }] }]
+                : [];
+            return [fire, ...quiet];
+        });
+        fs.writeFileSync(path.join(dir, "tests.yaml"), stringify({ rule_files: ["platform.yaml"], evaluation_interval: "1m", tests }, { lineWidth: 0 }));
+        try {
+            execFileSync(tool("promtool"), ["test", "rules", "tests.yaml"], { cwd: dir, stdio: "pipe" });
+        } catch (e) {
+            const err = e as { stdout?: Buffer; stderr?: Buffer };
+            assert.fail(`promtool test rules failed:\n${err.stdout}\n${err.stderr}`);
+        }
+    });
+
+    it("a broken rule makes promtool test rules fail (the test above can fail)", () => {
+        const broken = text.replace("thanos_compact_halted{", "thanos_compact_halted_typo{");
+        const dir = tmpDir("rules-broken-");
+        fs.writeFileSync(path.join(dir, "platform.yaml"), broken);
+        const c = CASES.CompactorHalted.firing;
+        const tests = [{ interval: "1m", input_series: (c.series as [string, string][]).map(([series, values]) => ({ series, values })), alert_rule_test: [{ eval_time: c.at, alertname: "CompactorHalted", exp_alerts: [{ exp_labels: { ...c.labels, severity: "critical" } }] }] }];
+        fs.writeFileSync(path.join(dir, "tests.yaml"), stringify({ rule_files: ["platform.yaml"], evaluation_interval: "1m", tests }));
+        assert.throws(() => execFileSync(tool("promtool"), ["test", "rules", "tests.yaml"], { cwd: dir, stdio: "pipe" }));
+    });
+
+    it("the ruler evaluates this file against Thanos Query and sends to every Alertmanager replica", async () => {
+        const sts = manifest(one(await planStack("cluster-01"), "kubernetes:apps/v1:StatefulSet", "-ruler-statefulset"));
+        const args: string[] = sts.spec.template.spec.containers[0].args;
+        assert.ok(args.includes("--query=thanos-query.thanos.svc.cluster.local:10902"), args.join(" "));
+        assert.ok(args.includes("--alertmanagers.url=dns+http://alertmanager-operated.monitoring.svc.cluster.local:9093"));
+        assert.ok(args.includes("--alert.label-drop=ruler_replica"), "replicas must send identical alerts");
+        assert.strictEqual(sts.spec.replicas, 2);
+        assert.ok(args.includes("--rule-file=/etc/thanos/rules/*.yaml"));
+    });
+
+    it("runbook links resolve to files in the repository", function () {
+        const missing = ALERT_NAMES.map(runbookPath).filter((p) => !fs.existsSync(path.join(ROOT, p)));
+        assert.deepStrictEqual(missing, [], "runbooks missing under docs/ko/runbooks/");
+    });
+});
