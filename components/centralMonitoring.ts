@@ -28,6 +28,8 @@ export interface CentralMonitoringArgs {
     readonly dashboards: Dashboard[];
     /** Namespaces whose platform pods the central Prometheus scrapes with PodMonitors (the Thanos namespace). */
     readonly thanosNamespace: string;
+    /** Namespace of this cluster's Fluent Bit (scraped for log delivery errors). */
+    readonly logShipperNamespace: string;
     /** Thanos Ruler pods (they send alerts to Alertmanager). */
     readonly alertSenders: Peer[];
     /** Query Frontend pods (Grafana's egress). */
@@ -228,7 +230,7 @@ export class CentralMonitoring extends pulumi.ComponentResource {
         }
 
         // The platform's own pods: job = the pod's app.kubernetes.io/name, which the alert rules select on.
-        const podMonitor = (id: string, names: string[], port: string) =>
+        const podMonitor = (id: string, namespace: string, names: string[], endpoint: { port: string; path?: string }) =>
             new k8s.apiextensions.CustomResource(
                 `${name}-podmonitor-${id}`,
                 {
@@ -237,15 +239,16 @@ export class CentralMonitoring extends pulumi.ComponentResource {
                     metadata: { name: id, namespace: ns, labels },
                     spec: {
                         jobLabel: JOB_LABEL,
-                        namespaceSelector: { matchNames: [args.thanosNamespace] },
+                        namespaceSelector: { matchNames: [namespace] },
                         selector: { matchExpressions: [{ key: JOB_LABEL, operator: "In", values: names }] },
-                        podMetricsEndpoints: [{ port, interval: "30s" }],
+                        podMetricsEndpoints: [{ ...endpoint, interval: "30s" }],
                     },
                 },
                 { parent: this, dependsOn: crds },
             );
-        podMonitor("thanos", THANOS_JOBS, "http");
-        podMonitor("memcached", ["memcached"], "metrics");
+        podMonitor("thanos", args.thanosNamespace, THANOS_JOBS, { port: "http" });
+        podMonitor("memcached", args.thanosNamespace, ["memcached"], { port: "metrics" });
+        podMonitor("fluent-bit", args.logShipperNamespace, ["fluent-bit"], { port: "http", path: "/api/v1/metrics/prometheus" });
 
         this.networkPolicies(name, args, labels);
         this.registerOutputs({ grafanaAdminPassword: this.grafanaAdminPassword, alertmanagerUrl: this.alertmanagerUrl });

@@ -24,6 +24,8 @@ export interface PrometheusAgentArgs {
      * limited to them by resource name); absent = every node. `namespaces`: where it may list pods; empty = all.
      */
     readonly scope: { tenant?: string; nodes?: string[]; namespaces: string[] };
+    /** Platform namespaces whose pods it also scrapes (Fluent Bit's), beyond `scope.namespaces`. */
+    readonly platformScrapeNamespaces?: string[];
     /** Placement (a tenant's agent runs only on its nodes). */
     readonly nodeSelector?: Record<string, string>;
     readonly tolerations?: k8s.types.input.core.v1.Toleration[];
@@ -85,7 +87,8 @@ export class PrometheusAgent extends pulumi.ComponentResource {
             { parent: this },
         );
         // Pods only in the scraped namespaces: one Role and RoleBinding per namespace.
-        for (const target of args.scope.namespaces) {
+        const podNamespaces = args.scope.namespaces.length > 0 ? [...args.scope.namespaces, ...(args.platformScrapeNamespaces ?? [])] : [];
+        for (const target of podNamespaces) {
             const role = new k8s.rbac.v1.Role(
                 `${name}-pods-${target}`,
                 {

@@ -96,6 +96,10 @@ export interface AgentScope {
     readonly kubeStateMetrics: string;
     /** Node-exporter port on each node (hostNetwork). */
     readonly nodeExporterPort?: number;
+    /** Nodes of this agent's tenant (its Fluent Bit pods are the ones on these nodes). */
+    readonly nodes?: string[];
+    /** Namespace of Fluent Bit, whose metrics (delivery errors) this agent also scrapes. */
+    readonly logShipperNamespace?: string;
 }
 
 export interface AgentConfigArgs {
@@ -210,6 +214,24 @@ export function agentConfig(a: AgentConfigArgs): Record<string, unknown> {
         },
         { job_name: "prometheus-agent", static_configs: [{ targets: ["localhost:9090"] }] },
     ];
+    if (a.scope.logShipperNamespace) {
+        scrapeConfigs.push({
+            job_name: "fluent-bit",
+            metrics_path: "/api/v1/metrics/prometheus",
+            kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [a.scope.logShipperNamespace] } }],
+            relabel_configs: [
+                { source_labels: ["__meta_kubernetes_pod_label_app_kubernetes_io_name"], regex: "fluent-bit", action: "keep" },
+                { source_labels: ["__meta_kubernetes_pod_container_port_number"], regex: "2020", action: "keep" },
+                // A tenant's agent scrapes the Fluent Bit pods on its own nodes only.
+                ...(a.scope.nodes && a.scope.nodes.length > 0
+                    ? [{ source_labels: ["__meta_kubernetes_pod_node_name"], regex: a.scope.nodes.map((n) => n.replace(/\./g, "\\.")).join("|"), action: "keep" }]
+                    : []),
+                { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
+                { source_labels: ["__meta_kubernetes_pod_node_name"], target_label: "node" },
+            ],
+            metric_relabel_configs: dropByName(extra),
+        });
+    }
 
     return {
         global: {

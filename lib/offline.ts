@@ -79,13 +79,14 @@ function fakeOutputs(type: string, name: string, inputs: Record<string, unknown>
     const pem = (kind: string, body: string) => `-----BEGIN ${kind}-----\n${body}\n-----END ${kind}-----\n`;
     switch (type) {
         case "random:index/randomPassword:RandomPassword":
-            return { ...inputs, result: pulumi.secret(`${SECRET_MARKER}-${name}`) };
+            return { ...inputs, result: pulumi.secret(`${SECRET_MARKER}-${name}`), bcryptHash: pulumi.secret(`$2a$10$${SECRET_MARKER}${name.replace(/[^A-Za-z0-9]/g, "")}`) };
         case "random:index/randomId:RandomId":
             return { ...inputs, hex: `mock${name.replace(/[^a-z0-9]/g, "")}`.slice(0, 16) };
         case "tls:index/privateKey:PrivateKey":
             return {
                 ...inputs,
                 privateKeyPem: pulumi.secret(pem("PRIVATE KEY", `${SECRET_MARKER}-${name}`)),
+                privateKeyPemPkcs8: pulumi.secret(pem("PRIVATE KEY", `${SECRET_MARKER}-pkcs8-${name}`)),
                 publicKeyPem: pem("PUBLIC KEY", `mock-public-${name}`),
             };
         case "tls:index/certRequest:CertRequest":

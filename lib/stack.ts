@@ -23,6 +23,8 @@ import { TenantIsolation, tenantToleration } from "../components/tenantIsolation
 import { ALERTMANAGER_PORT, CentralMonitoring, GRAFANA_PORT, GRAFANA_SERVICE } from "../components/centralMonitoring";
 import { GrafanaGateway } from "../components/grafanaGateway";
 import { RULER_NAME, ThanosRuler } from "../components/thanosRuler";
+import { LogCredential, LogStore } from "../components/logStore";
+import { LogShipper } from "../components/logShipper";
 import { renderAgentConfig } from "./agentConfig";
 import { CentralConfig, EdgeConfig, SecretKey, StackConfig, webhookSecretKeys, writerIds } from "./config";
 import { renderAlertRules } from "./alertRules";
@@ -43,7 +45,13 @@ export const CENTRAL_OUTPUTS = {
     caCertPem: "receiveCaCertPem",
     writers: "writers",
     writerCredentials: "writerCredentials",
+    logsEndpoint: "logsEndpoint",
+    logsCaCertPem: "logsCaCertPem",
+    logsCredentials: "logsCredentials",
 } as const;
+
+/** Namespace of Fluent Bit on every cluster (Pod Security privileged: it reads the node's log files). */
+export const LOG_SHIPPER_NAMESPACE = "logging-node";
 
 export async function buildStack(cfg: StackConfig, secrets: StackSecrets): Promise<Record<string, unknown>> {
     const provider = new k8s.Provider(`${cfg.clusterName}-k8s`, {
@@ -78,13 +86,18 @@ export async function readCentral(cfg: StackConfig, e: EdgeConfig) {
     const ca = await details(CENTRAL_OUTPUTS.caCertPem);
     const writers = await details(CENTRAL_OUTPUTS.writers);
     const creds = await details(CENTRAL_OUTPUTS.writerCredentials);
+    const logsEndpoint = await details(CENTRAL_OUTPUTS.logsEndpoint);
+    const logsCa = await details(CENTRAL_OUTPUTS.logsCaCertPem);
+    const logsCreds = await details(CENTRAL_OUTPUTS.logsCredentials);
     if (problems.length > 0) {
         throw new Error(
             `stack "${cfg.clusterName}": central stack "${e.centralStack}" ${problems.join(", ")}. ` +
                 `Deploy cluster-01 first: pulumi up --stack ${e.centralStack.split("/").pop()}`,
         );
     }
-    if (!creds.secret) throw new Error(`stack "${cfg.clusterName}": central output "${CENTRAL_OUTPUTS.writerCredentials}" must be a secret`);
+    for (const [n, d] of [[CENTRAL_OUTPUTS.writerCredentials, creds], [CENTRAL_OUTPUTS.logsCredentials, logsCreds]] as const) {
+        if (!d.secret) throw new Error(`stack "${cfg.clusterName}": central output "${n}" must be a secret`);
+    }
     const known = (writers.value as string[]) ?? [];
     const missing = edgeWriterIds(cfg).filter((w) => !known.includes(w));
     if (missing.length > 0) {
@@ -98,6 +111,15 @@ export async function readCentral(cfg: StackConfig, e: EdgeConfig) {
         remoteWriteUrl: url.value as string,
         caCertPem: ca.value as string,
         credentials: ref.requireOutput(CENTRAL_OUTPUTS.writerCredentials) as pulumi.Output<Record<string, WriterCredential>>,
+        logs: {
+            endpoint: logsEndpoint.value as string,
+            caCertPem: logsCa.value as string,
+            credential: pulumi.secret((ref.requireOutput(CENTRAL_OUTPUTS.logsCredentials) as pulumi.Output<Record<string, LogCredential>>).apply((c) => {
+                const mine = c[cfg.clusterName];
+                if (!mine) throw new Error(`stack "${cfg.clusterName}": no log credential on the central stack: add ${cfg.clusterName} to agent-receiver:central.writers and run pulumi up --stack cluster-01`);
+                return mine;
+            })),
+        },
     };
 }
 
@@ -106,6 +128,20 @@ function pullSecretFor(cfg: StackConfig, secrets: StackSecrets) {
     if (!ps) return undefined;
     if (secrets.registryPassword === undefined) throw new Error("registryPassword is required with images.pullSecret");
     return { registry: ps.registry, username: ps.username, password: secrets.registryPassword };
+}
+
+function logShipperNamespace(cfg: StackConfig, secrets: StackSecrets, opts: pulumi.ComponentResourceOptions): PlatformNamespace {
+    return new PlatformNamespace(
+        `${cfg.clusterName}-logging-node`,
+        {
+            namespace: LOG_SHIPPER_NAMESPACE,
+            podSecurity: "privileged",
+            // hostPath mounts of /var/log (read) and the node's buffer directory; baseline forbids hostPath.
+            podSecurityReason: "Fluent Bit reads container logs from the node through hostPath",
+            pullSecret: pullSecretFor(cfg, secrets),
+        },
+        opts,
+    );
 }
 
 function nsPeer(namespace: string, podLabels?: Record<string, string>): k8s.types.input.networking.v1.NetworkPolicyPeer {
@@ -324,6 +360,7 @@ function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackSecrets,
             grafanaHostname: m.grafana.hostname,
             dashboards: dashboards(platformNamespaces),
             thanosNamespace: c.namespace,
+            logShipperNamespace: LOG_SHIPPER_NAMESPACE,
             alertSenders: [nsPeer(c.namespace, { "app.kubernetes.io/name": RULER_NAME })],
             queryFrontend: [nsPeer(c.namespace, { "app.kubernetes.io/name": QUERY_FRONTEND_NAME })],
         },
@@ -365,10 +402,54 @@ function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackSecrets,
         opts,
     );
 
+    // Logs: OpenSearch for every cluster, and this cluster's own Fluent Bit.
+    const logNs = new PlatformNamespace(`${cluster}-logging`, { namespace: c.logs.namespace, pullSecret: pullSecretFor(cfg, secrets) }, opts);
+    const clusters = [...new Set(c.writers.map((w) => w.cluster))];
+    const logStore = new LogStore(
+        `${cluster}-logs`,
+        {
+            namespace: logNs.name,
+            namespaceName: c.logs.namespace,
+            clusters,
+            hostname: c.logs.hostname,
+            loadBalancerIP: c.logs.loadBalancerIP,
+            retentionDays: c.logs.retentionDays,
+            replicas: c.logs.replicas,
+            storageClass: cfg.kubernetes.storageClass,
+            storageSize: c.logs.storageSize,
+            heapSize: c.logs.heapSize,
+            registryMirror: mirror,
+            imagePullSecrets: logNs.imagePullSecrets.length > 0 ? logNs.imagePullSecrets : undefined,
+            image: imageName(images.openSearch, mirror),
+            metricsScrapers: scrapers,
+        },
+        opts,
+    );
+    const shipperNs = logShipperNamespace(cfg, secrets, opts);
+    new LogShipper(
+        `${cluster}-fluent-bit`,
+        {
+            namespace: shipperNs.name,
+            cluster,
+            tenantOfNamespace: {},
+            endpoint: logStore.internalEndpoint,
+            caCertPem: logStore.caCertPem,
+            credential: logStore.credentials.apply((cr) => cr[cluster]),
+            registryMirror: mirror,
+            imagePullSecrets: shipperNs.imagePullSecrets.length > 0 ? shipperNs.imagePullSecrets : undefined,
+            metricsScrapers: scrapers,
+        },
+        opts,
+    );
+
     return {
         clusterName: cluster,
         role: cfg.role,
         grafanaUrl: grafana.url,
+        [CENTRAL_OUTPUTS.logsEndpoint]: logStore.endpoint,
+        [CENTRAL_OUTPUTS.logsCaCertPem]: logStore.caCertPem,
+        [CENTRAL_OUTPUTS.logsCredentials]: logStore.credentials,
+        openSearchAdminPassword: logStore.adminPassword,
         grafanaAdminPassword: monitoring.grafanaAdminPassword,
         [CENTRAL_OUTPUTS.remoteWriteUrl]: receive.remoteWriteUrl,
         [CENTRAL_OUTPUTS.caCertPem]: pki.caCertPem,
@@ -415,6 +496,23 @@ async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackSecrets,
                   placement: { nodeSelector: { tenant: t.name }, tolerations: [tenantToleration(t.name, e.tenantTaintEffect)] },
               }));
 
+    const shipperNs = logShipperNamespace(cfg, secrets, opts);
+    new LogShipper(
+        `${cluster}-fluent-bit`,
+        {
+            namespace: shipperNs.name,
+            cluster,
+            tenantOfNamespace: Object.fromEntries(e.tenants.flatMap((t) => t.namespaces.map((n) => [n, t.name]))),
+            endpoint: central.logs.endpoint,
+            caCertPem: central.logs.caCertPem,
+            credential: central.logs.credential,
+            registryMirror: mirror,
+            imagePullSecrets,
+            metricsScrapers: [nsPeer(e.namespace)],
+        },
+        opts,
+    );
+
     const agents: Record<string, string> = {};
     for (const s of scopes) {
         const suffix = s.tenant ? `-${s.tenant}` : "";
@@ -434,7 +532,7 @@ async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackSecrets,
         );
         const config = renderAgentConfig({
             cluster,
-            scope: { tenant: s.tenant, namespaces: s.namespaces, kubeStateMetrics: ksm.address },
+            scope: { tenant: s.tenant, namespaces: s.namespaces, kubeStateMetrics: ksm.address, nodes: s.nodes, logShipperNamespace: LOG_SHIPPER_NAMESPACE },
             scrapeInterval: e.agent.scrapeInterval,
             remoteWriteUrl: central.remoteWriteUrl,
             remoteWrite: e.agent.remoteWrite,
@@ -456,11 +554,13 @@ async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackSecrets,
                 credentials: pulumi.secret(central.credentials.apply((c) => c[s.writer])),
                 caCertPem: central.caCertPem,
                 scope: { tenant: s.tenant, nodes: s.nodes, namespaces: s.namespaces },
+                platformScrapeNamespaces: [LOG_SHIPPER_NAMESPACE],
                 nodeSelector: s.placement?.nodeSelector,
                 tolerations: s.placement?.tolerations,
                 scrapePeers: [
                     { podSelector: { matchLabels: { "app.kubernetes.io/name": "kube-state-metrics" } } },
                     ...s.namespaces.map((n) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n } } })),
+                    nsPeer(LOG_SHIPPER_NAMESPACE, { "app.kubernetes.io/name": "fluent-bit" }),
                 ],
             },
             opts,

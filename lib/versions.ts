@@ -27,6 +27,9 @@ export const images = {
     // Official kubectl image, used by the tenant taint Job.
     // renovate: datasource=docker depName=registry.k8s.io/kubectl
     kubectl: { registry: "registry.k8s.io", repository: "kubectl", tag: "v1.34.2" },
+    // The OpenSearch image (same version as the chart's appVersion) runs the one-shot security/ISM Job.
+    // renovate: datasource=docker depName=docker.io/opensearchproject/opensearch
+    openSearch: { registry: "docker.io", repository: "opensearchproject/opensearch", tag: "3.6.0" },
 } as const satisfies Record<string, ImageRef>;
 
 export interface ChartRef {

@@ -41,7 +41,8 @@ describe("TenantIsolation and per-tenant agents (cluster-02)", () => {
             assert.deepStrictEqual(metrics.resourceNames, nodes);
             assert.ok(!cr.rules.some((r: any) => r.resources.includes("pods")), "no cluster-wide pod access");
             const roles = all(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role").filter((r) => r.name.includes(`-agent-${t}-pods-`));
-            assert.deepStrictEqual(roles.map((r) => manifest(r).metadata.namespace), [`tenant-${t}`]);
+            // Its tenant's namespace, and Fluent Bit's (it scrapes the Fluent Bit pods on its own nodes).
+            assert.deepStrictEqual(roles.map((r) => manifest(r).metadata.namespace), [`tenant-${t}`, "logging-node"]);
             const binding = manifest(one(plan, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", `-agent-${t}-pods-tenant-${t}`));
             assert.strictEqual(binding.subjects[0].name, `prometheus-agent-${t}`);
         }
