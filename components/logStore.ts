@@ -313,7 +313,7 @@ export class LogStore extends pulumi.ComponentResource {
                 metadata: { name: jobHash.apply((h) => `opensearch-configure-${h}`), namespace: ns, labels },
                 spec: {
                     backoffLimit: 20,
-                    ttlSecondsAfterFinished: 86400 * 7,
+                    // No ttlSecondsAfterFinished: a Job the TTL controller deletes would show as drift and be re-created.
                     template: {
                         metadata: { labels: { ...labels, "app.kubernetes.io/name": "opensearch-configure" } },
                         spec: {

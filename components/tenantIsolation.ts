@@ -82,7 +82,7 @@ export class TenantIsolation extends pulumi.ComponentResource {
                 metadata: { name: `${saName}-${specHash}`, namespace: args.platformNamespace, labels: jobLabels },
                 spec: {
                     backoffLimit: 3,
-                    ttlSecondsAfterFinished: 86400,
+                    // No ttlSecondsAfterFinished: a Job the TTL controller deletes would show as drift and be re-created.
                     template: {
                         metadata: { labels: jobLabels },
                         spec: {

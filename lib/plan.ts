@@ -173,3 +173,25 @@ export function formatTotals(t: Totals): string {
     const gi = (b: number) => `${(b / 1024 ** 3).toFixed(2)}Gi`;
     return `requests: cpu ${t.cpuRequests.toFixed(2)} cores, memory ${gi(t.memoryRequests)}; limits: cpu ${t.cpuLimits.toFixed(2)} cores, memory ${gi(t.memoryLimits)}`;
 }
+
+/**
+ * The committed expectation of a stack's plan (`plans/<stack>.yaml`): every resource with its inputs (secrets
+ * masked) and the outputs, in URN order. CI compares it with the plan of the PR, so a change to what would be
+ * deployed shows as a diff of this file in review. `npm run plan:golden` rewrites it.
+ */
+export function goldenPlan(plan: Plan): string {
+    const resources = plan.resources
+        .slice()
+        .sort((a, b) => a.urn.localeCompare(b.urn))
+        .map((r) => ({
+            type: r.type,
+            name: r.name,
+            ...(r.protect ? { protect: true } : {}),
+            ...(r.retainOnDelete ? { retainOnDelete: true } : {}),
+            ...(r.ignoreChanges.length > 0 ? { ignoreChanges: r.ignoreChanges } : {}),
+            inputs: mapSecrets(r.inputs, false),
+        }));
+    return stringify({ stack: plan.stack, resources, outputs: mapSecrets(plan.outputs, false) }, { lineWidth: 0, sortMapEntries: true });
+}
+
+export const GOLDEN_DIR = path.join(ROOT, "plans");

@@ -1,0 +1,53 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { validateWorkflow } from "@action-validator/core";
+import { ROOT } from "../lib/plan";
+import { STACKS, yaml } from "./helpers/plan";
+
+const DIR = path.join(ROOT, ".github", "workflows");
+const read = (f: string) => fs.readFileSync(path.join(DIR, f), "utf8");
+
+describe("GitHub Actions workflows", () => {
+    it("the validator rejects a broken workflow (so the check below can fail)", () => {
+        assert.ok(validateWorkflow("on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps: nope\n").errors.length > 0);
+    });
+
+    for (const file of ["pull-request.yml", "drift.yml"]) {
+        it(`${file} is a valid workflow (@action-validator/core, the workflow JSON schema)`, () => {
+            const state = validateWorkflow(read(file));
+            assert.deepStrictEqual(state.errors, [], JSON.stringify(state.errors, null, 2));
+        });
+    }
+
+    it("pull requests: tests and the e2e run, then a preview of each of the 4 stacks commented on the PR", () => {
+        const w = yaml(read("pull-request.yml"));
+        const run = w.jobs.checks.steps.map((s: any) => s.run).filter(Boolean).join("\n");
+        assert.match(run, /npm test/);
+        assert.match(run, /npm run e2e/);
+        const p = w.jobs.preview;
+        assert.deepStrictEqual(p.strategy.matrix.stack, [...STACKS]);
+        const pulumi = p.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
+        assert.match(pulumi.uses, /^pulumi\/actions@v\d+\.\d+\.\d+$/, "pinned to a release");
+        assert.strictEqual(pulumi.with.command, "preview");
+        assert.strictEqual(pulumi.with["comment-on-pr"], true);
+        for (const v of Object.values(pulumi.env) as string[]) assert.match(v, /^\$\{\{ secrets\./, "credentials only from secrets");
+    });
+
+    it("drift: scheduled preview --refresh --expect-no-changes per stack, a failure reported as an issue", () => {
+        const w = yaml(read("drift.yml"));
+        assert.ok(w.on.schedule[0].cron);
+        const j = w.jobs.drift;
+        assert.deepStrictEqual(j.strategy.matrix.stack, [...STACKS]);
+        const pulumi = j.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
+        assert.strictEqual(pulumi.with.refresh, true);
+        assert.strictEqual(pulumi.with["expect-no-changes"], true);
+        assert.ok(j.steps.some((s: any) => s.if === "failure()" && /gh issue/.test(s.run)));
+    });
+
+    it("every action is pinned to an exact release (Renovate pins digests)", () => {
+        for (const file of ["pull-request.yml", "drift.yml"]) {
+            for (const m of read(file).matchAll(/uses:\s*(\S+)/g)) assert.match(m[1], /@v\d+\.\d+\.\d+$/, `${file}: ${m[1]}`);
+        }
+    });
+});
