@@ -18,103 +18,22 @@
  * arrives, and the samples taken before it that were still unsent are counted — Prometheus does not re-send them
  * (upstream prometheus/prometheus#8809), which the README and the operator guide state.
  */
-import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
-import * as net from "net";
-import * as os from "os";
-import * as path from "path";
-import { parse, stringify } from "yaml";
-import { DROP_LISTS, compatAgentConfig } from "../lib/agentConfig";
+import { stringify } from "yaml";
+import { DROP_LISTS } from "../lib/agentConfig";
 import { planStack } from "../lib/plan";
+import { Harness, agentArgs, freePort, getJson, localAgentConfig, sleep, waitFor } from "./lib/harness";
 
 const STACK = "cluster-03";
 const OUTAGE_S = 65;
 const RESTART_OUTAGE_S = 40;
-const SCRAPE_INTERVAL = "5s";
-/** The backlog of a 70 s outage (about 14 scrapes of each target) must be sent within this many seconds. */
+/** The backlog of a 65 s outage (about 13 scrapes of each target) must be sent within this many seconds. */
 const DRAIN_BOUND_S = 60;
 const TOTAL_BOUND_S = 270;
 
-const started = Date.now();
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agent-receiver-e2e-"));
-const children = new Set<ChildProcess>();
-let server: http.Server | undefined;
-
-function log(msg: string): void {
-    console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
-}
-
-function cleanup(): void {
-    for (const c of children) c.kill("SIGKILL");
-    server?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-}
-process.on("exit", cleanup);
-for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.listen(0, "127.0.0.1", () => {
-            const port = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(port));
-        });
-        s.on("error", reject);
-    });
-}
-
-function start(name: string, args: string[]): ChildProcess {
-    const out = fs.openSync(path.join(dir, `${name}.log`), "a");
-    const child = spawn("prometheus", args, { stdio: ["ignore", out, out] });
-    children.add(child);
-    child.on("exit", () => children.delete(child));
-    return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    await Promise.race([exited, sleep(20000)]);
-    if (child.exitCode === null) child.kill("SIGKILL");
-}
-
-async function getJson(url: string, tls?: { ca: string; cert: string; key: string }): Promise<any> {
-    const args = ["-sf", "--max-time", "5", url];
-    if (tls) args.unshift("--cacert", tls.ca, "--cert", tls.cert, "--key", tls.key);
-    return JSON.parse(execFileSync("curl", args).toString());
-}
-
-async function waitFor(what: string, timeoutS: number, check: () => Promise<boolean>): Promise<number> {
-    const t0 = Date.now();
-    for (;;) {
-        try {
-            if (await check()) return (Date.now() - t0) / 1000;
-        } catch {
-            /* not up yet */
-        }
-        if (Date.now() - t0 > timeoutS * 1000) throw new Error(`timed out after ${timeoutS}s waiting for ${what}`);
-        await sleep(1000);
-    }
-}
-
-/** CA, server certificate for 127.0.0.1, client certificate with Organization = the writer (as the program issues). */
-function makeCertificates(writer: string) {
-    const f = (n: string) => path.join(dir, n);
-    const ssl = (args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
-    ssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f("ca.key"), "-out", f("ca.crt"), "-days", "1", "-subj", "/O=agent-receiver/CN=e2e CA"]);
-    const leaf = (name: string, subj: string, ext: string) => {
-        ssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f(`${name}.key`), "-out", f(`${name}.csr`), "-subj", subj]);
-        fs.writeFileSync(f(`${name}.ext`), ext);
-        ssl(["x509", "-req", "-in", f(`${name}.csr`), "-CA", f("ca.crt"), "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f(`${name}.crt`), "-days", "1", "-extfile", f(`${name}.ext`)]);
-    };
-    leaf("server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-    leaf("client", `/O=${writer}/CN=${writer}`, "extendedKeyUsage=clientAuth\n");
-    return { ca: f("ca.crt"), serverCert: f("server.crt"), serverKey: f("server.key"), clientCert: f("client.crt"), clientKey: f("client.key") };
-}
+const h = new Harness("e2e");
+const log = (m: string) => h.log(m);
 
 /**
  * The synthetic targets: shaped like cAdvisor and kube-state-metrics output (with series the drop lists target),
@@ -123,7 +42,7 @@ function makeCertificates(writer: string) {
 function startExporter(port: number): { served: number[]; servedAt: number[] } {
     const served: number[] = [];
     const servedAt: number[] = [];
-    server = http.createServer((req, res) => {
+    const server = http.createServer((req, res) => {
         const lines: string[] = [];
         if (req.url === "/cadvisor") {
             lines.push('container_cpu_usage_seconds_total{container="app",namespace="default",pod="p"} 12.5');
@@ -143,82 +62,38 @@ function startExporter(port: number): { served: number[]; servedAt: number[] } {
         res.end(lines.join("\n") + "\n");
     });
     server.listen(port, "127.0.0.1");
+    h.onCleanup(() => server.close());
     return { served, servedAt };
-}
-
-/** The generated agent configuration, pointed at local targets (see the header for exactly what changes). */
-function localAgentConfig(generated: string, p: { exporter: number; agent: number; receiver: number }, certs: ReturnType<typeof makeCertificates>): string {
-    const sdDir = path.join(dir, "sd");
-    fs.mkdirSync(sdDir);
-    const cfg = compatAgentConfig(parse(generated), sdDir) as any;
-    cfg.global.scrape_interval = SCRAPE_INTERVAL;
-    cfg.global.scrape_timeout = "4s";
-    const target = `127.0.0.1:${p.exporter}`;
-    const sd = (job: string, labels: Record<string, string>) => fs.writeFileSync(path.join(sdDir, `${job}.json`), JSON.stringify([{ targets: [target], labels }]));
-    for (const job of cfg.scrape_configs) {
-        switch (job.job_name) {
-            case "kubelet":
-            case "cadvisor":
-                delete job.scheme;
-                delete job.authorization;
-                delete job.tls_config;
-                job.metrics_path = job.job_name === "cadvisor" ? "/cadvisor" : "/kubelet";
-                sd(job.job_name, { __meta_kubernetes_node_name: "edge-node-1" });
-                break;
-            case "node-exporter":
-                for (const r of job.relabel_configs) if (r.target_label === "__address__") r.replacement = `$1:${p.exporter}`;
-                sd(job.job_name, { __meta_kubernetes_node_address_InternalIP: "127.0.0.1", __meta_kubernetes_node_name: "edge-node-1" });
-                break;
-            case "kube-state-metrics":
-                job.static_configs = [{ targets: [target] }];
-                job.metrics_path = "/ksm";
-                break;
-            case "prometheus-agent":
-                job.static_configs = [{ targets: [`127.0.0.1:${p.agent}`] }];
-                break;
-            default:
-                // pods, fluent-bit: no such pods here; an empty file keeps the job and its rules loaded.
-                fs.writeFileSync(path.join(sdDir, `${job.job_name}.json`), "[]");
-        }
-    }
-    const rw = cfg.remote_write[0];
-    rw.url = `https://127.0.0.1:${p.receiver}/api/v1/write`;
-    rw.tls_config = { ca_file: certs.ca, cert_file: certs.clientCert, key_file: certs.clientKey, server_name: "127.0.0.1" };
-    return stringify(cfg);
 }
 
 async function main(): Promise<void> {
     const plan = await planStack(STACK);
     const generated = (plan.outputs.agentConfigs as Record<string, string>)[STACK];
     const writer = STACK;
-    const certs = makeCertificates(writer);
+    const certs = h.certificates(writer);
     const ports = { exporter: await freePort(), agent: await freePort(), receiver: await freePort() };
     const exporter = startExporter(ports.exporter);
-    fs.writeFileSync(path.join(dir, "agent.yml"), localAgentConfig(generated, ports, certs));
-    fs.writeFileSync(path.join(dir, "receiver.yml"), "global: {}\n");
-    // The receiver requires a client certificate signed by the CA, as Receive does.
-    fs.writeFileSync(path.join(dir, "web.yml"), stringify({ tls_server_config: { cert_file: certs.serverCert, key_file: certs.serverKey, client_auth_type: "RequireAndVerifyClientCert", client_ca_file: certs.ca } }));
+    const local = `127.0.0.1:${ports.exporter}`;
+    const cfg = localAgentConfig(h, generated, {
+        exporter: local,
+        nodeExporter: local,
+        agentPort: ports.agent,
+        receiverPort: ports.receiver,
+        certs,
+        // 5 s instead of the configured interval, so that an outage of a minute holds a dozen samples.
+        scrapeInterval: "5s",
+        scrapeTimeout: "4s",
+    });
+    fs.writeFileSync(h.file("agent.yml"), stringify(cfg));
     const tls = { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey };
     const rx = `https://127.0.0.1:${ports.receiver}`;
-    const query = async (q: string) => (await getJson(`${rx}/api/v1/query?query=${encodeURIComponent(q)}`, tls)).data.result as any[];
+    const query = async (q: string) => (getJson(`${rx}/api/v1/query?query=${encodeURIComponent(q)}`, tls)).data.result as any[];
 
-    const receiverArgs = [
-        `--config.file=${path.join(dir, "receiver.yml")}`,
-        `--storage.tsdb.path=${path.join(dir, "receiver-data")}`,
-        `--web.listen-address=127.0.0.1:${ports.receiver}`,
-        `--web.config.file=${path.join(dir, "web.yml")}`,
-        "--web.enable-remote-write-receiver",
-    ];
-    const agentArgs = [
-        "--enable-feature=agent",
-        `--config.file=${path.join(dir, "agent.yml")}`,
-        `--storage.agent.path=${path.join(dir, "agent-wal")}`,
-        `--web.listen-address=127.0.0.1:${ports.agent}`,
-        // On shutdown Prometheus waits this long to flush; the receiver is down then, so do not wait the default 1m.
-        "--storage.remote.flush-deadline=5s",
-    ];
-    let receiver = start("receiver", receiverArgs);
-    const agent = start("agent", agentArgs);
+    // The receiver requires a client certificate signed by the CA, as Receive does.
+    const receiverArgs = h.receiverArgs(ports.receiver, certs);
+    const agentArgv = agentArgs(h, "agent", ports.agent);
+    let receiver = h.start("receiver", receiverArgs);
+    const agent = h.start("agent", agentArgv);
 
     await waitFor("samples with cluster=cluster-03 at the receiver", 60, async () => (await query('count({cluster="cluster-03"})')).length > 0);
     log("samples arrive at the receiver with cluster=\"cluster-03\"");
@@ -236,7 +111,7 @@ async function main(): Promise<void> {
 
     const agentCtl = { child: agent };
     const sequence = async () => {
-        const window = Math.ceil((Date.now() - started) / 1000) + 60;
+        const window = Math.ceil((Date.now() - h.started) / 1000) + 60;
         const raw = await query(`e2e_scrape_sequence{cluster="cluster-03"}[${window}s]`);
         return new Set<number>(raw.flatMap((s) => s.values.map((v: [number, string]) => Number(v[1]))));
     };
@@ -266,20 +141,20 @@ async function main(): Promise<void> {
         const t0 = Date.now();
         let agentStoppedAt: number | undefined;
         let agentStartedAt: number | undefined;
-        await stop(receiver);
+        await h.stop(receiver);
         log(`receiver stopped: outage of ${seconds}s${restart ? " with an agent restart" : ""}`);
         if (restart) {
             await sleep((seconds / 2) * 1000);
-            await stop(agentCtl.child);
+            await h.stop(agentCtl.child);
             agentStoppedAt = Date.now();
-            agentCtl.child = start("agent", agentArgs);
+            agentCtl.child = h.start("agent", agentArgv);
             await waitFor("agent ready after restart", 60, async () => (await fetch(`http://127.0.0.1:${ports.agent}/-/ready`)).ok);
             agentStartedAt = Date.now();
             log("agent restarted during the outage: WAL replayed");
         }
         await sleep(Math.max(0, seconds * 1000 - (Date.now() - t0)));
         const servedAtEnd = exporter.served.length;
-        receiver = start("receiver", receiverArgs);
+        receiver = h.start("receiver", receiverArgs);
         const drainS = await waitFor(`backlog drained within ${DRAIN_BOUND_S}s`, DRAIN_BOUND_S, async () => {
             const r = await query(`max_over_time(e2e_scrape_sequence{cluster="cluster-03"}[10m])`);
             return r.length > 0 && Number(r[0].value[1]) >= servedAtEnd;
@@ -287,18 +162,15 @@ async function main(): Promise<void> {
         return { start: t0, servedAtEnd, drainS, agentStoppedAt, agentStartedAt };
     }
 
-    const total = (Date.now() - started) / 1000;
+    const total = (Date.now() - h.started) / 1000;
     if (total > TOTAL_BOUND_S) throw new Error(`e2e took ${total.toFixed(0)}s, over its ${TOTAL_BOUND_S}s bound`);
-    await stop(agentCtl.child);
-    await stop(receiver);
+    await h.stop(agentCtl.child);
+    await h.stop(receiver);
     log(`PASS in ${total.toFixed(0)}s`);
 }
 
 main().catch((e) => {
     log(`FAIL: ${e instanceof Error ? e.message : e}`);
-    for (const f of ["agent.log", "receiver.log"]) {
-        const p = path.join(dir, f);
-        if (fs.existsSync(p)) console.log(`--- last lines of ${f}\n${fs.readFileSync(p, "utf8").split("\n").slice(-15).join("\n")}`);
-    }
+    for (const f of ["agent", "receiver"]) console.log(`--- last lines of ${f}.log\n${h.tail(f)}`);
     process.exit(1);
 });

@@ -1,0 +1,242 @@
+/**
+ * `npm run bench`: figures, not pass/fail. Needs Debian's prometheus and prometheus-node-exporter.
+ *
+ * 1. Plan time of each stack and of all four (`npm run plan`, a fresh process each).
+ * 2. Agent memory: the generated agent config in a real Prometheus agent vs a full Prometheus scraping the same
+ *    targets (same series): peak RSS (VmHWM) of each and the ratio.
+ * 3. Remote-write throughput of the generated queue settings on loopback: the backlog of a 60 s outage drained over
+ *    mTLS (samples/s), and failed samples.
+ * 4. Filtering: samples/s and bytes/s sent with the generated drop lists vs the same config without them, scraping a
+ *    real node-exporter plus synthetic expositions shaped like cAdvisor, kubelet and kube-state-metrics output.
+ * 5. Resource budget per cluster from the plans, beside the design notes' "After" figures.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as path from "path";
+import { stringify } from "yaml";
+import { parseQuantity } from "../lib/k8s";
+import { mapSecrets } from "../lib/offline";
+import { parseFlatConfig } from "../lib/config";
+import { ROOT, isHelmChart, planStack, readStackFile, resourceTotals } from "../lib/plan";
+import { Harness, agentArgs, freePort, getJson, localAgentConfig, peakRss, sleep, waitFor } from "./lib/harness";
+
+const STACKS = ["cluster-01", "cluster-02", "cluster-03", "cluster-04"];
+const STEADY_S = 90;
+const OUTAGE_S = 60;
+/** The design notes' "After" figures (platform-design-notes.ko.md, "After (최적화 후)"). */
+const SEED_AFTER = { central: { cpu: 9.7, memoryGi: 22 }, edge: { cpu: 0.5, memoryGi: 0.55 }, networkReduction: 0.46 };
+
+const h = new Harness("bench");
+
+function has(bin: string): boolean {
+    try {
+        execFileSync("sh", ["-c", `command -v ${bin}`]);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+function timeIt(fn: () => void): number {
+    const t0 = process.hrtime.bigint();
+    fn();
+    return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+function benchPlans(): void {
+    console.log("\n## 1. Plan time (npm run plan, fresh process, includes TypeScript start-up)");
+    const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
+    const run = (stacks: string[]) => timeIt(() => execFileSync(tsx, [path.join(ROOT, "scripts", "plan.ts"), ...stacks], { cwd: ROOT, stdio: "ignore" }));
+    for (const s of STACKS) console.log(`  ${s.padEnd(12)} ${run([s]).toFixed(2)} s`);
+    console.log(`  ${"all four".padEnd(12)} ${run(STACKS).toFixed(2)} s`);
+}
+
+/** Expositions shaped like the real ones the drop lists target: per container, pod, ReplicaSet, ConfigMap, Secret. */
+function startExporter(port: number, scale: { containers: number; pods: number; objects: number }): void {
+    const cadvisor: string[] = [];
+    const kubelet: string[] = [];
+    const ksm: string[] = [];
+    for (let i = 0; i < scale.containers; i++) {
+        const l = `container="c${i}",namespace="ns${i % 20}",pod="p${i}",id="/kubepods/pod${i}/c${i}",image="registry.example/app:${i % 7}"`;
+        for (const m of ["container_cpu_usage_seconds_total", "container_memory_working_set_bytes", "container_network_receive_bytes_total", "container_network_transmit_bytes_total", "container_fs_usage_bytes"]) cadvisor.push(`${m}{${l}} ${i}`);
+        for (const st of ["sleeping", "running", "stopped", "uninterruptible", "iowaiting"]) cadvisor.push(`container_tasks_state{${l},state="${st}"} 0`);
+        for (const [ft, sc] of [["pgfault", "container"], ["pgfault", "hierarchy"], ["pgmajfault", "container"], ["pgmajfault", "hierarchy"]]) cadvisor.push(`container_memory_failures_total{${l},failure_type="${ft}",scope="${sc}"} 1`);
+        for (const m of ["container_fs_reads_merged_total", "container_fs_writes_merged_total", "container_fs_sector_reads_total", "container_fs_sector_writes_total", "container_fs_io_time_seconds_total", "container_sockets", "container_threads", "container_threads_max", "container_file_descriptors", "container_last_seen", "container_spec_memory_swap_limit_bytes"]) cadvisor.push(`${m}{${l}} 1`);
+    }
+    for (const verb of ["GET", "PUT", "POST", "PATCH"]) {
+        for (let host = 0; host < 5; host++) {
+            for (const le of ["0.005", "0.025", "0.1", "0.25", "0.5", "1", "2", "4", "8", "15", "30", "60", "+Inf"]) kubelet.push(`rest_client_request_duration_seconds_bucket{verb="${verb}",host="h${host}",le="${le}"} 1`);
+        }
+    }
+    kubelet.push('kubelet_volume_stats_used_bytes{namespace="ns0",persistentvolumeclaim="data"} 1');
+    for (let i = 0; i < scale.pods; i++) {
+        const l = `namespace="ns${i % 20}",pod="p${i}"`;
+        ksm.push(`kube_pod_info{${l},node="n${i % 8}"} 1`, `kube_pod_container_status_restarts_total{${l},container="c"} 0`, `kube_pod_owner{${l},owner_kind="ReplicaSet"} 1`);
+        for (const ph of ["Pending", "Running", "Succeeded", "Failed", "Unknown"]) ksm.push(`kube_pod_status_phase{${l},phase="${ph}"} ${ph === "Running" ? 1 : 0}`);
+        for (const r of ["cpu", "memory"]) ksm.push(`kube_pod_container_resource_requests{${l},container="c",resource="${r}"} 1`);
+        ksm.push(`kube_pod_tolerations{${l},key="node.kubernetes.io/not-ready"} 1`, `kube_pod_tolerations{${l},key="node.kubernetes.io/unreachable"} 1`, `kube_pod_created{${l}} 1`, `kube_pod_status_scheduled_time{${l}} 1`);
+    }
+    for (let i = 0; i < scale.objects; i++) {
+        const n = `namespace="ns${i % 20}"`;
+        for (const m of ["kube_replicaset_owner", "kube_replicaset_spec_replicas", "kube_replicaset_status_replicas", "kube_replicaset_metadata_generation", "kube_replicaset_created", "kube_replicaset_labels"]) ksm.push(`${m}{${n},replicaset="rs${i}"} 1`);
+        for (const m of ["kube_configmap_info", "kube_configmap_created", "kube_configmap_metadata_resource_version"]) ksm.push(`${m}{${n},configmap="cm${i}"} 1`);
+        for (const m of ["kube_secret_info", "kube_secret_type", "kube_secret_created", "kube_secret_metadata_resource_version"]) ksm.push(`${m}{${n},secret="s${i}"} 1`);
+    }
+    const bodies: Record<string, string> = { "/cadvisor": cadvisor.join("\n") + "\n", "/kubelet": kubelet.join("\n") + "\n", "/ksm": ksm.join("\n") + "\n" };
+    const server = http.createServer((req, res) => {
+        res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+        res.end(bodies[req.url ?? ""] ?? "\n");
+    });
+    server.listen(port, "127.0.0.1");
+    h.onCleanup(() => server.close());
+    console.log(`  synthetic series: cAdvisor ${cadvisor.length}, kubelet ${kubelet.length}, kube-state-metrics ${ksm.length}`);
+}
+
+/** A counter of an agent's own metrics (its /metrics page), summed over label sets. */
+function counter(port: number, name: string): number {
+    const text = execFileSync("curl", ["-sf", `http://127.0.0.1:${port}/metrics`]).toString();
+    return text
+        .split("\n")
+        .filter((l) => l.startsWith(name + "{") || l.startsWith(name + " "))
+        .reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
+}
+
+async function benchAgents(): Promise<void> {
+    if (!has("prometheus") || !has("prometheus-node-exporter")) {
+        console.log("\n## 2-4. skipped: install Debian's prometheus and prometheus-node-exporter (apt-get install prometheus prometheus-node-exporter)");
+        return;
+    }
+    const generated = ((await planStack("cluster-03")).outputs.agentConfigs as Record<string, string>)["cluster-03"];
+    const certs = h.certificates("cluster-03");
+    const p = { exporter: await freePort(), node: await freePort(), receiver: await freePort(), filtered: await freePort(), unfiltered: await freePort(), full: await freePort() };
+    console.log("\n## Targets");
+    startExporter(p.exporter, { containers: 400, pods: 400, objects: 300 });
+    h.start("node-exporter", [`--web.listen-address=127.0.0.1:${p.node}`], "prometheus-node-exporter");
+    const base = { exporter: `127.0.0.1:${p.exporter}`, nodeExporter: `127.0.0.1:${p.node}`, receiverPort: p.receiver, certs, scrapeInterval: "10s", scrapeTimeout: "8s" };
+
+    const filtered = localAgentConfig(h, generated, { ...base, agentPort: p.filtered });
+    const unfiltered = localAgentConfig(h, generated, { ...base, agentPort: p.unfiltered });
+    unfiltered.global.external_labels = { cluster: "cluster-03-unfiltered" };
+    for (const job of unfiltered.scrape_configs) job.metric_relabel_configs = [];
+    // Full Prometheus: the same scrape jobs (same series), storing locally instead of remote-writing.
+    const full = structuredClone(filtered);
+    delete full.remote_write;
+    for (const job of full.scrape_configs) if (job.job_name === "prometheus-agent") job.static_configs = [{ targets: [`127.0.0.1:${p.full}`] }];
+    fs.writeFileSync(h.file("filtered.yml"), stringify(filtered));
+    fs.writeFileSync(h.file("unfiltered.yml"), stringify(unfiltered));
+    fs.writeFileSync(h.file("full.yml"), stringify(full));
+
+    const receiverArgs = h.receiverArgs(p.receiver, certs);
+    let receiver = h.start("receiver", receiverArgs);
+    const agentF = h.start("filtered", agentArgs(h, "filtered", p.filtered));
+    h.start("unfiltered", agentArgs(h, "unfiltered", p.unfiltered));
+    const fullP = h.start("full", [`--config.file=${h.file("full.yml")}`, `--storage.tsdb.path=${h.file("full-data")}`, `--web.listen-address=127.0.0.1:${p.full}`]);
+    await waitFor("agents sending", 60, () => counter(p.filtered, "prometheus_remote_storage_samples_total") > 0);
+    h.log(`steady state for ${STEADY_S}s ...`);
+    await sleep(30000);
+    const t0 = Date.now();
+    const s0 = { f: counter(p.filtered, "prometheus_remote_storage_samples_total"), u: counter(p.unfiltered, "prometheus_remote_storage_samples_total") };
+    const b0 = { f: counter(p.filtered, "prometheus_remote_storage_bytes_total"), u: counter(p.unfiltered, "prometheus_remote_storage_bytes_total") };
+    await sleep((STEADY_S - 30) * 1000);
+    const dt = (Date.now() - t0) / 1000;
+    const rate = (a: number, b: number) => (b - a) / dt;
+    const sF = rate(s0.f, counter(p.filtered, "prometheus_remote_storage_samples_total"));
+    const sU = rate(s0.u, counter(p.unfiltered, "prometheus_remote_storage_samples_total"));
+    const bF = rate(b0.f, counter(p.filtered, "prometheus_remote_storage_bytes_total"));
+    const bU = rate(b0.u, counter(p.unfiltered, "prometheus_remote_storage_bytes_total"));
+
+    const rssAgent = peakRss(agentF.pid as number);
+    const rssFull = peakRss(fullP.pid as number);
+    const mib = (b: number) => `${(b / 1024 ** 2).toFixed(0)} MiB`;
+    const series = (port: number) => getJson(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent("prometheus_tsdb_head_series")}`).data.result[0]?.value[1];
+    console.log("\n## 2. Agent memory (same scrape targets, same series)");
+    console.log(`  head series of the full Prometheus: ${series(p.full)}`);
+    console.log(`  agent (generated config)   peak RSS ${mib(rssAgent)}`);
+    console.log(`  full Prometheus            peak RSS ${mib(rssFull)}`);
+    console.log(`  ratio agent/full           ${(rssAgent / rssFull).toFixed(2)}  (design notes: ~200 MB agent vs ~2 GB full at their scale)`);
+    console.log(`  (${STEADY_S} s only: a full Prometheus grows with its 2 h head, compactions and queries, the agent does not;`);
+    console.log("   at this series count the agent's remote-write queue buffers, capacity x shards, weigh as much as the data)");
+
+    console.log("\n## 4. Filtering (drop lists), steady state over the last 60 s");
+    console.log(`  with drop lists    ${sF.toFixed(0)} samples/s, ${(bF / 1024).toFixed(1)} KiB/s`);
+    console.log(`  without            ${sU.toFixed(0)} samples/s, ${(bU / 1024).toFixed(1)} KiB/s`);
+    console.log(`  reduction          samples ${(100 * (1 - sF / sU)).toFixed(0)} %, bytes ${(100 * (1 - bF / bU)).toFixed(0)} %  (design notes: -${SEED_AFTER.networkReduction * 100} % network)`);
+    console.log("  (the share depends on how much of a cluster's series the listed metrics are; the synthetic shape is above)");
+
+    // 3. Throughput: the backlog of an outage, drained with the generated queue settings.
+    await h.stop(receiver);
+    h.log(`receiver down for ${OUTAGE_S}s to build a backlog ...`);
+    await sleep(OUTAGE_S * 1000);
+    const failed0 = counter(p.filtered, "prometheus_remote_storage_samples_failed_total");
+    const sent0 = counter(p.filtered, "prometheus_remote_storage_samples_total");
+    const lag = () => counter(p.filtered, "prometheus_remote_storage_highest_timestamp_in_seconds") - counter(p.filtered, "prometheus_remote_storage_queue_highest_sent_timestamp_seconds");
+    receiver = h.start("receiver", receiverArgs);
+    const drainStart = Date.now();
+    await waitFor("backlog drained", 180, () => lag() <= 20);
+    const drainS = (Date.now() - drainStart) / 1000;
+    const sent = counter(p.filtered, "prometheus_remote_storage_samples_total") - sent0;
+    console.log("\n## 3. Remote-write throughput (generated queue settings, mTLS, loopback)");
+    console.log(`  backlog of ${OUTAGE_S}s drained in ${drainS.toFixed(0)}s: ${sent} samples, ${(sent / Math.max(drainS, 1)).toFixed(0)} samples/s (includes receiver start-up)`);
+    console.log(`  failed samples: ${counter(p.filtered, "prometheus_remote_storage_samples_failed_total") - failed0}`);
+}
+
+/** Requests the charts' values set: [cpu cores, memory bytes] for one copy, and how many copies. */
+function chartRequests(chart: string, values: any, nodes: number): { cpu: number; mem: number }[] {
+    const one = (r: any, copies: number) => ({ cpu: copies * parseQuantity(r?.requests?.cpu ?? "0"), mem: copies * parseQuantity(r?.requests?.memory ?? "0") });
+    switch (chart) {
+        case "prometheus-node-exporter":
+        case "fluent-bit":
+            return [one(values.resources, nodes)];
+        case "opensearch":
+            return [one(values.resources, values.replicas ?? 1)];
+        case "kube-prometheus-stack": {
+            const out = [];
+            if (values.prometheus?.prometheusSpec) out.push(one(values.prometheus.prometheusSpec.resources, values.prometheus.prometheusSpec.replicas ?? 1));
+            if (values.alertmanager?.alertmanagerSpec) out.push(one(values.alertmanager.alertmanagerSpec.resources, values.alertmanager.alertmanagerSpec.replicas ?? 1));
+            return out;
+        }
+        default:
+            return [one(values.resources, 1)];
+    }
+}
+
+async function benchBudget(): Promise<void> {
+    console.log("\n## 5. Resource budget per cluster (requests: the program's workloads + what the charts' values set, DaemonSets x nodes)");
+    for (const stack of STACKS) {
+        const plan = await planStack(stack);
+        const t = resourceTotals(plan);
+        // Node counts: cluster-02's tenant nodes from its config; otherwise an assumed 3 (an untenanted cluster's
+        // config does not list its nodes).
+        const file = readStackFile(stack);
+        const cfg = parseFlatConfig(stack, file.flat, (k) => file.secretKeys.includes(k));
+        const tenantNodes = (cfg.edge?.tenants ?? []).flatMap((t) => t.nodes).length;
+        const cfgNodes = tenantNodes > 0 ? tenantNodes : 3;
+        let cpu = t.cpuRequests;
+        let mem = t.memoryRequests;
+        for (const r of plan.resources.filter(isHelmChart)) {
+            const { chart, values } = mapSecrets(r.inputs, true) as { chart: string; values: any };
+            for (const q of chartRequests(chart, values, cfgNodes)) {
+                cpu += q.cpu;
+                mem += q.mem;
+            }
+        }
+        const role = stack === "cluster-01" ? "central" : "edge";
+        const seed = SEED_AFTER[role];
+        console.log(`  ${stack} (${role}, ${cfgNodes} nodes${cfgNodes === 3 ? " assumed" : ""}): cpu ${cpu.toFixed(2)} cores, memory ${(mem / 1024 ** 3).toFixed(2)} Gi   | design notes "After": cpu ${seed.cpu}, memory ${seed.memoryGi} Gi`);
+    }
+    console.log("  (not counted: chart pods whose requests the chart leaves unset: Grafana, the operator, the central kube-state-metrics)");
+}
+
+async function main(): Promise<void> {
+    benchPlans();
+    await benchBudget();
+    await benchAgents();
+    h.log("done");
+}
+
+main().catch((e) => {
+    h.log(`FAILED: ${e instanceof Error ? e.message : e}`);
+    for (const f of ["filtered", "unfiltered", "full", "receiver"]) console.log(`--- ${f}.log\n${h.tail(f, 8)}`);
+    process.exit(1);
+});

@@ -1,0 +1,215 @@
+/**
+ * Running real Prometheus processes on loopback for `npm run e2e` and `npm run bench`: a temporary directory,
+ * processes that are killed on exit, test certificates, and the generated agent configuration pointed at local
+ * targets (see `localAgentConfig` for exactly what changes).
+ */
+import { ChildProcess, execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import { compatAgentConfig } from "../../lib/agentConfig";
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface Certificates {
+    readonly ca: string;
+    readonly serverCert: string;
+    readonly serverKey: string;
+    readonly clientCert: string;
+    readonly clientKey: string;
+}
+
+export class Harness {
+    readonly dir: string;
+    readonly started = Date.now();
+    private readonly children = new Set<ChildProcess>();
+    private readonly closers: (() => void)[] = [];
+
+    constructor(readonly label: string) {
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `agent-receiver-${label}-`));
+        process.on("exit", () => this.cleanup());
+        for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
+    }
+
+    log(msg: string): void {
+        console.log(`[${this.label} ${((Date.now() - this.started) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
+    }
+
+    onCleanup(fn: () => void): void {
+        this.closers.push(fn);
+    }
+
+    cleanup(): void {
+        for (const c of this.children) c.kill("SIGKILL");
+        for (const fn of this.closers) fn();
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+
+    file(name: string): string {
+        return path.join(this.dir, name);
+    }
+
+    /** Start a binary with its output in `<name>.log` under the temporary directory. */
+    start(name: string, args: string[], binary = "prometheus"): ChildProcess {
+        const out = fs.openSync(this.file(`${name}.log`), "a");
+        const child = spawn(binary, args, { stdio: ["ignore", out, out] });
+        this.children.add(child);
+        child.on("exit", () => this.children.delete(child));
+        return child;
+    }
+
+    async stop(child: ChildProcess, waitMs = 20000): Promise<void> {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await Promise.race([exited, sleep(waitMs)]);
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+
+    tail(name: string, lines = 15): string {
+        const p = this.file(`${name}.log`);
+        return fs.existsSync(p) ? fs.readFileSync(p, "utf8").split("\n").slice(-lines).join("\n") : "";
+    }
+
+    /** CA, a server certificate for 127.0.0.1, and a client certificate with Organization = the writer. */
+    certificates(writer: string): Certificates {
+        const f = (n: string) => this.file(n);
+        const ssl = (args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
+        const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+        ssl(["req", "-x509", ...ec, "-keyout", f("ca.key"), "-out", f("ca.crt"), "-days", "1", "-subj", "/O=agent-receiver/CN=test CA"]);
+        const leaf = (name: string, subj: string, ext: string) => {
+            ssl(["req", ...ec, "-keyout", f(`${name}.key`), "-out", f(`${name}.csr`), "-subj", subj]);
+            fs.writeFileSync(f(`${name}.ext`), ext);
+            ssl(["x509", "-req", "-in", f(`${name}.csr`), "-CA", f("ca.crt"), "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f(`${name}.crt`), "-days", "1", "-extfile", f(`${name}.ext`)]);
+        };
+        leaf("server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+        leaf("client", `/O=${writer}/CN=${writer}`, "extendedKeyUsage=clientAuth\n");
+        return { ca: f("ca.crt"), serverCert: f("server.crt"), serverKey: f("server.key"), clientCert: f("client.crt"), clientKey: f("client.key") };
+    }
+
+    /** A Prometheus with the remote-write receiver behind mTLS (the stand-in for Receive). Returns its arguments. */
+    receiverArgs(port: number, certs: Certificates): string[] {
+        fs.writeFileSync(this.file("receiver.yml"), "global: {}\n");
+        fs.writeFileSync(
+            this.file("web.yml"),
+            stringify({ tls_server_config: { cert_file: certs.serverCert, key_file: certs.serverKey, client_auth_type: "RequireAndVerifyClientCert", client_ca_file: certs.ca } }),
+        );
+        return [
+            `--config.file=${this.file("receiver.yml")}`,
+            `--storage.tsdb.path=${this.file("receiver-data")}`,
+            `--web.listen-address=127.0.0.1:${port}`,
+            `--web.config.file=${this.file("web.yml")}`,
+            "--web.enable-remote-write-receiver",
+        ];
+    }
+}
+
+export async function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const s = net.createServer();
+        s.listen(0, "127.0.0.1", () => {
+            const port = (s.address() as net.AddressInfo).port;
+            s.close(() => resolve(port));
+        });
+        s.on("error", reject);
+    });
+}
+
+export function getJson(url: string, tls?: { ca: string; cert: string; key: string }): any {
+    const args = ["-sf", "--max-time", "10", url];
+    if (tls) args.unshift("--cacert", tls.ca, "--cert", tls.cert, "--key", tls.key);
+    return JSON.parse(execFileSync("curl", args).toString());
+}
+
+/** Poll `check` once a second; returns the seconds it took, throws after `timeoutS`. */
+export async function waitFor(what: string, timeoutS: number, check: () => Promise<boolean> | boolean): Promise<number> {
+    const t0 = Date.now();
+    for (;;) {
+        try {
+            if (await check()) return (Date.now() - t0) / 1000;
+        } catch {
+            /* not up yet */
+        }
+        if (Date.now() - t0 > timeoutS * 1000) throw new Error(`timed out after ${timeoutS}s waiting for ${what}`);
+        await sleep(1000);
+    }
+}
+
+/** Peak resident memory (VmHWM) of a process, in bytes. */
+export function peakRss(pid: number): number {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : 0;
+}
+
+export interface LocalTargets {
+    /** `host:port` of the local exposition server; each job gets its own path. */
+    readonly exporter: string;
+    /** node-exporter `host:port` (a real one in the benchmark; the exposition server in the e2e run). */
+    readonly nodeExporter: string;
+    readonly agentPort: number;
+    readonly receiverPort: number;
+    readonly certs: Certificates;
+    readonly scrapeInterval: string;
+    readonly scrapeTimeout: string;
+}
+
+/**
+ * The generated agent configuration, with Debian 2.42's compatibility rendering, pointed at local targets.
+ * Unchanged: external labels, remote_write queue settings and write relabelling, and every job's relabel and
+ * metric_relabel rules (the drop lists). Changed: targets come from file_sd files carrying the `__meta_kubernetes_*`
+ * labels the relabel rules read; kubelet/cAdvisor are scraped over plain HTTP; the scrape interval; the remote-write
+ * URL and the certificate files.
+ */
+export function localAgentConfig(h: Harness, generated: string, t: LocalTargets): Record<string, any> {
+    const sdDir = h.file("sd");
+    fs.mkdirSync(sdDir, { recursive: true });
+    const cfg = compatAgentConfig(parse(generated), sdDir) as any;
+    cfg.global.scrape_interval = t.scrapeInterval;
+    cfg.global.scrape_timeout = t.scrapeTimeout;
+    const sd = (job: string, labels: Record<string, string>, target = t.exporter) =>
+        fs.writeFileSync(path.join(sdDir, `${job}.json`), JSON.stringify([{ targets: [target], labels }]));
+    const [neHost, nePort] = t.nodeExporter.split(":");
+    for (const job of cfg.scrape_configs) {
+        switch (job.job_name) {
+            case "kubelet":
+            case "cadvisor":
+                delete job.scheme;
+                delete job.authorization;
+                delete job.tls_config;
+                job.metrics_path = job.job_name === "cadvisor" ? "/cadvisor" : "/kubelet";
+                sd(job.job_name, { __meta_kubernetes_node_name: "edge-node-1" });
+                break;
+            case "node-exporter":
+                for (const r of job.relabel_configs) if (r.target_label === "__address__") r.replacement = `$1:${nePort}`;
+                sd(job.job_name, { __meta_kubernetes_node_address_InternalIP: neHost, __meta_kubernetes_node_name: "edge-node-1" });
+                break;
+            case "kube-state-metrics":
+                job.static_configs = [{ targets: [t.exporter] }];
+                job.metrics_path = "/ksm";
+                break;
+            case "prometheus-agent":
+                job.static_configs = [{ targets: [`127.0.0.1:${t.agentPort}`] }];
+                break;
+            default:
+                // pods, fluent-bit: no such pods here; an empty file keeps the job and its rules loaded.
+                fs.writeFileSync(path.join(sdDir, `${job.job_name}.json`), "[]");
+        }
+    }
+    const rw = cfg.remote_write[0];
+    rw.url = `https://127.0.0.1:${t.receiverPort}/api/v1/write`;
+    rw.tls_config = { ca_file: t.certs.ca, cert_file: t.certs.clientCert, key_file: t.certs.clientKey, server_name: "127.0.0.1" };
+    return cfg;
+}
+
+export function agentArgs(h: Harness, name: string, port: number): string[] {
+    return [
+        "--enable-feature=agent",
+        `--config.file=${h.file(`${name}.yml`)}`,
+        `--storage.agent.path=${h.file(`${name}-wal`)}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        // On shutdown Prometheus waits this long to flush; the receiver may be down then, so do not wait the default 1m.
+        "--storage.remote.flush-deadline=5s",
+    ];
+}
