@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import type { Resources } from "../lib/config";
 import { commonLabels, resourceRequirements, restrictedPodSecurityContext, selectorLabels, spreadOverNodes } from "../lib/k8s";
-import { REPLICA_LABEL, THANOS_PORTS, thanosBaseArgs, thanosContainer } from "../lib/thanos";
+import { REPLICA_LABEL, THANOS_PORTS, thanosBaseArgs, thanosContainer, thanosServicePorts } from "../lib/thanos";
 
 export interface ThanosQueryArgs {
     readonly namespace: pulumi.Input<string>;
@@ -91,10 +91,7 @@ export class ThanosQuery extends pulumi.ComponentResource {
                 metadata: { name: QUERY_NAME, namespace: args.namespace, labels },
                 spec: {
                     selector,
-                    ports: [
-                        { name: "grpc", port: THANOS_PORTS.grpc, targetPort: "grpc" },
-                        { name: "http", port: THANOS_PORTS.http, targetPort: "http" },
-                    ],
+                    ports: thanosServicePorts(),
                 },
             },
             { parent: this },

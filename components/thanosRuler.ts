@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import type { Resources } from "../lib/config";
 import { commonLabels, podIdentityEnv, resourceRequirements, restrictedPodSecurityContext, selectorLabels, spreadOverNodes } from "../lib/k8s";
-import { THANOS_PORTS, dataClaim, thanosBaseArgs, thanosContainer } from "../lib/thanos";
+import { THANOS_PORTS, dataClaim, thanosBaseArgs, thanosContainer, thanosServicePorts } from "../lib/thanos";
 
 export interface ThanosRulerArgs {
     readonly namespace: pulumi.Input<string>;
@@ -74,10 +74,7 @@ export class ThanosRuler extends pulumi.ComponentResource {
                 spec: {
                     clusterIP: "None",
                     selector,
-                    ports: [
-                        { name: "grpc", port: THANOS_PORTS.grpc, targetPort: "grpc" },
-                        { name: "http", port: THANOS_PORTS.http, targetPort: "http" },
-                    ],
+                    ports: thanosServicePorts(),
                 },
             },
             { parent: this },

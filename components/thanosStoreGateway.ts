@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Resources } from "../lib/config";
 import { commonLabels, resourceRequirements, restrictedPodSecurityContext, selectorLabels, spreadOverNodes } from "../lib/k8s";
-import { OBJSTORE_FLAG, THANOS_PORTS, dataClaim, dnsSrv, objstoreVolume, thanosBaseArgs, thanosContainer } from "../lib/thanos";
+import { OBJSTORE_FLAG, THANOS_PORTS, dataClaim, dnsSrv, objstoreVolume, thanosBaseArgs, thanosContainer, thanosServicePorts } from "../lib/thanos";
 
 export interface ThanosStoreGatewayArgs {
     readonly namespace: pulumi.Input<string>;
@@ -43,10 +43,7 @@ export class ThanosStoreGateway extends pulumi.ComponentResource {
                 spec: {
                     clusterIP: "None",
                     selector,
-                    ports: [
-                        { name: "grpc", port: THANOS_PORTS.grpc, targetPort: "grpc" },
-                        { name: "http", port: THANOS_PORTS.http, targetPort: "http" },
-                    ],
+                    ports: thanosServicePorts(),
                 },
             },
             { parent: this },

@@ -41,6 +41,14 @@ export function thanosContainer(a: ThanosContainerArgs): k8s.types.input.core.v1
     });
 }
 
+/** Service ports of a Thanos component that serves the StoreAPI (gRPC) and HTTP, by the container ports' names. */
+export function thanosServicePorts(): k8s.types.input.core.v1.ServicePort[] {
+    return [
+        { name: "grpc", port: THANOS_PORTS.grpc, targetPort: "grpc" },
+        { name: "http", port: THANOS_PORTS.http, targetPort: "http" },
+    ];
+}
+
 /** Common leading flags of every Thanos component. */
 export function thanosBaseArgs(subcommand: string, grpc = true): string[] {
     const args = [subcommand, "--log.level=info", "--log.format=logfmt", `--http-address=0.0.0.0:${THANOS_PORTS.http}`];
