@@ -92,6 +92,14 @@ const cases: Case[] = [
     ["sample age limit shorter than the promised outage", () => { const e = edge(); e.edge.agent = { remoteWrite: { sampleAgeLimit: "1h" } }; return e; }, "agent-receiver:edge.agent.remoteWrite.sampleAgeLimit", /survivableOutage/],
     ["WAL retention shorter than sample age limit", () => { const e = edge(); e.edge.agent = { walRetention: "2h" }; return e; }, "agent-receiver:edge.agent.walRetention", /sampleAgeLimit/],
     ["bad extra drop metric", () => { const e = edge(); e.edge.agent = { extraDropMetrics: ["not a metric"] }; return e; }, "agent-receiver:edge.agent.extraDropMetrics[0]", /metric name/],
+    ["no alert receiver", () => { const c = central(); c.central.monitoring.alerting.receivers = []; return c; }, "agent-receiver:central.monitoring.alerting.receivers", /at least one receiver/],
+    ["webhook secret key not alertWebhook<Name>", () => { const c = central(); c.central.monitoring.alerting.receivers[0].webhookUrlSecret = "slackUrl"; return c; }, "agent-receiver:central.monitoring.alerting.receivers[0].webhookUrlSecret", /alertWebhook<Name>/],
+    ["route to an unknown receiver", () => { const c = central(); c.central.monitoring.alerting.routes = [{ receiver: "pager" }]; return c; }, "agent-receiver:central.monitoring.alerting.routes[0].receiver", /unknown receiver "pager"/],
+    ["route for an unknown writer", () => { const c = central(); c.central.monitoring.alerting.routes = [{ receiver: "platform", tenants: ["cluster-09"] }]; return c; }, "agent-receiver:central.monitoring.alerting.routes[0].tenants", /unknown writer "cluster-09"/],
+    ["default receiver unknown", () => { const c = central(); c.central.monitoring.alerting.defaultReceiver = "nobody"; return c; }, "agent-receiver:central.monitoring.alerting.defaultReceiver", /unknown receiver/],
+    ["Grafana hostname missing", () => { const c = central(); delete c.central.monitoring.grafana.hostname; return c; }, "agent-receiver:central.monitoring.grafana.hostname", /./],
+    ["logs hostname malformed", () => { const c = central(); c.central.logs.hostname = "Logs_Host"; return c; }, "agent-receiver:central.logs.hostname", /DNS name/],
+    ["cache hit ratio above 1", () => { const c = central(); c.central.monitoring.thresholds = { cacheHitRatioMin: 2 }; return c; }, "agent-receiver:central.monitoring.thresholds.cacheHitRatioMin", /./],
 ];
 
 describe("stack config schema", () => {
@@ -150,6 +158,17 @@ describe("stack config: secrets", () => {
         assert.throws(
             () => parseFlatConfig("cluster-01", flat({ "agent-receiver:minioPassword": "x" }), () => false),
             /agent-receiver:minioPassword: is stored in plaintext/,
+        );
+    });
+
+    it("requires each alert receiver's webhook URL as a secret, naming the key and the command", () => {
+        assert.throws(
+            () => parseFlatConfig("cluster-01", flat({ "agent-receiver:minioPassword": "x" }), () => true),
+            /agent-receiver:alertWebhookPlatform: is required: pulumi config set --secret agent-receiver:alertWebhookPlatform --stack cluster-01/,
+        );
+        assert.throws(
+            () => parseFlatConfig("cluster-01", flat({ "agent-receiver:minioPassword": "x", "agent-receiver:alertWebhookPlatform": "https://x" }), (k) => !k.endsWith("alertWebhookPlatform")),
+            /agent-receiver:alertWebhookPlatform: is stored in plaintext/,
         );
     });
 
