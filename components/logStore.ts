@@ -112,13 +112,13 @@ export function securityConfigFiles(adminHash: string, writers: { cluster: strin
 /** Helm values for the pinned opensearch chart (checked against its defaults by the tests). */
 export function openSearchValues(a: LogStoreArgs): Record<string, unknown> {
     const heap = a.heapSize.replace(/Gi$/, "g").replace(/Mi$/, "m");
-    const heapBytesGi = a.heapSize.endsWith("Gi") ? Number(a.heapSize.slice(0, -2)) : Number(a.heapSize.slice(0, -2)) / 1024;
+    const heapGi = a.heapSize.endsWith("Gi") ? Number(a.heapSize.slice(0, -2)) : Number(a.heapSize.slice(0, -2)) / 1024;
     return {
         replicas: a.replicas,
         image: a.registryMirror ? { repository: `${a.registryMirror}/docker.io/opensearchproject/opensearch` } : {},
         imagePullSecrets: a.imagePullSecrets ?? [],
         opensearchJavaOpts: `-Xms${heap} -Xmx${heap}`,
-        resources: { requests: { cpu: "500m", memory: `${heapBytesGi * 2}Gi` }, limits: { memory: `${heapBytesGi * 2}Gi` } },
+        resources: { requests: { cpu: "500m", memory: `${heapGi * 2}Gi` }, limits: { memory: `${heapGi * 2}Gi` } },
         // No root init container to chown the volume: fsGroup does it, and restricted Pod Security forbids root.
         persistence: { enabled: true, enableInitChown: false, storageClass: a.storageClass, size: a.storageSize },
         antiAffinity: "hard",

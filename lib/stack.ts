@@ -313,7 +313,8 @@ function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackSecrets,
     );
 
     const m = c.monitoring;
-    const platformNamespaces = [c.namespace, CENTRAL_MONITORING_NAMESPACE, `${CENTRAL_MONITORING_NAMESPACE}-node`, c.logs.namespace];
+    // Every namespace the platform runs containers in, on any cluster (the edges use the same names by default).
+    const platformNamespaces = [c.namespace, CENTRAL_MONITORING_NAMESPACE, `${CENTRAL_MONITORING_NAMESPACE}-node`, c.logs.namespace, LOG_SHIPPER_NAMESPACE];
     const rules = renderAlertRules(
         {
             writers,
