@@ -5,6 +5,7 @@ import type { Resources } from "../lib/config";
 import { Dashboard, dashboardJson } from "../lib/dashboards";
 import { resourceRequirements } from "../lib/k8s";
 import { TENANT_LABEL } from "../lib/thanos";
+import { OPENSEARCH_EXPORTER_NAME } from "./openSearchExporter";
 import { charts, pinnedChartArgs } from "../lib/versions";
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
@@ -30,6 +31,8 @@ export interface CentralMonitoringArgs {
     readonly thanosNamespace: string;
     /** Namespace of this cluster's Fluent Bit (scraped for log delivery errors). */
     readonly logShipperNamespace: string;
+    /** Namespace of OpenSearch and its metrics exporter. */
+    readonly logStoreNamespace: string;
     /** Thanos Ruler pods (they send alerts to Alertmanager). */
     readonly alertSenders: Peer[];
     /** Query Frontend pods (Grafana's egress). */
@@ -49,6 +52,15 @@ export const PROMETHEUS_REPLICA_LABEL = "prometheus_replica";
 /** Jobs of the platform's own pods are named after the pod's `app.kubernetes.io/name` (the rules rely on it). */
 export const JOB_LABEL = "app.kubernetes.io/name";
 export const THANOS_JOBS = ["thanos-receive", "thanos-query", "thanos-query-frontend", "thanos-store", "thanos-compact", "thanos-ruler"];
+/**
+ * The exporter labels its series with the OpenSearch cluster's name as `cluster`. External labels never overwrite
+ * a series' own label, so those series would reach Receive with cluster="opensearch-cluster" instead of this
+ * cluster's name, and every rule that groups by cluster would miss them: keep the name as `opensearch_cluster`.
+ */
+export const OPENSEARCH_METRIC_RELABELINGS = [
+    { sourceLabels: ["cluster"], targetLabel: "opensearch_cluster", action: "replace" },
+    { regex: "cluster", action: "labeldrop" },
+];
 /** Datasource uid the dashboards refer to. */
 export const THANOS_DATASOURCE_UID = "thanos";
 
@@ -230,7 +242,7 @@ export class CentralMonitoring extends pulumi.ComponentResource {
         }
 
         // The platform's own pods: job = the pod's app.kubernetes.io/name, which the alert rules select on.
-        const podMonitor = (id: string, namespace: string, names: string[], endpoint: { port: string; path?: string }) =>
+        const podMonitor = (id: string, namespace: string, names: string[], endpoint: { port: string; path?: string; metricRelabelings?: unknown[] }) =>
             new k8s.apiextensions.CustomResource(
                 `${name}-podmonitor-${id}`,
                 {
@@ -249,6 +261,10 @@ export class CentralMonitoring extends pulumi.ComponentResource {
         podMonitor("thanos", args.thanosNamespace, THANOS_JOBS, { port: "http" });
         podMonitor("memcached", args.thanosNamespace, ["memcached"], { port: "metrics" });
         podMonitor("fluent-bit", args.logShipperNamespace, ["fluent-bit"], { port: "http", path: "/api/v1/metrics/prometheus" });
+        podMonitor(OPENSEARCH_EXPORTER_NAME, args.logStoreNamespace, [OPENSEARCH_EXPORTER_NAME], {
+            port: "metrics",
+            metricRelabelings: OPENSEARCH_METRIC_RELABELINGS,
+        });
 
         this.networkPolicies(name, args, labels);
         this.registerOutputs({ grafanaAdminPassword: this.grafanaAdminPassword, alertmanagerUrl: this.alertmanagerUrl });

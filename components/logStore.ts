@@ -6,6 +6,7 @@ import { createHash } from "crypto";
 import { stringify } from "yaml";
 import { logIndexPrefix } from "../lib/fluentBitConfig";
 import { hardenedContainer, restrictedPodSecurityContext } from "../lib/k8s";
+import { OpenSearchExporter } from "./openSearchExporter";
 import { charts, pinnedChartArgs } from "../lib/versions";
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
@@ -27,6 +28,9 @@ export interface LogStoreArgs {
     readonly imagePullSecrets?: { name: string }[];
     /** Image that runs the one-shot configuration Job (the OpenSearch image itself: it has securityadmin.sh and curl). */
     readonly image: string;
+    /** The metrics exporter's image and version (see `OpenSearchExporter`). */
+    readonly exporterImage: string;
+    readonly exporterVersion: string;
     readonly metricsScrapers: Peer[];
 }
 
@@ -44,6 +48,9 @@ const ADMIN_DN = "CN=opensearch-admin,O=agent-receiver";
 const NODE_DN = "CN=opensearch-node,O=agent-receiver";
 const CERT_DIR = "/usr/share/opensearch/config/certs";
 export const ISM_POLICY_ID = "logs-retention";
+/** The metrics exporter's user: read-only cluster monitoring, no index data. */
+export const EXPORTER_USER = "metrics-exporter";
+const EXPORTER_ROLE = "metrics-reader";
 
 /** The ISM policy: every `logs-*` index is deleted `retentionDays` after creation. */
 export function ismPolicy(retentionDays: number): Record<string, unknown> {
@@ -61,7 +68,11 @@ export function ismPolicy(retentionDays: number): Record<string, unknown> {
 }
 
 /** The security plugin's files. Users carry bcrypt hashes only; passwords stay in Pulumi secrets. */
-export function securityConfigFiles(adminHash: string, writers: { cluster: string; username: string; hash: string }[]): Record<string, string> {
+export function securityConfigFiles(
+    adminHash: string,
+    writers: { cluster: string; username: string; hash: string }[],
+    exporterHash: string,
+): Record<string, string> {
     const meta = (type: string) => ({ _meta: { type, config_version: 2 } });
     return {
         "config.yml": stringify({
@@ -85,6 +96,7 @@ export function securityConfigFiles(adminHash: string, writers: { cluster: strin
             ...meta("internalusers"),
             admin: { hash: adminHash, reserved: true, backend_roles: ["admin"], description: "Operators (generated password)" },
             ...Object.fromEntries(writers.map((w) => [w.username, { hash: w.hash, reserved: true, description: `Fluent Bit of ${w.cluster}` }])),
+            [EXPORTER_USER]: { hash: exporterHash, reserved: true, description: "Prometheus exporter (cluster health and node stats)" },
         }),
         "roles.yml": stringify({
             ...meta("roles"),
@@ -98,11 +110,14 @@ export function securityConfigFiles(adminHash: string, writers: { cluster: strin
                     },
                 ]),
             ),
+            // Cluster health, node stats and `GET /`: the exporter's default collectors, nothing that reads logs.
+            [EXPORTER_ROLE]: { reserved: true, cluster_permissions: ["cluster_monitor"] },
         }),
         "roles_mapping.yml": stringify({
             ...meta("rolesmapping"),
             all_access: { reserved: true, backend_roles: ["admin"] },
             ...Object.fromEntries(writers.map((w) => [`log-writer-${w.cluster}`, { reserved: true, users: [w.username] }])),
+            [EXPORTER_ROLE]: { reserved: true, users: [EXPORTER_USER] },
         }),
         "action_groups.yml": stringify(meta("actiongroups")),
         "tenants.yml": stringify(meta("tenants")),
@@ -252,9 +267,12 @@ export class LogStore extends pulumi.ComponentResource {
         this.credentials = pulumi.secret(
             pulumi.all(writers.map((w) => w.password.result)).apply((ps) => Object.fromEntries(writers.map((w, i) => [w.cluster, { username: w.username, password: ps[i] }]))),
         );
+        const exporterPassword = new random.RandomPassword(`${name}-exporter-password`, { length: 32, special: false }, { parent: this });
         const files = pulumi
-            .all([adminPassword.bcryptHash, ...writers.map((w) => w.password.bcryptHash)])
-            .apply(([adminHash, ...hashes]) => securityConfigFiles(adminHash, writers.map((w, i) => ({ cluster: w.cluster, username: w.username, hash: hashes[i] }))));
+            .all([adminPassword.bcryptHash, exporterPassword.bcryptHash, ...writers.map((w) => w.password.bcryptHash)])
+            .apply(([adminHash, exporterHash, ...hashes]) =>
+                securityConfigFiles(adminHash, writers.map((w, i) => ({ cluster: w.cluster, username: w.username, hash: hashes[i] })), exporterHash),
+            );
         const securitySecret = new k8s.core.v1.Secret(
             `${name}-security-config`,
             { metadata: { name: SECURITY_SECRET, namespace: ns, labels }, stringData: pulumi.secret(files) },
@@ -356,7 +374,6 @@ export class LogStore extends pulumi.ComponentResource {
                 // Fluent Bit of every cluster through the LoadBalancer: TLS and a per-cluster user authenticate it.
                 { ports: [{ protocol: "TCP", port: OPENSEARCH_PORT }] },
                 { from: [{ podSelector: { matchLabels: selector } }], ports: [{ protocol: "TCP", port: TRANSPORT_PORT }] },
-                { from: args.metricsScrapers, ports: [{ protocol: "TCP", port: 9600 }] },
             ],
             egress: [{ to: [{ podSelector: { matchLabels: selector } }], ports: [{ protocol: "TCP", port: TRANSPORT_PORT }] }],
         });
@@ -365,6 +382,22 @@ export class LogStore extends pulumi.ComponentResource {
             policyTypes: ["Egress"],
             egress: [{ to: [{ podSelector: { matchLabels: selector } }], ports: [{ protocol: "TCP", port: OPENSEARCH_PORT }, { protocol: "TCP", port: TRANSPORT_PORT }] }],
         });
+
+        new OpenSearchExporter(
+            `${name}-exporter`,
+            {
+                namespace: ns,
+                image: args.exporterImage,
+                version: args.exporterVersion,
+                imagePullSecrets: args.imagePullSecrets,
+                url: `https://${OPENSEARCH_SERVICE}:${OPENSEARCH_PORT}`,
+                caSecret: { name: TLS_SECRET, key: "ca.crt" },
+                credential: pulumi.secret(exporterPassword.result.apply((password) => ({ username: EXPORTER_USER, password }))),
+                openSearchPods: [{ podSelector: { matchLabels: selector } }],
+                metricsScrapers: args.metricsScrapers,
+            },
+            { parent: this, dependsOn: [tlsSecret] },
+        );
         this.registerOutputs({ endpoint: this.endpoint, caCertPem: this.caCertPem });
     }
 }

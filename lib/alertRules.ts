@@ -36,6 +36,7 @@ export interface AlertRuleArgs {
         readonly remoteWriteLagSeconds: number;
         readonly headSeriesLimitRatio: number;
         readonly writerSilentFor: string;
+        readonly logDiskFreeRatioMin: number;
     };
     /** Namespaces whose containers the platform runs (OOM alerts). */
     readonly platformNamespaces: string[];
@@ -68,6 +69,9 @@ export const ALERT_NAMES = [
     "CacheHitRatioLow",
     "PlatformContainerOOMKilled",
     "LogShippingFailing",
+    "OpenSearchClusterRed",
+    "OpenSearchDiskLow",
+    "OpenSearchHealthUnknown",
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
@@ -249,6 +253,36 @@ export function alertRules(a: AlertRuleArgs): AlertRule[] {
             severity: "warning",
             summary: "Fluent Bit in {{ $labels.cluster }} fails to deliver logs to OpenSearch.",
             description: "Retries are buffered on disk until the buffer limit; then logs are lost.",
+        },
+        {
+            alert: "OpenSearchClusterRed",
+            expr: `max by (cluster) (elasticsearch_cluster_health_status{job="opensearch-exporter", color="red"}) == 1`,
+            for: "5m",
+            severity: "critical",
+            summary: "OpenSearch in {{ $labels.cluster }} is red: a primary shard is unassigned.",
+            description: "Writes to the affected indices fail, so Fluent Bit of every cluster buffers and retries; searches miss data.",
+        },
+        {
+            alert: "OpenSearchDiskLow",
+            expr:
+                `min by (cluster, name) (elasticsearch_filesystem_data_available_bytes{job="opensearch-exporter"}` +
+                ` / elasticsearch_filesystem_data_size_bytes{job="opensearch-exporter"}) < ${t.logDiskFreeRatioMin}`,
+            for: "15m",
+            severity: "warning",
+            summary: "OpenSearch node {{ $labels.name }} has {{ $value | humanizePercentage }} of its disk free.",
+            description: "At 95 % used OpenSearch makes indices read-only and log shipping stops: shorten retention or grow the volume.",
+        },
+        {
+            alert: "OpenSearchHealthUnknown",
+            // A series per scraping replica whose exporter target exists, minus those with a health reading: covers
+            // the exporter down (up == 0) and OpenSearch not answering it (no health series).
+            expr:
+                `max by (cluster) (up{job="opensearch-exporter"})` +
+                ` unless on (cluster) max by (cluster) (elasticsearch_cluster_health_status{job="opensearch-exporter"})`,
+            for: "15m",
+            severity: "warning",
+            summary: "OpenSearch health in {{ $labels.cluster }} is unknown.",
+            description: "The exporter is down or cannot query OpenSearch (TLS, its user, or OpenSearch itself): red and disk alerts cannot fire meanwhile.",
         },
     ];
     const names = rules.map((r) => r.alert);

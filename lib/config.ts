@@ -232,6 +232,11 @@ const monitoringSection = z.strictObject({
             headSeriesLimitRatio: z.number().min(0).max(1).default(0.8),
             /** A writer with no sample for this long has stopped sending. */
             writerSilentFor: duration.default("10m"),
+            /**
+             * Free share of an OpenSearch node's data disk below which to warn. OpenSearch stops placing shards at
+             * 85 % used, moves them away at 90 % and makes indices read-only at 95 %: 20 % free leaves time to act.
+             */
+            logDiskFreeRatioMin: z.number().min(0).max(1).default(0.2),
         })
         .prefault({}),
 });

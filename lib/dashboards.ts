@@ -230,6 +230,62 @@ export function dashboards(platformNamespaces: string[]): Dashboard[] {
                 },
             ],
         },
+        {
+            uid: "ar-logs",
+            title: "Agent-receiver / Logs",
+            panels: [
+                {
+                    title: "Log records shipped per cluster",
+                    exprs: [{ expr: `sum by (cluster) (rate(fluentbit_output_proc_records_total{cluster=~"$cluster"}[${W}]))`, legend: "{{cluster}}" }],
+                    unit: "short",
+                },
+                {
+                    title: "Delivery errors and abandoned retries",
+                    exprs: [
+                        { expr: `sum by (cluster) (rate(fluentbit_output_errors_total{cluster=~"$cluster"}[${W}]))`, legend: "errors {{cluster}}" },
+                        { expr: `sum by (cluster) (rate(fluentbit_output_retries_failed_total{cluster=~"$cluster"}[${W}]))`, legend: "abandoned {{cluster}}" },
+                    ],
+                    unit: "short",
+                    description: "An abandoned retry is a chunk of logs that never reached OpenSearch.",
+                },
+                {
+                    title: "OpenSearch health (0 green, 1 yellow, 2 red) and unassigned shards",
+                    exprs: [
+                        {
+                            expr: `max(elasticsearch_cluster_health_status{job="opensearch-exporter", color="yellow"}) + 2 * max(elasticsearch_cluster_health_status{job="opensearch-exporter", color="red"})`,
+                            legend: "status",
+                        },
+                        { expr: `max(elasticsearch_cluster_health_unassigned_shards{job="opensearch-exporter"})`, legend: "unassigned shards" },
+                    ],
+                    unit: "none",
+                },
+                {
+                    title: "OpenSearch disk free per node",
+                    exprs: [
+                        {
+                            expr: `min by (name) (elasticsearch_filesystem_data_available_bytes{job="opensearch-exporter"} / elasticsearch_filesystem_data_size_bytes{job="opensearch-exporter"})`,
+                            legend: "{{name}}",
+                        },
+                    ],
+                    unit: "percentunit",
+                },
+                {
+                    title: "OpenSearch heap used per node",
+                    exprs: [
+                        {
+                            expr: `max by (name) (elasticsearch_jvm_memory_used_bytes{job="opensearch-exporter", area="heap"} / on (name) group_left max by (name) (elasticsearch_jvm_memory_max_bytes{job="opensearch-exporter", area="heap"}))`,
+                            legend: "{{name}}",
+                        },
+                    ],
+                    unit: "percentunit",
+                },
+                {
+                    title: "Rejected writes (bulk queue full)",
+                    exprs: [{ expr: `sum by (name) (rate(elasticsearch_thread_pool_rejected_count{job="opensearch-exporter", type="write"}[${W}]))`, legend: "{{name}}" }],
+                    unit: "short",
+                },
+            ],
+        },
     ];
 }
 

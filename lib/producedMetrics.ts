@@ -83,6 +83,18 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
         source: "fluent/fluent-bit src/flb_metrics_exporter.c, /api/v1/metrics/prometheus",
         names: ["fluentbit_output_errors_total", "fluentbit_output_retries_failed_total", "fluentbit_output_proc_records_total"],
     },
+    openSearchExporter: {
+        source: "prometheus-community/elasticsearch_exporter v1.11.0 metrics.md, collector/cluster_health.go, collector/nodes.go (job opensearch-exporter)",
+        names: [
+            "elasticsearch_cluster_health_status",
+            "elasticsearch_cluster_health_unassigned_shards",
+            "elasticsearch_filesystem_data_available_bytes",
+            "elasticsearch_filesystem_data_size_bytes",
+            "elasticsearch_jvm_memory_used_bytes",
+            "elasticsearch_jvm_memory_max_bytes",
+            "elasticsearch_thread_pool_rejected_count",
+        ],
+    },
 };
 
 /** Every produced name. */

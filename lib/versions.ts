@@ -30,6 +30,9 @@ export const images = {
     // The OpenSearch image (same version as the chart's appVersion) runs the one-shot security/ISM Job.
     // renovate: datasource=docker depName=docker.io/opensearchproject/opensearch
     openSearch: { registry: "docker.io", repository: "opensearchproject/opensearch", tag: "3.6.0" },
+    // Metrics for OpenSearch: the exporter documents OpenSearch support; OpenSearch itself has no Prometheus endpoint.
+    // renovate: datasource=docker depName=quay.io/prometheuscommunity/elasticsearch-exporter
+    openSearchExporter: { registry: "quay.io", repository: "prometheuscommunity/elasticsearch-exporter", tag: "v1.11.0" },
 } as const satisfies Record<string, ImageRef>;
 
 export interface ChartRef {

@@ -14,6 +14,8 @@ async function rulesText(): Promise<string> {
 
 const C = 'cluster="cluster-01"';
 const E = 'cluster="cluster-03", tenant_id="cluster-03"';
+/** Exporter series as they reach Receive: the exporter's own `cluster` renamed by the PodMonitor, ours added. */
+const OS = 'cluster="cluster-01", job="opensearch-exporter", opensearch_cluster="opensearch-cluster"';
 
 interface Case {
     /** Series in promtool's notation; a function gets the writer ids of the real config. */
@@ -207,6 +209,55 @@ const CASES: Record<AlertName, AlertCases> = {
     LogShippingFailing: {
         firing: { series: [[`fluentbit_output_errors_total{cluster="cluster-03", name="opensearch.0"}`, "0+1x30"]], at: "20m", labels: { cluster: "cluster-03" } },
         silent: { series: [[`fluentbit_output_errors_total{cluster="cluster-03", name="opensearch.0"}`, "0x30"]], at: "20m" },
+    },
+    OpenSearchClusterRed: {
+        firing: {
+            series: ["green", "yellow", "red"].map((color) => [`elasticsearch_cluster_health_status{${OS}, color="${color}"}`, color === "red" ? "0 0 1x20" : "1 1 0x20"]),
+            at: "10m",
+            labels: { cluster: "cluster-01" },
+        },
+        // Yellow (a replica unassigned, e.g. while a node restarts) is not red.
+        silent: {
+            series: ["green", "yellow", "red"].map((color) => [`elasticsearch_cluster_health_status{${OS}, color="${color}"}`, color === "yellow" ? "1x20" : "0x20"]),
+            at: "10m",
+        },
+    },
+    OpenSearchDiskLow: {
+        firing: {
+            series: [
+                [`elasticsearch_filesystem_data_available_bytes{${OS}, name="opensearch-cluster-master-1", mount="/data"}`, "30 20 15x30"],
+                [`elasticsearch_filesystem_data_size_bytes{${OS}, name="opensearch-cluster-master-1", mount="/data"}`, "100x32"],
+                [`elasticsearch_filesystem_data_available_bytes{${OS}, name="opensearch-cluster-master-0", mount="/data"}`, "60x32"],
+                [`elasticsearch_filesystem_data_size_bytes{${OS}, name="opensearch-cluster-master-0", mount="/data"}`, "100x32"],
+            ],
+            at: "20m",
+            labels: { cluster: "cluster-01", name: "opensearch-cluster-master-1" },
+        },
+        silent: {
+            series: [
+                [`elasticsearch_filesystem_data_available_bytes{${OS}, name="opensearch-cluster-master-1", mount="/data"}`, "25x32"],
+                [`elasticsearch_filesystem_data_size_bytes{${OS}, name="opensearch-cluster-master-1", mount="/data"}`, "100x32"],
+            ],
+            at: "20m",
+        },
+    },
+    OpenSearchHealthUnknown: {
+        // The exporter answers but its health series stop (OpenSearch refuses its user, say).
+        firing: {
+            series: [
+                [`up{${C}, job="opensearch-exporter", prometheus_replica="prometheus-kps-prometheus-0"}`, "1x40"],
+                [`elasticsearch_cluster_health_status{${OS}, color="green"}`, "1x5"],
+            ],
+            at: "30m",
+            labels: { cluster: "cluster-01" },
+        },
+        silent: {
+            series: [
+                [`up{${C}, job="opensearch-exporter", prometheus_replica="prometheus-kps-prometheus-0"}`, "1x40"],
+                [`elasticsearch_cluster_health_status{${OS}, color="green"}`, "1x40"],
+            ],
+            at: "30m",
+        },
     },
 };
 

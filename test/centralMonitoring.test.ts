@@ -117,7 +117,7 @@ describe("CentralMonitoring (cluster-01)", () => {
             const admin = one(plan, "kubernetes:core/v1:Secret", "-grafana-admin");
             assert.ok(isSecretAt((admin.inputs as any).stringData, "admin-password"));
             const boards = all(plan, "kubernetes:core/v1:ConfigMap").filter((r) => manifest(r).metadata.labels?.grafana_dashboard === "1");
-            assert.deepStrictEqual(boards.map((b) => manifest(b).metadata.name).sort(), ["dashboard-ar-compactor", "dashboard-ar-cost", "dashboard-ar-overview", "dashboard-ar-query", "dashboard-ar-receive"]);
+            assert.deepStrictEqual(boards.map((b) => manifest(b).metadata.name).sort(), ["dashboard-ar-compactor", "dashboard-ar-cost", "dashboard-ar-logs", "dashboard-ar-overview", "dashboard-ar-query", "dashboard-ar-receive"]);
             for (const b of boards) {
                 const json = JSON.parse(Object.values(manifest(b).data)[0] as string);
                 assert.ok(json.panels.length >= 4, json.title);
@@ -139,8 +139,9 @@ describe("CentralMonitoring (cluster-01)", () => {
                 .map((m) => m.spec.template.metadata.labels["app.kubernetes.io/name"]);
             for (const n of names.filter((n: string) => n.startsWith("thanos"))) assert.ok(thanos.spec.selector.matchExpressions[0].values.includes(n), n);
             const rules = manifest(one(plan, "kubernetes:core/v1:ConfigMap", "-ruler-rules")).data["platform.yaml"] as string;
+            // Jobs the central PodMonitors produce, plus the agents' self-scrape job.
+            const known = [...pm.flatMap((m) => m.spec.selector.matchExpressions[0].values), "prometheus-agent"];
             for (const job of rules.matchAll(/job="([^"]+)"/g)) {
-                const known = [...thanos.spec.selector.matchExpressions[0].values, "memcached"];
                 assert.ok(known.includes(job[1]), `rules select job="${job[1]}", which no PodMonitor produces`);
             }
         });

@@ -100,6 +100,7 @@ const cases: Case[] = [
     ["Grafana hostname missing", () => { const c = central(); delete c.central.monitoring.grafana.hostname; return c; }, "agent-receiver:central.monitoring.grafana.hostname", /./],
     ["logs hostname malformed", () => { const c = central(); c.central.logs.hostname = "Logs_Host"; return c; }, "agent-receiver:central.logs.hostname", /DNS name/],
     ["cache hit ratio above 1", () => { const c = central(); c.central.monitoring.thresholds = { cacheHitRatioMin: 2 }; return c; }, "agent-receiver:central.monitoring.thresholds.cacheHitRatioMin", /./],
+    ["OpenSearch disk threshold above 1", () => { const c = central(); c.central.monitoring.thresholds = { logDiskFreeRatioMin: 20 }; return c; }, "agent-receiver:central.monitoring.thresholds.logDiskFreeRatioMin", /./],
 ];
 
 describe("stack config schema", () => {

@@ -1,9 +1,17 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
+import { stringify } from "yaml";
 import { parseClassicConfig } from "../lib/fluentBitConfig";
 import { SECRET_MARKER, mapSecrets } from "../lib/offline";
-import { STACKS, all, isSecret, isSecretAt, manifest, one, planStack, yaml } from "./helpers/plan";
+import { imageName, images } from "../lib/versions";
+import { Harness, freePort, waitFor } from "../scripts/lib/harness";
+import { STACKS, all, isSecret, isSecretAt, manifest, one, planStack, tool, yaml } from "./helpers/plan";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
+
+const dep = (plan: Awaited<ReturnType<typeof planStack>>) => manifest(one(plan, "kubernetes:apps/v1:Deployment", "-logs-exporter-deployment"));
 
 async function fluentBit(stack: string) {
     const plan = await planStack(stack);
@@ -72,6 +80,106 @@ describe("Logs: OpenSearch (cluster-01) and Fluent Bit (every cluster)", () => {
             assert.strictEqual(plan.outputs.logsEndpoint, "logs.cluster-01.example.internal:9200");
             assert.ok(isSecret(plan.outputs.logsCredentials));
             assert.ok(!isSecret(plan.outputs.logsCaCertPem));
+        });
+    });
+
+    describe("OpenSearch metrics (exporter)", () => {
+        it("an exporter reads OpenSearch over verified TLS as a monitor-only user whose password is a secret", async () => {
+            const plan = await planStack("cluster-01");
+            const dep = manifest(one(plan, "kubernetes:apps/v1:Deployment", "-logs-exporter-deployment"));
+            assert.strictEqual(dep.metadata.namespace, "logging");
+            const spec = dep.spec.template.spec;
+            const c = spec.containers[0];
+            assert.strictEqual(c.image, imageName(images.openSearchExporter));
+            assert.ok(c.args.includes("--es.uri=https://opensearch-cluster-master:9200"), c.args.join(" "));
+            assert.ok(c.args.includes("--es.all"), "every node's disk and heap");
+            const ca = c.args.find((a: string) => a.startsWith("--es.ca="))?.slice("--es.ca=".length);
+            assert.ok(ca, "CA flag");
+            assert.ok(!c.args.some((a: string) => a.startsWith("--es.ssl-skip-verify")), "verification must stay on");
+            // The CA path is the mounted CA, and the mount carries the CA only (the Secret also holds private keys).
+            const mount = c.volumeMounts.find((m: any) => ca.startsWith(`${m.mountPath}/`));
+            const vol = spec.volumes.find((v: any) => v.name === mount.name);
+            assert.deepStrictEqual(vol.secret, { secretName: "opensearch-tls", items: [{ key: "ca.crt", path: ca.slice(mount.mountPath.length + 1) }] });
+            // Credentials come from a Secret the program fills with the generated password.
+            assert.deepStrictEqual(
+                c.env.map((e: any) => [e.name, e.valueFrom?.secretKeyRef?.name]),
+                [["ES_USERNAME", "opensearch-exporter"], ["ES_PASSWORD", "opensearch-exporter"]],
+            );
+            const secret = one(plan, "kubernetes:core/v1:Secret", "-logs-exporter-credential");
+            assert.ok(isSecret((secret.inputs as any).stringData), "exporter credential must be a secret");
+            assert.strictEqual(manifest(secret).metadata.name, "opensearch-exporter");
+            // Its OpenSearch user: a bcrypt hash, mapped to a role with cluster monitoring only and no index access.
+            const files = manifest(one(plan, "kubernetes:core/v1:Secret", "-logs-security-config")).stringData;
+            const password = manifest(secret).stringData.ES_PASSWORD;
+            assert.match(yaml(files["internal_users.yml"])[manifest(secret).stringData.ES_USERNAME].hash, /^\$2[aby]\$/);
+            assert.ok(!JSON.stringify(files).includes(password), "the exporter password reached the security config");
+            assert.deepStrictEqual(yaml(files["roles.yml"])["metrics-reader"], { reserved: true, cluster_permissions: ["cluster_monitor"] });
+            assert.deepStrictEqual(yaml(files["roles_mapping.yml"])["metrics-reader"].users, ["metrics-exporter"]);
+        });
+
+        it("network: the exporter talks to OpenSearch's HTTP port only and is scraped by the central Prometheus only", async () => {
+            const plan = await planStack("cluster-01");
+            const np = manifest(one(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "-logs-exporter-netpol"));
+            assert.deepStrictEqual(np.spec.policyTypes, ["Ingress", "Egress"]);
+            assert.deepStrictEqual(np.spec.egress, [{ to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "opensearch" } } }], ports: [{ protocol: "TCP", port: 9200 }] }]);
+            assert.deepStrictEqual(np.spec.ingress[0].ports, [{ protocol: "TCP", port: 9114 }]);
+            assert.deepStrictEqual(np.spec.ingress[0].from, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
+            const pm = manifest(one(plan, "kubernetes:monitoring.coreos.com/v1:PodMonitor", "-podmonitor-opensearch-exporter"));
+            assert.deepStrictEqual(pm.spec.namespaceSelector.matchNames, ["logging"]);
+            assert.deepStrictEqual(pm.spec.selector.matchExpressions[0].values, [dep(plan).spec.template.metadata.labels["app.kubernetes.io/name"]]);
+            assert.strictEqual(pm.spec.podMetricsEndpoints[0].port, dep(plan).spec.template.spec.containers[0].ports[0].name);
+        });
+
+        it("real Prometheus: with the PodMonitor's relabelings the series keep this cluster's external label (without: the exporter's cluster name wins)", async function () {
+            this.timeout(60000);
+            const plan = await planStack("cluster-01");
+            const pm = manifest(one(plan, "kubernetes:monitoring.coreos.com/v1:PodMonitor", "-podmonitor-opensearch-exporter"));
+            const kps = manifest(all(plan, CHART).find((r) => r.name.endsWith("-monitoring-kube-prometheus-stack"))!).values;
+            const externalLabels = kps.prometheus.prometheusSpec.externalLabels;
+            assert.strictEqual(externalLabels.cluster, "cluster-01");
+            // The operator turns PodMonitor relabelings into metric_relabel_configs with snake_case keys.
+            const snake = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`), v]));
+            const relabel = pm.spec.podMetricsEndpoints[0].metricRelabelings.map(snake);
+
+            // What the exporter serves: its own `cluster` label holds OpenSearch's cluster name.
+            const exposition = 'elasticsearch_cluster_health_status{cluster="opensearch-cluster",color="red"} 0\n';
+            const server = http.createServer((_, res) => res.end(exposition));
+            await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+            const target = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+            const h = new Harness("relabel");
+            try {
+                const port = await freePort();
+                fs.writeFileSync(
+                    h.file("prometheus.yml"),
+                    stringify({
+                        global: { scrape_interval: "1s", external_labels: externalLabels },
+                        scrape_configs: [
+                            { job_name: "opensearch-exporter", static_configs: [{ targets: [target] }], metric_relabel_configs: relabel },
+                            { job_name: "without-relabelings", static_configs: [{ targets: [target] }] },
+                        ],
+                    }),
+                );
+                h.start("prometheus", [`--config.file=${h.file("prometheus.yml")}`, `--storage.tsdb.path=${h.file("data")}`, `--web.listen-address=127.0.0.1:${port}`], tool("prometheus"));
+                // /federate attaches external labels the way remote write does: only where the series has none.
+                const federate = async () => {
+                    const url = `http://127.0.0.1:${port}/federate?match[]=${encodeURIComponent("elasticsearch_cluster_health_status")}`;
+                    const res = await fetch(url);
+                    return res.ok ? await res.text() : "";
+                };
+                let text = "";
+                await waitFor("two federated series", 30, async () => ((text = await federate()).match(/^elasticsearch_/gm) ?? []).length === 2);
+                const labelsOf = (job: string) => {
+                    const line = text.split("\n").find((l) => l.includes(`job="${job}"`))!;
+                    return Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+                };
+                const kept = labelsOf("opensearch-exporter");
+                assert.strictEqual(kept.cluster, "cluster-01", text);
+                assert.strictEqual(kept.opensearch_cluster, "opensearch-cluster");
+                assert.strictEqual(labelsOf("without-relabelings").cluster, "opensearch-cluster", "the collision the relabelings fix");
+            } finally {
+                server.close();
+                h.cleanup();
+            }
         });
     });
 
