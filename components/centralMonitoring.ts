@@ -286,10 +286,23 @@ export class CentralMonitoring extends pulumi.ComponentResource {
             ingress: [{ from: [{ podSelector: {} }] }],
             egress: [{ to: [{ podSelector: {} }] }],
         });
-        // Prometheus scrapes every namespace, the kubelets (host network) and the API server, and writes to Receive.
-        // Kubelets and the API server are not pods: Cilium does not match them by ipBlock, so the rule allows any
-        // destination (see README, "NetworkPolicy under Cilium").
-        policy("prometheus-egress", { podSelector: app("prometheus"), policyTypes: ["Egress"], egress: [{}] });
+        // Prometheus scrapes pods of every namespace, the kubelets and node-exporters (host network) and the API
+        // server, and writes to Receive: all inside the cluster, on many ports. A Kubernetes NetworkPolicy cannot
+        // name the host, remote nodes or the API server under Cilium (no ipBlock match), so a CiliumNetworkPolicy
+        // allows exactly "inside the cluster" by entity; nothing outside it (README, "NetworkPolicy under Cilium").
+        new k8s.apiextensions.CustomResource(
+            `${name}-cilium-prometheus-egress`,
+            {
+                apiVersion: "cilium.io/v2",
+                kind: "CiliumNetworkPolicy",
+                metadata: { name: "prometheus-egress-in-cluster", namespace: ns, labels },
+                spec: {
+                    endpointSelector: app("prometheus"),
+                    egress: [{ toEntities: ["cluster", "kube-apiserver"] }],
+                },
+            },
+            { parent: this },
+        );
         // Operator, kube-state-metrics and Grafana's sidecars watch the API server.
         for (const n of ["kube-prometheus-stack-prometheus-operator", "kube-state-metrics", "grafana"]) {
             policy(`${n}-apiserver`, { podSelector: app(n), policyTypes: ["Egress"], egress: [apiServer] });

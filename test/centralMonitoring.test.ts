@@ -160,6 +160,17 @@ describe("CentralMonitoring (cluster-01)", () => {
             assert.deepStrictEqual(cnp.spec.ingress[0].fromEntities, ["ingress"]);
             assert.strictEqual(plan.outputs.grafanaUrl, "https://grafana.cluster-01.example.internal/");
         });
+
+        it("Prometheus may reach anything inside the cluster (pods, nodes, API server) and nothing outside it", async () => {
+            const plan = await planStack("cluster-01");
+            const cnp = manifest(one(plan, "kubernetes:cilium.io/v2:CiliumNetworkPolicy", "-cilium-prometheus-egress"));
+            assert.strictEqual(cnp.metadata.namespace, "monitoring");
+            assert.deepStrictEqual(cnp.spec.endpointSelector, { matchLabels: { "app.kubernetes.io/name": "prometheus" } });
+            assert.deepStrictEqual(cnp.spec.egress, [{ toEntities: ["cluster", "kube-apiserver"] }]);
+            const k8sPolicies = all(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map(manifest);
+            const forPrometheus = k8sPolicies.filter((m) => m.metadata.namespace === "monitoring" && m.spec.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "prometheus");
+            assert.deepStrictEqual(forPrometheus.flatMap((m) => m.spec.egress ?? []), [], "no Kubernetes policy widens Prometheus' egress");
+        });
     });
 
     it("the alert list the tests cover is the list the ruler loads", async () => {

@@ -96,6 +96,21 @@ describe("every stack", () => {
                 }
             });
 
+            it("has no policy that allows all egress (a rule without peers must at least name ports; Cilium rules name entities)", async () => {
+                const objects = k8sObjects(await planStack(stack)).map(manifest);
+                for (const m of objects.filter((o) => o.kind === "NetworkPolicy")) {
+                    for (const rule of m.spec.egress ?? []) {
+                        assert.ok(rule.to?.length || rule.ports?.length, `${m.metadata.namespace}/${m.metadata.name}: egress rule allows everything`);
+                    }
+                }
+                for (const m of objects.filter((o) => o.kind === "CiliumNetworkPolicy")) {
+                    for (const rule of m.spec.egress ?? []) {
+                        assert.ok(!rule.toEntities?.includes("all") && !rule.toEntities?.includes("world"), `${m.metadata.name}: egress to the world`);
+                        assert.ok(rule.toEntities?.length || rule.toEndpoints?.length || rule.toCIDR?.length, `${m.metadata.name}: egress rule without peers`);
+                    }
+                }
+            });
+
             it("uses no wildcard verb or resource in its own RBAC", async () => {
                 for (const m of k8sObjects(await planStack(stack)).map(manifest)) {
                     if (m.kind !== "Role" && m.kind !== "ClusterRole") continue;
