@@ -235,7 +235,9 @@ async function main(): Promise<void> {
     h.log("done");
 }
 
-main().catch((e) => {
+// Exit explicitly: the exposition servers and keep-alive sockets would keep Node running after the last step, and
+// the exit handler stops every process and server the harness started.
+main().then(() => process.exit(0), (e) => {
     h.log(`FAILED: ${e instanceof Error ? e.message : e}`);
     for (const f of ["filtered", "unfiltered", "full", "receiver"]) console.log(`--- ${f}.log\n${h.tail(f, 8)}`);
     process.exit(1);

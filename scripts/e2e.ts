@@ -169,7 +169,9 @@ async function main(): Promise<void> {
     log(`PASS in ${total.toFixed(0)}s`);
 }
 
-main().catch((e) => {
+// Exit explicitly: the exposition servers and keep-alive sockets would keep Node running after the last step, and
+// the exit handler stops every process and server the harness started.
+main().then(() => process.exit(0), (e) => {
     log(`FAIL: ${e instanceof Error ? e.message : e}`);
     for (const f of ["agent", "receiver"]) console.log(`--- last lines of ${f}.log\n${h.tail(f)}`);
     process.exit(1);
