@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs the real tools the tests run (Debian's prometheus: promtool; prometheus-alertmanager: amtool) when they
-# are missing. Needs root or sudo; otherwise prints the command and fails.
+# are missing; with `node-exporter`, also Debian's prometheus-node-exporter (the benchmark scrapes a real one).
+# Needs root or sudo; otherwise prints the command and fails.
 set -euo pipefail
 need=()
 command -v promtool >/dev/null || need+=(prometheus)
 command -v amtool >/dev/null || need+=(prometheus-alertmanager)
+if [ "${1:-}" = "node-exporter" ]; then
+    command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else
     echo "missing ${need[*]}: run  apt-get install -y ${need[*]}" >&2; exit 1
@@ -13,6 +17,6 @@ echo "installing Debian packages: ${need[*]}" >&2
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # The packages may start their services; the tests run their own instances on loopback.
-for svc in prometheus prometheus-alertmanager; do
+for svc in prometheus prometheus-alertmanager prometheus-node-exporter; do
     (command -v systemctl >/dev/null && $SUDO systemctl stop "$svc" 2>/dev/null) || true
 done

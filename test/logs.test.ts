@@ -93,6 +93,11 @@ describe("Logs: OpenSearch (cluster-01) and Fluent Bit (every cluster)", () => {
             assert.strictEqual(c.image, imageName(images.openSearchExporter));
             assert.ok(c.args.includes("--es.uri=https://opensearch-cluster-master:9200"), c.args.join(" "));
             assert.ok(c.args.includes("--es.all"), "every node's disk and heap");
+            // The exporter must answer within Prometheus' scrape timeout (10 s unless the PodMonitor sets one).
+            const pm = manifest(one(plan, "kubernetes:monitoring.coreos.com/v1:PodMonitor", "-podmonitor-opensearch-exporter"));
+            const scrapeTimeoutS = Number((pm.spec.podMetricsEndpoints[0].scrapeTimeout ?? "10s").replace(/s$/, ""));
+            const esTimeoutS = Number(/^--es\.timeout=(\d+)s$/.exec(c.args.find((a: string) => a.startsWith("--es.timeout=")))?.[1]);
+            assert.ok(esTimeoutS > 0 && esTimeoutS < scrapeTimeoutS, `--es.timeout ${esTimeoutS}s vs scrape timeout ${scrapeTimeoutS}s`);
             const ca = c.args.find((a: string) => a.startsWith("--es.ca="))?.slice("--es.ca=".length);
             assert.ok(ca, "CA flag");
             assert.ok(!c.args.some((a: string) => a.startsWith("--es.ssl-skip-verify")), "verification must stay on");
