@@ -1,6 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
 import type { Resources } from "../lib/config";
 import { commonLabels, hardenedContainer, resourceRequirements, restrictedPodSecurityContext, selectorLabels } from "../lib/k8s";
 
@@ -8,6 +7,8 @@ export interface PrometheusAgentArgs {
     readonly namespace: pulumi.Input<string>;
     readonly image: string;
     readonly version: string;
+    /** prometheus-config-reloader: applies a new configuration without restarting the agent. */
+    readonly reloaderImage: string;
     readonly imagePullSecrets?: { name: string }[];
     readonly storageClass: string;
     readonly walSize: string;
@@ -35,7 +36,9 @@ export interface PrometheusAgentArgs {
 
 /** Where the agent container finds the files its config names. */
 export const AGENT_PATHS = {
-    config: "/etc/prometheus/prometheus.yml",
+    /** In a directory mounted from the ConfigMap (not a subPath mount, which the kubelet never updates). */
+    configDir: "/etc/prometheus/config",
+    config: "/etc/prometheus/config/prometheus.yml",
     tls: { ca: "/etc/prometheus/remote-write/ca.crt", cert: "/etc/prometheus/remote-write/tls.crt", key: "/etc/prometheus/remote-write/tls.key" },
 } as const;
 
@@ -127,7 +130,6 @@ export class PrometheusAgent extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const configHash = createHash("sha256").update(args.config).digest("hex").slice(0, 16);
         new k8s.apps.v1.StatefulSet(
             `${name}-statefulset`,
             {
@@ -138,11 +140,11 @@ export class PrometheusAgent extends pulumi.ComponentResource {
                     selector: { matchLabels: selector },
                     persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                     template: {
-                        metadata: {
-                            labels,
-                            // A config change rolls the pod; the WAL on the volume survives the restart.
-                            annotations: { "agent-receiver/config-sha256": configHash },
-                        },
+                        // No config hash on the pod: a config change is reloaded in place (the sidecar below), not
+                        // rolled out. Remote write does not re-send what a restarted agent had not sent yet
+                        // (prometheus/prometheus#8809), while a reload keeps every queue whose remote_write entry and
+                        // external labels are unchanged, with its backlog (shown by npm run e2e).
+                        metadata: { labels },
                         spec: {
                             serviceAccountName: sa.metadata.name,
                             automountServiceAccountToken: true,
@@ -161,6 +163,9 @@ export class PrometheusAgent extends pulumi.ComponentResource {
                                         "--storage.agent.path=/prometheus",
                                         `--storage.agent.retention.max-time=${args.walRetention}`,
                                         "--web.listen-address=:9090",
+                                        // /-/reload for the sidecar. The agent's NetworkPolicy admits no ingress, so only
+                                        // containers of this pod reach the lifecycle endpoints.
+                                        "--web.enable-lifecycle",
                                     ],
                                     ports: [{ name: "http", containerPort: 9090 }],
                                     resources: resourceRequirements(args.resources),
@@ -168,9 +173,17 @@ export class PrometheusAgent extends pulumi.ComponentResource {
                                     readinessProbe: { httpGet: { path: "/-/ready", port: "http" }, periodSeconds: 10, failureThreshold: 30 },
                                     volumeMounts: [
                                         { name: "wal", mountPath: "/prometheus" },
-                                        { name: "config", mountPath: "/etc/prometheus/prometheus.yml", subPath: "prometheus.yml", readOnly: true },
+                                        { name: "config", mountPath: AGENT_PATHS.configDir, readOnly: true },
+                                        // Prometheus re-reads certificate files when they change: a rotation needs no reload.
                                         { name: "remote-write-tls", mountPath: "/etc/prometheus/remote-write", readOnly: true },
                                     ],
+                                }),
+                                hardenedContainer({
+                                    name: "config-reloader",
+                                    image: args.reloaderImage,
+                                    args: [`--config-file=${AGENT_PATHS.config}`, "--reload-url=http://127.0.0.1:9090/-/reload"],
+                                    resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "50Mi" } },
+                                    volumeMounts: [{ name: "config", mountPath: AGENT_PATHS.configDir, readOnly: true }],
                                 }),
                             ],
                             volumes: [

@@ -22,6 +22,9 @@ export const images = {
     // Official image (Docker library); Bitnami's memcached is no longer free.
     // renovate: datasource=docker depName=docker.io/library/memcached
     memcached: { registry: "docker.io", repository: "library/memcached", tag: "1.6.39-alpine" },
+    // Reloads the edge agents' configuration in place (same release as kube-prometheus-stack's operator).
+    // renovate: datasource=docker depName=quay.io/prometheus-operator/prometheus-config-reloader
+    configReloader: { registry: "quay.io", repository: "prometheus-operator/prometheus-config-reloader", tag: "v0.93.1" },
     // renovate: datasource=docker depName=quay.io/prometheus/memcached-exporter
     memcachedExporter: { registry: "quay.io", repository: "prometheus/memcached-exporter", tag: "v0.15.3" },
     // Official kubectl image, used by the tenant taint Job.

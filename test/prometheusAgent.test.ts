@@ -101,6 +101,40 @@ describe("PrometheusAgent: generated configuration", () => {
         assert.strictEqual(m.spec.volumeClaimTemplates[0].metadata.name, "wal");
         assert.ok(c.volumeMounts.some((v: any) => v.name === "wal" && v.mountPath === "/prometheus"));
     });
+
+    for (const stack of EDGES) {
+        it(`${stack}: a config change is reloaded in place, not rolled out (a restart drops the unsent backlog)`, async () => {
+            const plan = await planStack(stack);
+            for (const sts of all(plan, "kubernetes:apps/v1:StatefulSet").filter((r) => r.name.includes("-agent"))) {
+                const m = manifest(sts);
+                const agent = container(sts, "prometheus");
+                const reloader = container(sts, "config-reloader");
+                const config = flag(agent.args, "config.file")!;
+                assert.strictEqual(flag(agent.args, "web.enable-lifecycle"), "", "/-/reload must be enabled");
+                // The ConfigMap is mounted as a directory: a subPath mount is never updated by the kubelet.
+                const mount = agent.volumeMounts.find((v: any) => config.startsWith(`${v.mountPath}/`));
+                assert.ok(mount && !mount.subPath, `${sts.name}: config must come from a directory mount`);
+                const volume = m.spec.template.spec.volumes.find((v: any) => v.name === mount.name);
+                assert.ok(volume.configMap, "the config directory is the ConfigMap");
+                // The sidecar watches the same file and posts to the agent's own port.
+                assert.strictEqual(flag(reloader.args, "config-file"), config);
+                assert.ok(reloader.volumeMounts.some((v: any) => v.name === mount.name && v.mountPath === mount.mountPath));
+                assert.strictEqual(flag(reloader.args, "reload-url"), `http://127.0.0.1:${agent.ports[0].containerPort}/-/reload`);
+                assert.match(reloader.image, /prometheus-config-reloader:v/);
+                // Nothing on the pod template follows the config, so a config change does not restart the agent.
+                assert.deepStrictEqual(m.spec.template.metadata.annotations, undefined, "no config hash on the pod template");
+            }
+        });
+    }
+
+    it("the lifecycle endpoints are reachable from inside the pod only: the agent admits no ingress", async () => {
+        for (const stack of EDGES) {
+            const plan = await planStack(stack);
+            const policies = all(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map(manifest).filter((p) => p.spec.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "prometheus-agent");
+            assert.ok(policies.length > 0, stack);
+            for (const p of policies) assert.deepStrictEqual(p.spec.ingress, [], `${stack}/${p.metadata.name}`);
+        }
+    });
 });
 
 describe("Edge stack reference checks", () => {

@@ -209,6 +209,8 @@ export function agentArgs(h: Harness, name: string, port: number): string[] {
         `--config.file=${h.file(`${name}.yml`)}`,
         `--storage.agent.path=${h.file(`${name}-wal`)}`,
         `--web.listen-address=127.0.0.1:${port}`,
+        // As the StatefulSet sets it: the config-reloader sidecar posts to /-/reload.
+        "--web.enable-lifecycle",
         // On shutdown Prometheus waits this long to flush; the receiver may be down then, so do not wait the default 1m.
         "--storage.remote.flush-deadline=5s",
     ];
