@@ -20,6 +20,19 @@ describe("pinned versions", () => {
         assert.deepStrictEqual(found.sort(), expected.sort());
     });
 
+    it("Renovate's workflow pattern sees the Pulumi CLI version of every workflow that installs it", () => {
+        const manager = (renovate.customManagers as { description: string; managerFilePatterns: string[]; matchStrings: string[] }[]).find((m) => /Pulumi CLI/.test(m.description))!;
+        const filePattern = new RegExp(manager.managerFilePatterns[0].slice(1, -1));
+        for (const file of ["pull-request.yml", "drift.yml"]) {
+            assert.ok(filePattern.test(`.github/workflows/${file}`), file);
+            const text = fs.readFileSync(path.join(ROOT, ".github", "workflows", file), "utf8");
+            const pins = [...text.matchAll(/pulumi-version: (\S+)/g)].map((m) => m[1]);
+            const seen = [...text.matchAll(new RegExp(manager.matchStrings[0], "g"))].map((m) => `${m.groups!.depName}@${m.groups!.currentValue}`);
+            assert.ok(pins.length > 0, `${file} pins no CLI version`);
+            assert.deepStrictEqual(seen, pins.map((v) => `pulumi/pulumi@${v}`), file);
+        }
+    });
+
     it("pins exact versions, never latest", () => {
         for (const i of Object.values(images)) assert.match(i.tag, /^v?\d+\.\d+\.\d+/);
         for (const c of Object.values(charts)) assert.match(c.version, /^\d+\.\d+\.\d+$/);

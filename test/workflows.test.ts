@@ -28,7 +28,8 @@ describe("GitHub Actions workflows", () => {
         const p = w.jobs.preview;
         assert.deepStrictEqual(p.strategy.matrix.stack, [...STACKS]);
         const pulumi = p.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
-        assert.match(pulumi.uses, /^pulumi\/actions@v\d+\.\d+\.\d+$/, "pinned to a release");
+        assert.match(pulumi.uses, /^pulumi\/actions@[0-9a-f]{40}$/, "pinned to a commit");
+        assert.match(pulumi.with["pulumi-version"], /^\d+\.\d+\.\d+$/, "the CLI version is pinned too");
         assert.strictEqual(pulumi.with.command, "preview");
         assert.strictEqual(pulumi.with["comment-on-pr"], true);
         for (const v of Object.values(pulumi.env) as string[]) assert.match(v, /^\$\{\{ secrets\./, "credentials only from secrets");
@@ -45,9 +46,23 @@ describe("GitHub Actions workflows", () => {
         assert.ok(j.steps.some((s: any) => s.if === "failure()" && /gh issue/.test(s.run)));
     });
 
-    it("every action is pinned to an exact release (Renovate pins digests)", () => {
+    it("every action is pinned to a commit digest with its release named beside it (a moved tag cannot change what runs)", () => {
         for (const file of ["pull-request.yml", "drift.yml"]) {
-            for (const m of read(file).matchAll(/uses:\s*(\S+)/g)) assert.match(m[1], /@v\d+\.\d+\.\d+$/, `${file}: ${m[1]}`);
+            const uses = [...read(file).matchAll(/uses:\s*(\S+)(.*)$/gm)];
+            assert.ok(uses.length > 0, file);
+            for (const [, ref, rest] of uses) {
+                assert.match(ref, /^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/, `${file}: ${ref}`);
+                assert.match(rest, /^ # v\d+\.\d+\.\d+$/, `${file}: ${ref} needs its release as a comment (Renovate updates both)`);
+            }
+        }
+    });
+
+    it("jobs that hold cluster and state credentials use no shared dependency cache", () => {
+        const jobs = [yaml(read("pull-request.yml")).jobs.preview, yaml(read("drift.yml")).jobs.drift];
+        for (const j of jobs) {
+            const node = j.steps.find((s: any) => String(s.uses).startsWith("actions/setup-node@"));
+            assert.strictEqual(node.with["package-manager-cache"], false);
+            assert.strictEqual(node.with.cache, undefined);
         }
     });
 });
