@@ -124,6 +124,18 @@ export function resourceTotals(plan: Plan): Totals {
     return t;
 }
 
+/** Every container image the program's own workloads and Jobs name (charts' images are the charts' own). */
+export function declaredImages(plan: Plan): string[] {
+    const images = new Set<string>();
+    for (const r of plan.resources.filter(isKubernetesObject)) {
+        const m = r.inputs as { spec?: { template?: { spec?: PodLike } } };
+        const pod = m.spec?.template?.spec;
+        for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) if (typeof c.image === "string") images.add(c.image);
+    }
+    return [...images].sort();
+}
+type PodLike = { containers?: { image?: unknown }[]; initContainers?: { image?: unknown }[] };
+
 /** Resource tree like a preview: type, name, indented under the parent. */
 export function resourceTree(plan: Plan): string {
     const children = new Map<string, PlannedResource[]>();

@@ -13,7 +13,8 @@ describe("GitHub Actions workflows", () => {
         assert.ok(validateWorkflow("on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps: nope\n").errors.length > 0);
     });
 
-    for (const file of ["pull-request.yml", "drift.yml"]) {
+    const FILES = ["pull-request.yml", "drift.yml", "security-scan.yml"];
+    for (const file of FILES) {
         it(`${file} is a valid workflow (@action-validator/core, the workflow JSON schema)`, () => {
             const state = validateWorkflow(read(file));
             assert.deepStrictEqual(state.errors, [], JSON.stringify(state.errors, null, 2));
@@ -47,7 +48,7 @@ describe("GitHub Actions workflows", () => {
     });
 
     it("every action is pinned to a commit digest with its release named beside it (a moved tag cannot change what runs)", () => {
-        for (const file of ["pull-request.yml", "drift.yml"]) {
+        for (const file of FILES) {
             const uses = [...read(file).matchAll(/uses:\s*(\S+)(.*)$/gm)];
             assert.ok(uses.length > 0, file);
             for (const [, ref, rest] of uses) {
@@ -55,6 +56,23 @@ describe("GitHub Actions workflows", () => {
                 assert.match(rest, /^ # v\d+\.\d+\.\d+$/, `${file}: ${ref} needs its release as a comment (Renovate updates both)`);
             }
         }
+    });
+
+    it("security scan: every image the stacks declare (npm run -s images) with a pinned Trivy; fixable HIGH/CRITICAL fail; scheduled failures open an issue", () => {
+        const w = yaml(read("security-scan.yml"));
+        assert.ok(w.on.schedule[0].cron, "daily: new CVEs appear in unchanged images");
+        assert.match(w.jobs["list-images"].steps.map((s: any) => s.run ?? "").join("\n"), /npm run -s images -- --json/);
+        assert.strictEqual(w.jobs.images.strategy.matrix.image, "${{ fromJSON(needs.list-images.outputs.images) }}");
+        const scan = w.jobs.images.steps.find((s: any) => String(s.uses).startsWith("aquasecurity/trivy-action@"));
+        assert.strictEqual(scan.with["exit-code"], "1");
+        assert.strictEqual(scan.with["image-ref"], "${{ matrix.image }}");
+        assert.match(scan.with.version, /^v\d+\.\d+\.\d+$/, "Trivy itself pinned (v0.69.4 was the malicious release)");
+        assert.notStrictEqual(scan.with.version, "v0.69.4");
+        const config = w.jobs.manifests.steps.find((s: any) => String(s.uses).startsWith("aquasecurity/trivy-action@"));
+        assert.strictEqual(config.with["scan-type"], "config");
+        assert.match(w.jobs.manifests.steps.map((s: any) => s.run ?? "").join("\n"), /npm run plan -- cluster-01 cluster-02 cluster-03 cluster-04/);
+        assert.match(w.jobs.report.if, /failure\(\)/);
+        assert.match(w.jobs.report.steps[0].run, /gh issue/);
     });
 
     it("jobs that hold cluster and state credentials use no shared dependency cache", () => {
