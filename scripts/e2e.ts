@@ -30,8 +30,9 @@ import { Harness, agentArgs, freePort, getJson, localAgentConfig, sleep, waitFor
 
 const STACK = "cluster-03";
 const OUTAGE_S = 65;
-const RELOAD_OUTAGE_S = 40;
-const RESTART_OUTAGE_S = 40;
+const RELOAD_OUTAGE_S = 45;
+/** At least a minute, with the agent restarted in the middle. */
+const RESTART_OUTAGE_S = 65;
 /** The backlog of a 65 s outage (about 13 scrapes of each target) must be sent within this many seconds. */
 const DRAIN_BOUND_S = 60;
 const TOTAL_BOUND_S = 285;
