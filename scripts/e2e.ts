@@ -139,14 +139,14 @@ async function main(): Promise<void> {
     // Outage 3: the agent is restarted in the middle. Samples it took after the restart must all arrive. Samples it
     // took before the restart and had not sent are not re-sent by Prometheus: remote write starts from the restart
     // time, not from what it last sent (upstream prometheus/prometheus#8809, still open). Measured and reported.
-    const o2 = await outage(RESTART_OUTAGE_S, "restart");
-    const got2 = await sequence();
-    const restartedAt = o2.agentStartedAt as number;
-    const after = exporter.served.filter((n) => n <= o2.servedAtEnd && exporter.servedAt[n - 1] > restartedAt);
-    const missingAfter = after.filter((n) => !got2.has(n));
+    const o3 = await outage(RESTART_OUTAGE_S, "restart");
+    const got3 = await sequence();
+    const restartedAt = o3.agentStartedAt as number;
+    const after = exporter.served.filter((n) => n <= o3.servedAtEnd && exporter.servedAt[n - 1] > restartedAt);
+    const missingAfter = after.filter((n) => !got3.has(n));
     if (missingAfter.length > 0) throw new Error(`outage 3: samples taken after the agent restart are missing: ${missingAfter.join(", ")}`);
-    const before = exporter.served.filter((n) => exporter.servedAt[n - 1] >= o2.start && exporter.servedAt[n - 1] <= (o2.agentStoppedAt as number));
-    const lost = before.filter((n) => !got2.has(n));
+    const before = exporter.served.filter((n) => exporter.servedAt[n - 1] >= o3.start && exporter.servedAt[n - 1] <= (o3.agentStoppedAt as number));
+    const lost = before.filter((n) => !got3.has(n));
     log(`outage 3 (${RESTART_OUTAGE_S}s, agent restarted): ${after.length} samples taken after the restart all arrived; ` +
         `${lost.length} of ${before.length} taken before the restart were not re-sent (KNOWN LIMITATION, prometheus/prometheus#8809)`);
 
