@@ -21,7 +21,7 @@ import { AGENT_PATHS, PrometheusAgent } from "../components/prometheusAgent";
 import type { WriterCredential } from "../components/remoteWritePki";
 import { TenantIsolation, tenantToleration } from "../components/tenantIsolation";
 import { ALERTMANAGER_PORT, CentralMonitoring, GRAFANA_PORT, GRAFANA_SERVICE } from "../components/centralMonitoring";
-import { GrafanaGateway } from "../components/grafanaGateway";
+import { HttpsGateway } from "../components/httpsGateway";
 import { RULER_NAME, ThanosRuler } from "../components/thanosRuler";
 import { LogCredential, LogStore } from "../components/logStore";
 import { LogShipper } from "../components/logShipper";
@@ -369,9 +369,10 @@ function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackSecrets,
         { ...opts, dependsOn: [monNs, monNodeNs] },
     );
     new NodeExporter(`${cluster}-node-exporter`, { namespace: monNodeNs.name, registryMirror: mirror, serviceMonitor: true }, opts);
-    const grafana = new GrafanaGateway(
+    const grafana = new HttpsGateway(
         `${cluster}-grafana-gateway`,
         {
+            app: "grafana",
             namespace: monNs.name,
             hostname: m.grafana.hostname,
             gatewayClassName: m.grafana.gatewayClassName,
