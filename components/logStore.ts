@@ -51,6 +51,8 @@ export const ISM_POLICY_ID = "logs-retention";
 /** The metrics exporter's user: read-only cluster monitoring, no index data. */
 export const EXPORTER_USER = "metrics-exporter";
 const EXPORTER_ROLE = "metrics-reader";
+/** OpenSearch Dashboards' server user, mapped to the security plugin's reserved `kibana_server` role. */
+export const DASHBOARDS_SERVER_USER = "dashboards-server";
 
 /** The ISM policy: every `logs-*` index is deleted `retentionDays` after creation. */
 export function ismPolicy(retentionDays: number): Record<string, unknown> {
@@ -72,6 +74,7 @@ export function securityConfigFiles(
     adminHash: string,
     writers: { cluster: string; username: string; hash: string }[],
     exporterHash: string,
+    dashboardsHash: string,
 ): Record<string, string> {
     const meta = (type: string) => ({ _meta: { type, config_version: 2 } });
     return {
@@ -97,6 +100,7 @@ export function securityConfigFiles(
             admin: { hash: adminHash, reserved: true, backend_roles: ["admin"], description: "Operators (generated password)" },
             ...Object.fromEntries(writers.map((w) => [w.username, { hash: w.hash, reserved: true, description: `Fluent Bit of ${w.cluster}` }])),
             [EXPORTER_USER]: { hash: exporterHash, reserved: true, description: "Prometheus exporter (cluster health and node stats)" },
+            [DASHBOARDS_SERVER_USER]: { hash: dashboardsHash, reserved: true, description: "OpenSearch Dashboards server" },
         }),
         "roles.yml": stringify({
             ...meta("roles"),
@@ -118,6 +122,7 @@ export function securityConfigFiles(
             all_access: { reserved: true, backend_roles: ["admin"] },
             ...Object.fromEntries(writers.map((w) => [`log-writer-${w.cluster}`, { reserved: true, users: [w.username] }])),
             [EXPORTER_ROLE]: { reserved: true, users: [EXPORTER_USER] },
+            kibana_server: { reserved: true, users: [DASHBOARDS_SERVER_USER] },
         }),
         "action_groups.yml": stringify(meta("actiongroups")),
         "tenants.yml": stringify(meta("tenants")),
@@ -188,6 +193,8 @@ export class LogStore extends pulumi.ComponentResource {
     /** cluster → credential; secret. */
     public readonly credentials: pulumi.Output<Record<string, LogCredential>>;
     public readonly adminPassword: pulumi.Output<string>;
+    /** OpenSearch Dashboards' server user; secret. */
+    public readonly dashboardsServerCredential: pulumi.Output<{ username: string; password: string }>;
 
     constructor(name: string, args: LogStoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-receiver:logs:LogStore", name, {}, opts);
@@ -268,10 +275,12 @@ export class LogStore extends pulumi.ComponentResource {
             pulumi.all(writers.map((w) => w.password.result)).apply((ps) => Object.fromEntries(writers.map((w, i) => [w.cluster, { username: w.username, password: ps[i] }]))),
         );
         const exporterPassword = new random.RandomPassword(`${name}-exporter-password`, { length: 32, special: false }, { parent: this });
+        const dashboardsPassword = new random.RandomPassword(`${name}-dashboards-password`, { length: 32, special: false }, { parent: this });
+        this.dashboardsServerCredential = pulumi.secret(dashboardsPassword.result.apply((password) => ({ username: DASHBOARDS_SERVER_USER, password })));
         const files = pulumi
-            .all([adminPassword.bcryptHash, exporterPassword.bcryptHash, ...writers.map((w) => w.password.bcryptHash)])
-            .apply(([adminHash, exporterHash, ...hashes]) =>
-                securityConfigFiles(adminHash, writers.map((w, i) => ({ cluster: w.cluster, username: w.username, hash: hashes[i] })), exporterHash),
+            .all([adminPassword.bcryptHash, exporterPassword.bcryptHash, dashboardsPassword.bcryptHash, ...writers.map((w) => w.password.bcryptHash)])
+            .apply(([adminHash, exporterHash, dashboardsHash, ...hashes]) =>
+                securityConfigFiles(adminHash, writers.map((w, i) => ({ cluster: w.cluster, username: w.username, hash: hashes[i] })), exporterHash, dashboardsHash),
             );
         const securitySecret = new k8s.core.v1.Secret(
             `${name}-security-config`,

@@ -254,6 +254,14 @@ const logsSection = z.strictObject({
     storageSize: memory.default("100Gi"),
     /** JVM heap; the container limit is twice this (off-heap, page cache). */
     heapSize: memory.default("2Gi"),
+    /**
+     * OpenSearch Dashboards, where operators search the logs: its host on a Gateway (same class and ClusterIssuer
+     * as Grafana's) and an optional fixed IP from the Cilium L2 pool.
+     */
+    dashboards: z.strictObject({
+        hostname: dnsName,
+        loadBalancerIP: ipv4.optional(),
+    }),
 });
 
 const centralSection = z.strictObject({
@@ -526,6 +534,15 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
     });
     if (durationSeconds(c.receive.localRetention) < 2 * 3600) {
         issue(["central", "receive", "localRetention"], `(${c.receive.localRetention}) must be at least 2h, one block`);
+    }
+    // Each name is a Gateway listener or LoadBalancer of its own and needs its own DNS record.
+    const names: [string, string][] = [
+        ["central.receive.hostname", c.receive.hostname],
+        ["central.monitoring.grafana.hostname", c.monitoring.grafana.hostname],
+        ["central.logs.hostname", c.logs.hostname],
+    ];
+    for (const [key, host] of names) {
+        if (host === c.logs.dashboards.hostname) issue(["central", "logs", "dashboards", "hostname"], `(${host}) must differ from ${key}`);
     }
 }
 

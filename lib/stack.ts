@@ -23,6 +23,7 @@ import { TenantIsolation, tenantToleration } from "../components/tenantIsolation
 import { ALERTMANAGER_PORT, CentralMonitoring, GRAFANA_PORT, GRAFANA_SERVICE } from "../components/centralMonitoring";
 import { HttpsGateway } from "../components/httpsGateway";
 import { RULER_NAME, ThanosRuler } from "../components/thanosRuler";
+import { DASHBOARDS_NAME, DASHBOARDS_PORT, LogDashboards } from "../components/logDashboards";
 import { LogCredential, LogStore } from "../components/logStore";
 import { LogShipper } from "../components/logShipper";
 import { renderAgentConfig } from "./agentConfig";
@@ -430,6 +431,36 @@ function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackSecrets,
         },
         opts,
     );
+    const logsUi = new LogDashboards(
+        `${cluster}-logs-dashboards`,
+        {
+            namespace: logNs.name,
+            openSearchUrl: `https://${logStore.internalEndpoint}`,
+            caCertPem: logStore.caCertPem,
+            serverCredential: logStore.dashboardsServerCredential,
+            publicUrl: `https://${c.logs.dashboards.hostname}/`,
+            openSearchPods: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "opensearch" } } }],
+            registryMirror: mirror,
+            imagePullSecrets: logNs.imagePullSecrets.length > 0 ? logNs.imagePullSecrets : undefined,
+        },
+        opts,
+    );
+    const logsUiGateway = new HttpsGateway(
+        `${cluster}-logs-dashboards-gateway`,
+        {
+            app: DASHBOARDS_NAME,
+            namespace: logNs.name,
+            hostname: c.logs.dashboards.hostname,
+            gatewayClassName: m.grafana.gatewayClassName,
+            clusterIssuer: m.grafana.clusterIssuer,
+            loadBalancerIP: c.logs.dashboards.loadBalancerIP,
+            serviceName: logsUi.serviceName,
+            servicePort: logsUi.servicePort,
+            podSelector: logsUi.podSelector,
+            targetPort: DASHBOARDS_PORT,
+        },
+        opts,
+    );
     const shipperNs = logShipperNamespace(cfg, secrets, opts);
     new LogShipper(
         `${cluster}-fluent-bit`,
@@ -451,6 +482,7 @@ function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackSecrets,
         clusterName: cluster,
         role: cfg.role,
         grafanaUrl: grafana.url,
+        logsDashboardsUrl: logsUiGateway.url,
         [CENTRAL_OUTPUTS.logsEndpoint]: logStore.endpoint,
         [CENTRAL_OUTPUTS.logsCaCertPem]: logStore.caCertPem,
         [CENTRAL_OUTPUTS.logsCredentials]: logStore.credentials,

@@ -69,6 +69,12 @@ export const charts = {
         version: "3.6.0",
         repo: "https://opensearch-project.github.io/helm-charts",
     },
+    // renovate: datasource=helm registryUrl=https://opensearch-project.github.io/helm-charts
+    openSearchDashboards: {
+        chart: "opensearch-dashboards",
+        version: "3.6.0",
+        repo: "https://opensearch-project.github.io/helm-charts",
+    },
     // renovate: datasource=helm registryUrl=https://fluent.github.io/helm-charts
     fluentBit: {
         chart: "fluent-bit",

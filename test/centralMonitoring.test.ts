@@ -155,7 +155,8 @@ describe("CentralMonitoring (cluster-01)", () => {
             assert.strictEqual(gw.spec.listeners[0].protocol, "HTTPS");
             assert.strictEqual(gw.spec.listeners[0].hostname, "grafana.cluster-01.example.internal");
             const routes = all(plan, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute").map(manifest);
-            assert.deepStrictEqual(routes.map((r) => r.spec.rules[0].backendRefs[0].name), ["kps-grafana"]);
+            // Routed: only UIs with their own login (Grafana; OpenSearch Dashboards, tested with the logs).
+            assert.deepStrictEqual(routes.map((r) => r.spec.rules[0].backendRefs[0].name).sort(), ["kps-grafana", "opensearch-dashboards"]);
             const cnp = manifest(one(plan, "kubernetes:cilium.io/v2:CiliumNetworkPolicy", "-grafana-gateway-cilium-ingress"));
             assert.deepStrictEqual(cnp.spec.ingress[0].fromEntities, ["ingress"]);
             assert.strictEqual(plan.outputs.grafanaUrl, "https://grafana.cluster-01.example.internal/");

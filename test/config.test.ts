@@ -18,7 +18,7 @@ function central(): any {
                 grafana: { hostname: "grafana.example.internal" },
                 alerting: { receivers: [{ name: "platform", webhookUrlSecret: "alertWebhookPlatform" }] },
             },
-            logs: { hostname: "logs.example.internal" },
+            logs: { hostname: "logs.example.internal", dashboards: { hostname: "logs-ui.example.internal" } },
         },
     };
 }
@@ -100,6 +100,7 @@ const cases: Case[] = [
     ["Grafana hostname missing", () => { const c = central(); delete c.central.monitoring.grafana.hostname; return c; }, "agent-receiver:central.monitoring.grafana.hostname", /./],
     ["logs hostname malformed", () => { const c = central(); c.central.logs.hostname = "Logs_Host"; return c; }, "agent-receiver:central.logs.hostname", /DNS name/],
     ["cache hit ratio above 1", () => { const c = central(); c.central.monitoring.thresholds = { cacheHitRatioMin: 2 }; return c; }, "agent-receiver:central.monitoring.thresholds.cacheHitRatioMin", /./],
+    ["Dashboards on Grafana's host name", () => { const c = central(); c.central.logs.dashboards.hostname = c.central.monitoring.grafana.hostname; return c; }, "agent-receiver:central.logs.dashboards.hostname", /must differ from central\.monitoring\.grafana\.hostname/],
     ["OpenSearch disk threshold above 1", () => { const c = central(); c.central.monitoring.thresholds = { logDiskFreeRatioMin: 20 }; return c; }, "agent-receiver:central.monitoring.thresholds.logDiskFreeRatioMin", /./],
 ];
 

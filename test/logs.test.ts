@@ -188,6 +188,50 @@ describe("Logs: OpenSearch (cluster-01) and Fluent Bit (every cluster)", () => {
         });
     });
 
+    describe("OpenSearch Dashboards (operators' log search)", () => {
+        it("reaches OpenSearch over verified TLS with the CA only, as its own server user mapped to kibana_server; secrets stay secret", async () => {
+            const plan = await planStack("cluster-01");
+            const v = manifest(all(plan, CHART).find((r) => r.name.endsWith("-logs-dashboards-chart"))!).values;
+            const yml = yaml(v.config["opensearch_dashboards.yml"]);
+            assert.strictEqual(yml["opensearch.ssl.verificationMode"], "full");
+            assert.deepStrictEqual(yml["opensearch.hosts"], ["https://opensearch-cluster-master.logging.svc.cluster.local:9200"]);
+            assert.strictEqual(yml["opensearch_security.cookie.secure"], true);
+            assert.strictEqual(yml["server.publicBaseUrl"], "https://logs-ui.cluster-01.example.internal");
+            // The CA file the config names is in a mounted Secret that holds the CA and nothing else.
+            const caPath: string = yml["opensearch.ssl.certificateAuthorities"][0];
+            const mount = v.secretMounts.find((m: any) => caPath.startsWith(`${m.path}/`));
+            const ca = all(plan, "kubernetes:core/v1:Secret").map(manifest).find((m) => m.metadata.name === mount.secretName);
+            assert.deepStrictEqual(Object.keys(ca.stringData), [caPath.slice(mount.path.length + 1)]);
+            // Username, password and cookie key come from a secret Secret; the user is the kibana_server mapping.
+            const account = all(plan, "kubernetes:core/v1:Secret").find((r) => manifest(r).metadata.name === v.opensearchAccount.secret)!;
+            assert.ok(isSecret((account.inputs as any).stringData), "the Dashboards account must be a secret");
+            const acc = manifest(account).stringData;
+            assert.deepStrictEqual(Object.keys(acc).sort(), ["cookie", "password", "username"]);
+            assert.ok(acc.cookie.length >= 32, "the security plugin needs a cookie key of 32+ characters");
+            const files = manifest(one(plan, "kubernetes:core/v1:Secret", "-logs-security-config")).stringData;
+            assert.deepStrictEqual(yaml(files["roles_mapping.yml"]).kibana_server.users, [acc.username]);
+            assert.match(yaml(files["internal_users.yml"])[acc.username].hash, /^\$2[aby]\$/);
+            assert.ok(!JSON.stringify(files).includes(acc.password), "the password reached the security config");
+            assert.strictEqual(v.serviceAccount.automountServiceAccountToken, false);
+        });
+
+        it("is exposed like Grafana: an HTTPS Gateway listener for central.logs.dashboards.hostname, Cilium's ingress identity only", async () => {
+            const plan = await planStack("cluster-01");
+            const gw = manifest(one(plan, "kubernetes:gateway.networking.k8s.io/v1:Gateway", "-logs-dashboards-gateway-gateway"));
+            assert.strictEqual(gw.metadata.namespace, "logging");
+            assert.deepStrictEqual(gw.spec.listeners.map((l: any) => [l.protocol, l.hostname, l.tls.certificateRefs[0].name]), [["HTTPS", "logs-ui.cluster-01.example.internal", "opensearch-dashboards-tls"]]);
+            const route = manifest(one(plan, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "-logs-dashboards-gateway-route"));
+            assert.deepStrictEqual(route.spec.rules[0].backendRefs, [{ name: "opensearch-dashboards", port: 5601 }]);
+            const cnp = manifest(one(plan, "kubernetes:cilium.io/v2:CiliumNetworkPolicy", "-logs-dashboards-gateway-cilium-ingress"));
+            assert.deepStrictEqual(cnp.spec.endpointSelector.matchLabels, { "app.kubernetes.io/name": "opensearch-dashboards" });
+            assert.deepStrictEqual(cnp.spec.ingress, [{ fromEntities: ["ingress"], toPorts: [{ ports: [{ port: "5601", protocol: "TCP" }] }] }]);
+            const np = manifest(one(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "-logs-dashboards-netpol"));
+            assert.deepStrictEqual(np.spec.ingress, []);
+            assert.deepStrictEqual(np.spec.egress, [{ to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "opensearch" } } }], ports: [{ protocol: "TCP", port: 9200 }] }]);
+            assert.strictEqual(plan.outputs.logsDashboardsUrl, "https://logs-ui.cluster-01.example.internal/");
+        });
+    });
+
     describe("Fluent Bit (generated configuration, structure)", () => {
         it("the parser rejects what Fluent Bit would reject (so the checks below can fail)", () => {
             assert.throws(() => parseClassicConfig("Name tail\n"), /before any section/);
