@@ -6,6 +6,7 @@ import { createHash } from "crypto";
 import { stringify } from "yaml";
 import { logIndexPrefix } from "../lib/fluentBitConfig";
 import { hardenedContainer, restrictedPodSecurityContext } from "../lib/k8s";
+import { generationName } from "../lib/rotation";
 import { OpenSearchExporter } from "./openSearchExporter";
 import { charts, pinnedChartArgs } from "../lib/versions";
 
@@ -16,6 +17,8 @@ export interface LogStoreArgs {
     readonly namespaceName: string;
     /** Clusters whose Fluent Bit writes here; each gets its own user, allowed to write `logs-<cluster>-*` only. */
     readonly clusters: string[];
+    /** Password generation per cluster; raising one replaces that cluster's password. Default 0. */
+    readonly passwordGenerations?: Record<string, number>;
     /** Name the edges use (on the HTTP certificate), and an optional fixed LoadBalancer IP. */
     readonly hostname: string;
     readonly loadBalancerIP?: string;
@@ -269,7 +272,7 @@ export class LogStore extends pulumi.ComponentResource {
         const writers = args.clusters.map((cluster) => ({
             cluster,
             username: `fluent-bit-${cluster}`,
-            password: new random.RandomPassword(`${name}-writer-${cluster}`, { length: 32, special: false }, { parent: this }),
+            password: new random.RandomPassword(generationName(`${name}-writer-${cluster}`, args.passwordGenerations?.[cluster]), { length: 32, special: false }, { parent: this }),
         }));
         this.credentials = pulumi.secret(
             pulumi.all(writers.map((w) => w.password.result)).apply((ps) => Object.fromEntries(writers.map((w, i) => [w.cluster, { username: w.username, password: ps[i] }]))),

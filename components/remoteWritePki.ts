@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { generationName } from "../lib/rotation";
 
 export interface RemoteWritePkiArgs {
     /** Writer ids; each gets a client certificate whose Organization is its tenant id. */
@@ -12,7 +13,12 @@ export interface RemoteWritePkiArgs {
     readonly leafValidityHours?: number;
     /** Validity of the CA in hours. Default 87600 (10 years). */
     readonly caValidityHours?: number;
+    /** Generation of the CA (and the server certificate); raising it issues new ones. Default 0. */
+    readonly caGeneration?: number;
+    /** Generation per writer id; raising one issues that writer a new key and certificate. Default 0. */
+    readonly writerGenerations?: Record<string, number>;
 }
+
 
 export interface WriterCredential {
     /** PEM client certificate; its Organization is the tenant Receive assigns. */
@@ -43,9 +49,11 @@ export class RemoteWritePki extends pulumi.ComponentResource {
         super("agent-receiver:security:RemoteWritePki", name, {}, opts);
         const leafHours = args.leafValidityHours ?? 8760;
 
-        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+        // A new generation is a new resource name: Pulumi creates the new key and deletes the old one.
+        const caName = generationName(`${name}-ca`, args.caGeneration);
+        const caKey = new tls.PrivateKey(`${caName}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
         const ca = new tls.SelfSignedCert(
-            `${name}-ca`,
+            caName,
             {
                 privateKeyPem: caKey.privateKeyPem,
                 isCaCertificate: true,
@@ -80,7 +88,7 @@ export class RemoteWritePki extends pulumi.ComponentResource {
         };
 
         const server = leaf(
-            `${name}-server`,
+            generationName(`${name}-server`, args.caGeneration),
             { commonName: args.serverDnsNames[0], organization: "agent-receiver" },
             ["server_auth"],
             args.serverDnsNames,
@@ -89,7 +97,7 @@ export class RemoteWritePki extends pulumi.ComponentResource {
 
         const creds: Record<string, pulumi.Output<WriterCredential>> = {};
         for (const writer of args.writers) {
-            const c = leaf(`${name}-writer-${writer}`, { commonName: writer, organization: writer }, ["client_auth"]);
+            const c = leaf(generationName(`${name}-writer-${writer}`, args.writerGenerations?.[writer]), { commonName: writer, organization: writer }, ["client_auth"]);
             creds[writer] = pulumi.all([c.certPem, c.keyPem]).apply(([certPem, keyPem]) => ({ certPem, keyPem }));
         }
 

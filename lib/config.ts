@@ -264,6 +264,25 @@ const logsSection = z.strictObject({
     }),
 });
 
+/** A credential's generation: bumping it replaces the credential (new key or password) on the next `pulumi up`. */
+const generation = z.number().int().nonnegative();
+
+/**
+ * Credential rotation as configuration. Each number is a generation: raise it and run `pulumi up` on cluster-01,
+ * then on the edges. A new generation is a new resource (new private key and certificate, or new password); the old
+ * one is deleted.
+ */
+const rotationSection = z
+    .strictObject({
+        /** The remote-write CA, and with it the server and every client certificate. Writes fail until each edge is updated. */
+        ca: generation.default(0),
+        /** Per writer id (`cluster-03`, `cluster-02-a`): a new client key and certificate. */
+        writers: z.record(z.string(), generation).default({}),
+        /** Per cluster: a new OpenSearch password for its Fluent Bit (the old one stops working at once). */
+        logs: z.record(z.string(), generation).default({}),
+    })
+    .prefault({});
+
 const centralSection = z.strictObject({
     /** Namespace of the Thanos components. */
     namespace: dnsLabel.default("thanos"),
@@ -272,6 +291,7 @@ const centralSection = z.strictObject({
      * the certificate, so a writer cannot write as another.
      */
     writers: z.array(writerSchema).min(1, "must list at least one writer"),
+    rotation: rotationSection,
     objectStorage: z.strictObject({
         /** The existing MinIO's S3 endpoint, host:port. */
         endpoint: hostPort,
@@ -495,6 +515,13 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
     });
     if (!ids.includes(clusterName)) {
         issue(["central", "writers"], `must include the central cluster itself ("${clusterName}"): its Prometheus writes to Receive too`);
+    }
+    for (const w of Object.keys(c.rotation.writers)) {
+        if (!ids.includes(w)) issue(["central", "rotation", "writers", w], `unknown writer "${w}" (known: ${ids.join(", ")})`);
+    }
+    const writerClusters = [...new Set(c.writers.map((w) => w.cluster))];
+    for (const cl of Object.keys(c.rotation.logs)) {
+        if (!writerClusters.includes(cl)) issue(["central", "rotation", "logs", cl], `unknown cluster "${cl}" (known: ${writerClusters.join(", ")})`);
     }
     for (const tenant of Object.keys(c.receive.limits.tenants)) {
         if (!ids.includes(tenant)) {
