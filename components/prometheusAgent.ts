@@ -14,6 +14,12 @@ export interface PrometheusAgentArgs {
     readonly walSize: string;
     /** `--storage.agent.retention.max-time`: how long unsent data is kept. */
     readonly walRetention: string;
+    /**
+     * `--storage.remote.flush-deadline`: how long a resharding (or shutdown) waits for in-flight batches before it
+     * drops them. The edge's survivable outage: a resharding early in an outage then waits for Receive instead of
+     * dropping the batch (seen in npm run e2e with a short deadline: "non-recoverable error ... context canceled").
+     */
+    readonly flushDeadline: string;
     readonly resources: Resources;
     /** The generated prometheus.yml (lib/agentConfig.ts). */
     readonly config: string;
@@ -162,6 +168,7 @@ export class PrometheusAgent extends pulumi.ComponentResource {
                                         `--config.file=${AGENT_PATHS.config}`,
                                         "--storage.agent.path=/prometheus",
                                         `--storage.agent.retention.max-time=${args.walRetention}`,
+                                        `--storage.remote.flush-deadline=${args.flushDeadline}`,
                                         "--web.listen-address=:9090",
                                         // /-/reload for the sidecar. The agent's NetworkPolicy admits no ingress, so only
                                         // containers of this pod reach the lifecycle endpoints.

@@ -19,7 +19,7 @@ import { parseQuantity } from "../lib/k8s";
 import { mapSecrets } from "../lib/offline";
 import { parseFlatConfig } from "../lib/config";
 import { ROOT, isHelmChart, planStack, readStackFile, resourceTotals } from "../lib/plan";
-import { Harness, agentArgs, freePort, getJson, localAgentConfig, peakRss, sleep, waitFor } from "./lib/harness";
+import { Harness, agentArgs, freePort, generatedAgentFlags, getJson, localAgentConfig, peakRss, sleep, waitFor } from "./lib/harness";
 
 const STACKS = ["cluster-01", "cluster-02", "cluster-03", "cluster-04"];
 const STEADY_S = 90;
@@ -107,7 +107,9 @@ async function benchAgents(): Promise<void> {
         console.log("\n## 2-4. skipped: install Debian's prometheus and prometheus-node-exporter (apt-get install prometheus prometheus-node-exporter)");
         return;
     }
-    const generated = ((await planStack("cluster-03")).outputs.agentConfigs as Record<string, string>)["cluster-03"];
+    const plan03 = await planStack("cluster-03");
+    const generated = (plan03.outputs.agentConfigs as Record<string, string>)["cluster-03"];
+    const flags = generatedAgentFlags(plan03);
     const certs = h.certificates("cluster-03");
     const p = { exporter: await freePort(), node: await freePort(), receiver: await freePort(), filtered: await freePort(), unfiltered: await freePort(), full: await freePort() };
     console.log("\n## Targets");
@@ -129,8 +131,8 @@ async function benchAgents(): Promise<void> {
 
     const receiverArgs = h.receiverArgs(p.receiver, certs);
     let receiver = h.start("receiver", receiverArgs);
-    const agentF = h.start("filtered", agentArgs(h, "filtered", p.filtered));
-    h.start("unfiltered", agentArgs(h, "unfiltered", p.unfiltered));
+    const agentF = h.start("filtered", agentArgs(h, "filtered", p.filtered, flags));
+    h.start("unfiltered", agentArgs(h, "unfiltered", p.unfiltered, flags));
     const fullP = h.start("full", [`--config.file=${h.file("full.yml")}`, `--storage.tsdb.path=${h.file("full-data")}`, `--web.listen-address=127.0.0.1:${p.full}`]);
     await waitFor("agents sending", 60, () => counter(p.filtered, "prometheus_remote_storage_samples_total") > 0);
     h.log(`steady state for ${STEADY_S}s ...`);

@@ -96,6 +96,9 @@ describe("PrometheusAgent: generated configuration", () => {
         assert.strictEqual(flag(c.args, "agent"), "");
         assert.strictEqual(flag(c.args, "storage.agent.path"), "/prometheus");
         assert.strictEqual(flag(c.args, "storage.agent.retention.max-time"), "4h");
+        // A resharding early in an outage waits this long for in-flight batches instead of dropping them: the
+        // survivable outage (edge.survivableOutage), not Prometheus' default 1m.
+        assert.strictEqual(flag(c.args, "storage.remote.flush-deadline"), "2h");
         assert.deepStrictEqual(c.resources, { requests: { cpu: "100m", memory: "200Mi" }, limits: { memory: "400Mi" } });
         const m = manifest(sts);
         assert.strictEqual(m.spec.volumeClaimTemplates[0].metadata.name, "wal");

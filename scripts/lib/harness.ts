@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { compatAgentConfig } from "../../lib/agentConfig";
+import type { Plan } from "../../lib/plan";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -203,15 +204,28 @@ export function localAgentConfig(h: Harness, generated: string, t: LocalTargets)
     return cfg;
 }
 
-export function agentArgs(h: Harness, name: string, port: number): string[] {
+/** Flags of the generated agent StatefulSet that change remote-write behaviour; the harness runs them as generated. */
+const GENERATED_FLAGS = ["--web.enable-lifecycle", "--storage.remote.flush-deadline="];
+
+/** Those flags, read from the first agent StatefulSet of a plan. */
+export function generatedAgentFlags(plan: Plan): string[] {
+    const sts = plan.resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name.endsWith("-agent-statefulset"));
+    const args = ((sts?.inputs as any)?.spec?.template?.spec?.containers?.[0]?.args ?? []) as string[];
+    const flags = args.filter((a) => GENERATED_FLAGS.some((f) => a === f || (f.endsWith("=") && a.startsWith(f))));
+    if (flags.length !== GENERATED_FLAGS.length) throw new Error(`the agent StatefulSet lacks ${GENERATED_FLAGS.join(", ")}: ${args.join(" ")}`);
+    return flags;
+}
+
+/**
+ * Arguments of a local agent: Debian 2.42's agent-mode switch, local paths and port, and the generated flags (the
+ * lifecycle API the config-reloader uses, the flush deadline that keeps a resharding from dropping batches).
+ */
+export function agentArgs(h: Harness, name: string, port: number, generated: string[]): string[] {
     return [
         "--enable-feature=agent",
         `--config.file=${h.file(`${name}.yml`)}`,
         `--storage.agent.path=${h.file(`${name}-wal`)}`,
         `--web.listen-address=127.0.0.1:${port}`,
-        // As the StatefulSet sets it: the config-reloader sidecar posts to /-/reload.
-        "--web.enable-lifecycle",
-        // On shutdown Prometheus waits this long to flush; the receiver may be down then, so do not wait the default 1m.
-        "--storage.remote.flush-deadline=5s",
+        ...generated,
     ];
 }
