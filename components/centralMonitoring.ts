@@ -104,6 +104,10 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
             prometheusSpec: {
                 replicas: a.prometheus.replicas,
                 replicaExternalLabelName: PROMETHEUS_REPLICA_LABEL,
+                // As on the agents: a resharding during a Receive outage waits for Receive instead of dropping its
+                // in-flight batch after Prometheus' default 1m. 2h: about what the WAL holds, beyond which the
+                // backlog is gone anyway.
+                additionalArgs: [{ name: "storage.remote.flush-deadline", value: "2h" }],
                 externalLabels: { cluster: a.cluster },
                 retention: a.prometheus.retention,
                 storageSpec: pvc(a.prometheus.storageSize),

@@ -72,6 +72,7 @@ describe("CentralMonitoring (cluster-01)", () => {
             const p = v.prometheus.prometheusSpec;
             assert.strictEqual(p.replicas, 2);
             assert.strictEqual(p.replicaExternalLabelName, "prometheus_replica");
+            assert.deepStrictEqual(p.additionalArgs, [{ name: "storage.remote.flush-deadline", value: "2h" }], "no batch dropped by a resharding during a Receive outage");
             assert.deepStrictEqual(p.externalLabels, { cluster: "cluster-01" });
             assert.strictEqual(p.remoteWrite[0].url, "https://thanos-receive.thanos.svc.cluster.local:19291/api/v1/receive");
             assert.strictEqual(p.remoteWrite[0].tlsConfig.keySecret.name, "remote-write-tls");
