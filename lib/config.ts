@@ -519,9 +519,9 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
     for (const w of Object.keys(c.rotation.writers)) {
         if (!ids.includes(w)) issue(["central", "rotation", "writers", w], `unknown writer "${w}" (known: ${ids.join(", ")})`);
     }
-    const writerClusters = [...new Set(c.writers.map((w) => w.cluster))];
+    const clusters = [...new Set(c.writers.map((w) => w.cluster))];
     for (const cl of Object.keys(c.rotation.logs)) {
-        if (!writerClusters.includes(cl)) issue(["central", "rotation", "logs", cl], `unknown cluster "${cl}" (known: ${writerClusters.join(", ")})`);
+        if (!clusters.includes(cl)) issue(["central", "rotation", "logs", cl], `unknown cluster "${cl}" (known: ${clusters.join(", ")})`);
     }
     for (const tenant of Object.keys(c.receive.limits.tenants)) {
         if (!ids.includes(tenant)) {
@@ -553,7 +553,6 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
     if (a.defaultReceiver !== undefined && !receivers.has(a.defaultReceiver)) {
         issue(["central", "monitoring", "alerting", "defaultReceiver"], `unknown receiver "${a.defaultReceiver}" (known: ${[...receivers].join(", ")})`);
     }
-    const clusters = c.writers.map((w) => w.cluster);
     a.routes.forEach((r, i) => {
         if (!receivers.has(r.receiver)) issue(["central", "monitoring", "alerting", "routes", i, "receiver"], `unknown receiver "${r.receiver}" (known: ${[...receivers].join(", ")})`);
         for (const cl of r.clusters) if (!clusters.includes(cl)) issue(["central", "monitoring", "alerting", "routes", i, "clusters"], `unknown cluster "${cl}" (known: ${clusters.join(", ")})`);
