@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { stringify } from "yaml";
 import { charts, pinnedChartArgs } from "../lib/versions";
+import { OPENSEARCH_IMAGE_SECURITY } from "./logStore";
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 
@@ -55,14 +56,7 @@ export function dashboardsValues(a: LogDashboardsArgs): Record<string, unknown> 
             }),
         },
         resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { memory: "1Gi" } },
-        podSecurityContext: { fsGroup: 1000, runAsUser: 1000, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-        securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 1000,
-            allowPrivilegeEscalation: false,
-            capabilities: { drop: ["ALL"] },
-            seccompProfile: { type: "RuntimeDefault" },
-        },
+        ...OPENSEARCH_IMAGE_SECURITY,
     };
 }
 

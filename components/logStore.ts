@@ -57,6 +57,22 @@ const EXPORTER_ROLE = "metrics-reader";
 /** OpenSearch Dashboards' server user, mapped to the security plugin's reserved `kibana_server` role. */
 export const DASHBOARDS_SERVER_USER = "dashboards-server";
 
+/**
+ * Pod and container security of the OpenSearch project's images (OpenSearch, Dashboards), as chart values: they run as
+ * uid 1000 and write under their home, so the root filesystem stays writable (README, exceptions); the rest is
+ * Pod Security `restricted`.
+ */
+export const OPENSEARCH_IMAGE_SECURITY = {
+    podSecurityContext: { fsGroup: 1000, runAsUser: 1000, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+    securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+    },
+};
+
 /** The ISM policy: every `logs-*` index is deleted `retentionDays` after creation. */
 export function ismPolicy(retentionDays: number): Record<string, unknown> {
     return {
@@ -170,14 +186,7 @@ export function openSearchValues(a: LogStoreArgs): Record<string, unknown> {
         extraEnvs: [{ name: "DISABLE_INSTALL_DEMO_CONFIG", value: "true" }],
         secretMounts: [{ name: "certs", secretName: TLS_SECRET, path: CERT_DIR }],
         securityConfig: { enabled: true, config: { securityConfigSecret: SECURITY_SECRET, dataComplete: true } },
-        podSecurityContext: { fsGroup: 1000, runAsUser: 1000, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-        securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 1000,
-            allowPrivilegeEscalation: false,
-            capabilities: { drop: ["ALL"] },
-            seccompProfile: { type: "RuntimeDefault" },
-        },
+        ...OPENSEARCH_IMAGE_SECURITY,
         sysctlInit: { enabled: false },
     };
 }
