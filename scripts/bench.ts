@@ -19,7 +19,7 @@ import { parseQuantity } from "../lib/k8s";
 import { mapSecrets } from "../lib/offline";
 import { parseFlatConfig } from "../lib/config";
 import { ROOT, isHelmChart, planStack, readStackFile, resourceTotals } from "../lib/plan";
-import { Harness, agentArgs, freePort, generatedAgentFlags, getJson, localAgentConfig, peakRss, sleep, waitFor } from "./lib/harness";
+import { Harness, agentArgs, freePort, generatedAgentFlags, getJson, localAgentConfig, metricSum, peakRss, sleep, waitFor } from "./lib/harness";
 
 const STACKS = ["cluster-01", "cluster-02", "cluster-03", "cluster-04"];
 const STEADY_S = 90;
@@ -94,14 +94,6 @@ function startExporter(port: number, scale: { containers: number; pods: number; 
 }
 
 /** A counter of an agent's own metrics (its /metrics page), summed over label sets. */
-function counter(port: number, name: string): number {
-    const text = execFileSync("curl", ["-sf", `http://127.0.0.1:${port}/metrics`]).toString();
-    return text
-        .split("\n")
-        .filter((l) => l.startsWith(name + "{") || l.startsWith(name + " "))
-        .reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
-}
-
 async function benchAgents(): Promise<void> {
     if (!has("prometheus") || !has("prometheus-node-exporter")) {
         console.log("\n## 2-4. skipped: install Debian's prometheus and prometheus-node-exporter (apt-get install prometheus prometheus-node-exporter)");
@@ -134,19 +126,19 @@ async function benchAgents(): Promise<void> {
     const agentF = h.start("filtered", agentArgs(h, "filtered", p.filtered, flags));
     h.start("unfiltered", agentArgs(h, "unfiltered", p.unfiltered, flags));
     const fullP = h.start("full", [`--config.file=${h.file("full.yml")}`, `--storage.tsdb.path=${h.file("full-data")}`, `--web.listen-address=127.0.0.1:${p.full}`]);
-    await waitFor("agents sending", 60, () => counter(p.filtered, "prometheus_remote_storage_samples_total") > 0);
+    await waitFor("agents sending", 60, () => metricSum(p.filtered, "prometheus_remote_storage_samples_total") > 0);
     h.log(`steady state for ${STEADY_S}s ...`);
     await sleep(30000);
     const t0 = Date.now();
-    const s0 = { f: counter(p.filtered, "prometheus_remote_storage_samples_total"), u: counter(p.unfiltered, "prometheus_remote_storage_samples_total") };
-    const b0 = { f: counter(p.filtered, "prometheus_remote_storage_bytes_total"), u: counter(p.unfiltered, "prometheus_remote_storage_bytes_total") };
+    const s0 = { f: metricSum(p.filtered, "prometheus_remote_storage_samples_total"), u: metricSum(p.unfiltered, "prometheus_remote_storage_samples_total") };
+    const b0 = { f: metricSum(p.filtered, "prometheus_remote_storage_bytes_total"), u: metricSum(p.unfiltered, "prometheus_remote_storage_bytes_total") };
     await sleep((STEADY_S - 30) * 1000);
     const dt = (Date.now() - t0) / 1000;
     const rate = (a: number, b: number) => (b - a) / dt;
-    const sF = rate(s0.f, counter(p.filtered, "prometheus_remote_storage_samples_total"));
-    const sU = rate(s0.u, counter(p.unfiltered, "prometheus_remote_storage_samples_total"));
-    const bF = rate(b0.f, counter(p.filtered, "prometheus_remote_storage_bytes_total"));
-    const bU = rate(b0.u, counter(p.unfiltered, "prometheus_remote_storage_bytes_total"));
+    const sF = rate(s0.f, metricSum(p.filtered, "prometheus_remote_storage_samples_total"));
+    const sU = rate(s0.u, metricSum(p.unfiltered, "prometheus_remote_storage_samples_total"));
+    const bF = rate(b0.f, metricSum(p.filtered, "prometheus_remote_storage_bytes_total"));
+    const bU = rate(b0.u, metricSum(p.unfiltered, "prometheus_remote_storage_bytes_total"));
 
     const rssAgent = peakRss(agentF.pid as number);
     const rssFull = peakRss(fullP.pid as number);
@@ -170,17 +162,17 @@ async function benchAgents(): Promise<void> {
     await h.stop(receiver);
     h.log(`receiver down for ${OUTAGE_S}s to build a backlog ...`);
     await sleep(OUTAGE_S * 1000);
-    const failed0 = counter(p.filtered, "prometheus_remote_storage_samples_failed_total");
-    const sent0 = counter(p.filtered, "prometheus_remote_storage_samples_total");
-    const lag = () => counter(p.filtered, "prometheus_remote_storage_highest_timestamp_in_seconds") - counter(p.filtered, "prometheus_remote_storage_queue_highest_sent_timestamp_seconds");
+    const failed0 = metricSum(p.filtered, "prometheus_remote_storage_samples_failed_total");
+    const sent0 = metricSum(p.filtered, "prometheus_remote_storage_samples_total");
+    const lag = () => metricSum(p.filtered, "prometheus_remote_storage_highest_timestamp_in_seconds") - metricSum(p.filtered, "prometheus_remote_storage_queue_highest_sent_timestamp_seconds");
     receiver = h.start("receiver", receiverArgs);
     const drainStart = Date.now();
     await waitFor("backlog drained", 180, () => lag() <= 20);
     const drainS = (Date.now() - drainStart) / 1000;
-    const sent = counter(p.filtered, "prometheus_remote_storage_samples_total") - sent0;
+    const sent = metricSum(p.filtered, "prometheus_remote_storage_samples_total") - sent0;
     console.log("\n## 3. Remote-write throughput (generated queue settings, mTLS, loopback)");
     console.log(`  backlog of ${OUTAGE_S}s drained in ${drainS.toFixed(0)}s: ${sent} samples, ${(sent / Math.max(drainS, 1)).toFixed(0)} samples/s (includes receiver start-up)`);
-    console.log(`  failed samples: ${counter(p.filtered, "prometheus_remote_storage_samples_failed_total") - failed0}`);
+    console.log(`  failed samples: ${metricSum(p.filtered, "prometheus_remote_storage_samples_failed_total") - failed0}`);
 }
 
 /** Requests the charts' values set: [cpu cores, memory bytes] for one copy, and how many copies. */

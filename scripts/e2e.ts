@@ -26,7 +26,7 @@ import * as http from "http";
 import { stringify } from "yaml";
 import { DROP_LISTS } from "../lib/agentConfig";
 import { planStack } from "../lib/plan";
-import { Harness, agentArgs, freePort, generatedAgentFlags, getJson, localAgentConfig, sleep, waitFor } from "./lib/harness";
+import { Harness, agentArgs, freePort, generatedAgentFlags, getJson, localAgentConfig, metricSum, sleep, waitFor } from "./lib/harness";
 
 const STACK = "cluster-03";
 const OUTAGE_S = 65;
@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     log(`outage 2 (${RELOAD_OUTAGE_S}s, config reloaded): no sample missing (sequence 1..${oReload.servedAtEnd}); drained in ${oReload.drainS.toFixed(0)}s`);
     // The agent's own account: nothing dropped as non-recoverable through both outages (a resharding early in an
     // outage drops its in-flight batch once the flush deadline passes; the generated deadline prevents that).
-    const failed = await agentCounter("prometheus_remote_storage_samples_failed_total");
+    const failed = metricSum(ports.agent, "prometheus_remote_storage_samples_failed_total", { required: true });
     if (failed !== 0) throw new Error(`the agent dropped ${failed} samples as non-recoverable during the outages`);
     log("agent counted 0 failed samples through outages 1 and 2");
 
@@ -154,14 +154,6 @@ async function main(): Promise<void> {
     const lost = before.filter((n) => !got3.has(n));
     log(`outage 3 (${RESTART_OUTAGE_S}s, agent restarted): ${after.length} samples taken after the restart all arrived; ` +
         `${lost.length} of ${before.length} taken before the restart were not re-sent (KNOWN LIMITATION, prometheus/prometheus#8809)`);
-
-    /** Sum of a counter on the agent's own /metrics. */
-    async function agentCounter(name: string): Promise<number> {
-        const text = await (await fetch(`http://127.0.0.1:${ports.agent}/metrics`)).text();
-        const lines = text.split("\n").filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
-        if (lines.length === 0) throw new Error(`the agent exposes no ${name}`);
-        return lines.reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
-    }
 
     async function outage(seconds: number, change: "none" | "reload" | "restart") {
         const t0 = Date.now();

@@ -124,6 +124,17 @@ export function getJson(url: string, tls?: { ca: string; cert: string; key: stri
     return JSON.parse(execFileSync("curl", args).toString());
 }
 
+/**
+ * Sum of every series of a metric on a local process's /metrics (0 when it has none). `required`: throw instead
+ * when it has none, so that a misspelt name cannot pass a check for zero.
+ */
+export function metricSum(port: number, name: string, opts: { required?: boolean } = {}): number {
+    const text = execFileSync("curl", ["-sf", "--max-time", "10", `http://127.0.0.1:${port}/metrics`]).toString();
+    const lines = text.split("\n").filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+    if (opts.required && lines.length === 0) throw new Error(`127.0.0.1:${port} exposes no ${name}`);
+    return lines.reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
+}
+
 /** Poll `check` once a second; returns the seconds it took, throws after `timeoutS`. */
 export async function waitFor(what: string, timeoutS: number, check: () => Promise<boolean> | boolean): Promise<number> {
     const t0 = Date.now();
