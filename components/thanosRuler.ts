@@ -41,7 +41,7 @@ export function rulerArgs(a: Pick<ThanosRulerArgs, "evaluationInterval" | "query
         `--eval-interval=${a.evaluationInterval}`,
         `--query=${a.queryAddress}`,
         `--alertmanagers.url=${a.alertmanagerUrl}`,
-        "--alertmanagers.timeout=10s",
+        "--alertmanagers.send-timeout=10s",
         `--label=${RULER_REPLICA_LABEL}="$(POD_NAME)"`,
         `--alert.label-drop=${RULER_REPLICA_LABEL}`,
         // Restores `for` state after a restart from the ruler's own TSDB, so a restart does not reset pending alerts.
