@@ -5,6 +5,7 @@
  * holds a table of every rule below.
  */
 import { z } from "zod";
+import { OperatorError } from "./errors";
 
 export const PROJECT = "agent-receiver";
 
@@ -630,14 +631,18 @@ export type StackConfig = z.infer<typeof stackSchema>;
 export type CentralConfig = NonNullable<StackConfig["central"]>;
 export type EdgeConfig = NonNullable<StackConfig["edge"]>;
 
-/** Thrown for bad configuration; the message names the stack and every bad key. */
-export class ConfigError extends Error {
+/**
+ * Thrown for bad configuration; the message names the stack and every bad key. An `OperatorError` (a
+ * `pulumi.RunError`), so `pulumi up` prints the message alone. The stack is `stackName`: a field named `stack`
+ * would replace the JavaScript stack trace, and an inspected error would print as an object.
+ */
+export class ConfigError extends OperatorError {
     constructor(
-        readonly stack: string,
+        readonly stackName: string,
         readonly problems: { path: string; message: string }[],
     ) {
         super(
-            `invalid configuration for stack "${stack}":\n` +
+            `invalid configuration for stack "${stackName}":\n` +
                 problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n"),
         );
         this.name = "ConfigError";

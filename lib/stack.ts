@@ -33,6 +33,7 @@ import { renderAlertmanagerConfig } from "./alertmanagerConfig";
 import { dashboards } from "./dashboards";
 import { dnsSrv } from "./thanos";
 import { imageName, images } from "./versions";
+import { OperatorError } from "./errors";
 
 /** Secret config values (set by the operator with `pulumi config set --secret`). */
 export type StackSecrets = { readonly [K in SecretKey]?: pulumi.Input<string> };
@@ -71,16 +72,37 @@ export function edgeWriterIds(cfg: StackConfig): string[] {
 }
 
 /**
+ * What to tell the operator when some of this edge's writer ids are not on the central stack: a cluster that is
+ * missing is added as a writer; a tenant of a cluster that is listed is added to that writer's `tenants`.
+ */
+export function unregisteredWriterAdvice(cfg: StackConfig, missing: string[], known: string[], centralStack: string): string {
+    const cluster = cfg.clusterName;
+    const tenants = (cfg.edge?.tenants ?? []).map((t) => t.name);
+    const clusterListed = known.includes(cluster) || known.some((w) => tenants.some((t) => w === `${cluster}-${t}`));
+    const file = `Pulumi.${centralStack}.yaml`;
+    const fix =
+        tenants.length > 0 && clusterListed
+            ? `add tenant(s) ${tenants.filter((t) => missing.includes(`${cluster}-${t}`)).join(", ")} to the tenants of writer ${cluster} in agent-receiver:central.writers (${file})`
+            : tenants.length > 0
+              ? `add { cluster: ${cluster}, tenants: [${tenants.join(", ")}] } to agent-receiver:central.writers (${file})`
+              : `add { cluster: ${cluster} } to agent-receiver:central.writers (${file})`;
+    return (
+        `writer(s) ${missing.join(", ")} not registered on the central stack (known: ${known.join(", ") || "none"}). ` +
+        `To fix: ${fix}, then run pulumi up --stack ${centralStack} before this stack.`
+    );
+}
+
+/**
  * Read the central stack's outputs and check them before any edge resource exists: a missing output means the
  * central stack was not deployed; a missing writer means the central config does not list this edge.
  */
 export async function readCentral(cfg: StackConfig, e: EdgeConfig) {
     const ref = new pulumi.StackReference(`${cfg.clusterName}-central`, { name: e.centralStack });
-    const problems: string[] = [];
+    const missingOutputs: string[] = [];
     const details = async (name: string) => {
         const d = await ref.getOutputDetails(name);
         const value = d.value ?? d.secretValue;
-        if (value === undefined) problems.push(`output "${name}" is missing`);
+        if (value === undefined) missingOutputs.push(name);
         return { value, secret: d.secretValue !== undefined };
     };
     const url = await details(CENTRAL_OUTPUTS.remoteWriteUrl);
@@ -90,23 +112,29 @@ export async function readCentral(cfg: StackConfig, e: EdgeConfig) {
     const logsEndpoint = await details(CENTRAL_OUTPUTS.logsEndpoint);
     const logsCa = await details(CENTRAL_OUTPUTS.logsCaCertPem);
     const logsCreds = await details(CENTRAL_OUTPUTS.logsCredentials);
-    if (problems.length > 0) {
-        throw new Error(
-            `stack "${cfg.clusterName}": central stack "${e.centralStack}" ${problems.join(", ")}. ` +
-                `Deploy cluster-01 first: pulumi up --stack ${e.centralStack.split("/").pop()}`,
+    const centralStackName = e.centralStack.split("/").pop();
+    const where = `stack "${cfg.clusterName}": central stack "${e.centralStack}" (agent-receiver:edge.centralStack)`;
+    if (missingOutputs.length === Object.keys(CENTRAL_OUTPUTS).length) {
+        throw new OperatorError(`${where} has none of the outputs an edge reads: it is not deployed yet. Deploy it first: pulumi up --stack ${centralStackName}`);
+    }
+    if (missingOutputs.length > 0) {
+        throw new OperatorError(
+            `${where} lacks the output(s) ${missingOutputs.join(", ")}: it was deployed by an older version of the program. ` +
+                `Run pulumi up --stack ${centralStackName} first.`,
         );
     }
     for (const [n, d] of [[CENTRAL_OUTPUTS.writerCredentials, creds], [CENTRAL_OUTPUTS.logsCredentials, logsCreds]] as const) {
-        if (!d.secret) throw new Error(`stack "${cfg.clusterName}": central output "${n}" must be a secret`);
+        if (!d.secret) {
+            throw new OperatorError(
+                `stack "${cfg.clusterName}": central stack "${e.centralStack}" exports "${n}" in plaintext; it must be a secret output. ` +
+                    `Run pulumi up --stack ${centralStackName} with this version of the program.`,
+            );
+        }
     }
     const known = (writers.value as string[]) ?? [];
     const missing = edgeWriterIds(cfg).filter((w) => !known.includes(w));
     if (missing.length > 0) {
-        throw new Error(
-            `stack "${cfg.clusterName}": writer(s) ${missing.join(", ")} not registered on the central stack ` +
-                `(known: ${known.join(", ")}). Add ${cfg.clusterName} to agent-receiver:central.writers in ` +
-                `Pulumi.cluster-01.yaml and run pulumi up --stack cluster-01 first.`,
-        );
+        throw new OperatorError(`stack "${cfg.clusterName}": ${unregisteredWriterAdvice(cfg, missing, known, centralStackName ?? e.centralStack)}`);
     }
     return {
         remoteWriteUrl: url.value as string,
@@ -117,7 +145,12 @@ export async function readCentral(cfg: StackConfig, e: EdgeConfig) {
             caCertPem: logsCa.value as string,
             credential: pulumi.secret((ref.requireOutput(CENTRAL_OUTPUTS.logsCredentials) as pulumi.Output<Record<string, LogCredential>>).apply((c) => {
                 const mine = c[cfg.clusterName];
-                if (!mine) throw new Error(`stack "${cfg.clusterName}": no log credential on the central stack: add ${cfg.clusterName} to agent-receiver:central.writers and run pulumi up --stack cluster-01`);
+                if (!mine) {
+                    throw new OperatorError(
+                        `stack "${cfg.clusterName}": central stack "${e.centralStack}" has no log credential for ${cfg.clusterName}: ` +
+                            `add it to agent-receiver:central.writers in Pulumi.${centralStackName}.yaml and run pulumi up --stack ${centralStackName} first.`,
+                    );
+                }
                 return mine;
             })),
         },

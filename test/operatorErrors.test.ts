@@ -1,0 +1,135 @@
+/**
+ * Every error an operator can cause, as `pulumi up` prints it: the real program (index.ts) under the mock runtime,
+ * its rejection formatted by the SDK's own uncaught-error path (helpers/cli.ts), compared with the exact text.
+ */
+import * as assert from "assert";
+import { ConfigError } from "../lib/config";
+import { OperatorError } from "../lib/errors";
+import { OfflineOptions, StackReferenceState, asStackReference, runOffline } from "../lib/offline";
+import { readStackFile } from "../lib/plan";
+import { cliPrints, PROGRAM_DIR, rejection } from "./helpers/cli";
+import { planStack } from "./helpers/plan";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const program = () => (require("../index") as () => Promise<Record<string, unknown>>)();
+const CENTRAL = "organization/agent-receiver/cluster-01";
+
+/** Run the program for `stack` with its real stack file, changed by `edit`, and return what the CLI prints. */
+async function printed(stack: string, edit: (o: { flat: Record<string, string>; secretKeys: string[] }) => void, refs: Record<string, StackReferenceState> = {}) {
+    const file = readStackFile(stack);
+    const o = { flat: { ...file.flat }, secretKeys: [...file.secretKeys] };
+    edit(o);
+    const opts: OfflineOptions = { project: "agent-receiver", stack, config: o.flat, secretKeys: o.secretKeys, stackReferences: refs };
+    const err = await rejection(runOffline(opts, program));
+    assert.ok(err instanceof OperatorError, `expected an OperatorError, got ${String(err)}`);
+    return cliPrints(err);
+}
+
+async function centralRef(change: (r: StackReferenceState) => StackReferenceState = (r) => r) {
+    return { [CENTRAL]: change(asStackReference((await planStack("cluster-01")).outputs)) };
+}
+
+describe("operator errors, as pulumi up prints them", () => {
+    it("the formatting is the CLI's: any other error prints as an inspected object with its stack trace (the defect this guards)", () => {
+        // The old ConfigError: an Error with a `stack` field, which replaced the stack trace.
+        const old = Object.assign(new Error("invalid configuration"), { stack: "cluster-01", problems: [{ path: "x", message: "y" }] });
+        old.name = "ConfigError";
+        const text = cliPrints(old);
+        assert.ok(text.startsWith(`Running program '${PROGRAM_DIR}' failed with an unhandled exception:\n`), text);
+        assert.match(text, /problems: \[/);
+        assert.match(cliPrints(new Error("plain")), /failed with an unhandled exception:\nError: plain\n {4}at /);
+        // A RunError prints its message alone.
+        assert.strictEqual(cliPrints(new ConfigError("cluster-01", [{ path: "agent-receiver:role", message: "bad" }])), 'invalid configuration for stack "cluster-01":\n  - agent-receiver:role: bad');
+    });
+
+    it("a secret stored in plaintext", async () => {
+        const text = await printed("cluster-01", (o) => {
+            o.secretKeys = o.secretKeys.filter((k) => k !== "agent-receiver:minioPassword");
+        });
+        assert.strictEqual(text, 'invalid configuration for stack "cluster-01":\n  - agent-receiver:minioPassword: is stored in plaintext: set it again with --secret');
+    });
+
+    it("a missing secret, with the command that sets it", async () => {
+        const text = await printed("cluster-01", (o) => {
+            delete o.flat["agent-receiver:alertWebhookHeartbeat"];
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-01":\n  - agent-receiver:alertWebhookHeartbeat: is required: pulumi config set --secret agent-receiver:alertWebhookHeartbeat --stack cluster-01',
+        );
+    });
+
+    it("schema problems: every bad key at once, named as the operator types it", async () => {
+        const text = await printed("cluster-03", (o) => {
+            const edge = JSON.parse(o.flat["agent-receiver:edge"]);
+            edge.survivableOutage = "2 hours";
+            edge.agnet = {};
+            o.flat["agent-receiver:edge"] = JSON.stringify(edge);
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-03":\n' +
+                "  - agent-receiver:edge.survivableOutage: must be a duration such as 30s, 6h or 90d\n" +
+                "  - agent-receiver:edge.agnet: unknown key",
+        );
+    });
+
+    it("an edge before the central stack is deployed", async () => {
+        const text = await printed("cluster-03", () => {});
+        assert.strictEqual(
+            text,
+            `stack "cluster-03": central stack "${CENTRAL}" (agent-receiver:edge.centralStack) has none of the outputs an edge reads: it is not deployed yet. ` +
+                "Deploy it first: pulumi up --stack cluster-01",
+        );
+    });
+
+    it("a central stack deployed by an older program (an output missing)", async () => {
+        const refs = await centralRef((r) => ({ ...r, outputs: Object.fromEntries(Object.entries(r.outputs).filter(([k]) => k !== "logsEndpoint")) }));
+        const text = await printed("cluster-04", () => {}, refs);
+        assert.strictEqual(
+            text,
+            `stack "cluster-04": central stack "${CENTRAL}" (agent-receiver:edge.centralStack) lacks the output(s) logsEndpoint: ` +
+                "it was deployed by an older version of the program. Run pulumi up --stack cluster-01 first.",
+        );
+    });
+
+    it("credentials exported in plaintext are refused", async () => {
+        const refs = await centralRef((r) => ({ ...r, secretOutputNames: [] }));
+        const text = await printed("cluster-03", () => {}, refs);
+        assert.strictEqual(
+            text,
+            `stack "cluster-03": central stack "${CENTRAL}" exports "writerCredentials" in plaintext; it must be a secret output. ` +
+                "Run pulumi up --stack cluster-01 with this version of the program.",
+        );
+    });
+
+    it("an edge cluster missing from the central writers: add the cluster", async () => {
+        const refs = await centralRef((r) => ({ ...r, outputs: { ...r.outputs, writers: ["cluster-01", "cluster-03"] } }));
+        const text = await printed("cluster-04", () => {}, refs);
+        assert.strictEqual(
+            text,
+            'stack "cluster-04": writer(s) cluster-04 not registered on the central stack (known: cluster-01, cluster-03). ' +
+                "To fix: add { cluster: cluster-04 } to agent-receiver:central.writers (Pulumi.cluster-01.yaml), then run pulumi up --stack cluster-01 before this stack.",
+        );
+    });
+
+    it("an edge tenant missing from the central writers: add the tenant, not the cluster that is already there", async () => {
+        const refs = await centralRef((r) => ({ ...r, outputs: { ...r.outputs, writers: ["cluster-01", "cluster-02-a", "cluster-03"] } }));
+        const text = await printed("cluster-02", () => {}, refs);
+        assert.strictEqual(
+            text,
+            'stack "cluster-02": writer(s) cluster-02-b not registered on the central stack (known: cluster-01, cluster-02-a, cluster-03). ' +
+                "To fix: add tenant(s) b to the tenants of writer cluster-02 in agent-receiver:central.writers (Pulumi.cluster-01.yaml), then run pulumi up --stack cluster-01 before this stack.",
+        );
+    });
+
+    it("an edge with tenants whose cluster is not a writer at all: add the cluster with its tenants", async () => {
+        const refs = await centralRef((r) => ({ ...r, outputs: { ...r.outputs, writers: ["cluster-01", "cluster-03"] } }));
+        const text = await printed("cluster-02", () => {}, refs);
+        assert.strictEqual(
+            text,
+            'stack "cluster-02": writer(s) cluster-02-a, cluster-02-b not registered on the central stack (known: cluster-01, cluster-03). ' +
+                "To fix: add { cluster: cluster-02, tenants: [a, b] } to agent-receiver:central.writers (Pulumi.cluster-01.yaml), then run pulumi up --stack cluster-01 before this stack.",
+        );
+    });
+});
