@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { apiServerEgressSpec } from "../lib/k8s";
 import { charts, pinnedChartArgs } from "../lib/versions";
 
 export interface KubeStateMetricsArgs {
@@ -13,7 +14,12 @@ export interface KubeStateMetricsArgs {
     readonly tolerations?: k8s.types.input.core.v1.Toleration[];
     readonly registryMirror?: string;
     readonly imagePullSecrets?: { name: string }[];
+    /** Who may scrape this instance (its own agent only). */
+    readonly scrapers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
 }
+
+/** The port kube-state-metrics serves its metrics on (chart value `service.port`, container port `http`). */
+export const KUBE_STATE_METRICS_PORT = 8080;
 
 /** Collectors a tenant instance may run: namespaced objects only (nodes, PVs and the like are cluster-wide). */
 export const NAMESPACED_COLLECTORS = [
@@ -35,7 +41,16 @@ export function kubeStateMetricsName(tenant?: string): string {
     return tenant ? `kube-state-metrics-${tenant}` : "kube-state-metrics";
 }
 
-export function kubeStateMetricsValues(a: Omit<KubeStateMetricsArgs, "namespace" | "namespaceName">): Record<string, unknown> {
+/**
+ * Labels the chart puts on its pods (`kube-state-metrics.selectorLabels` in the chart's templates/_helpers.tpl):
+ * the chart name and the Helm release name, which for a `helm.v4.Chart` without `name` is the Chart resource's name.
+ * The instance label tells the tenants' instances apart.
+ */
+export function kubeStateMetricsPodLabels(releaseName: string): Record<string, string> {
+    return { "app.kubernetes.io/name": "kube-state-metrics", "app.kubernetes.io/instance": releaseName };
+}
+
+export function kubeStateMetricsValues(a: Omit<KubeStateMetricsArgs, "namespace" | "namespaceName" | "scrapers">): Record<string, unknown> {
     const values: Record<string, unknown> = {
         fullnameOverride: kubeStateMetricsName(a.tenant),
         image: a.registryMirror ? { registry: `${a.registryMirror}/registry.k8s.io` } : {},
@@ -55,17 +70,39 @@ export function kubeStateMetricsValues(a: Omit<KubeStateMetricsArgs, "namespace"
     return values;
 }
 
-/** kube-state-metrics (official chart, pinned): cluster-wide, or one per tenant limited to its namespaces. */
+/**
+ * kube-state-metrics (official chart, pinned): cluster-wide, or one per tenant limited to its namespaces. Its
+ * network: it lists from the API server (a Cilium entity rule) and is scraped by `scrapers` only.
+ */
 export class KubeStateMetrics extends pulumi.ComponentResource {
     /** `host:port` the agent scrapes. */
     public readonly address: string;
+    /** Labels of this instance's pods (name and release), for policies that must tell instances apart. */
+    public readonly podLabels: Record<string, string>;
 
     constructor(name: string, args: KubeStateMetricsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-receiver:edge:KubeStateMetrics", name, {}, opts);
-        this.address = `${kubeStateMetricsName(args.tenant)}.${args.namespaceName}.svc.cluster.local:8080`;
-        new k8s.helm.v4.Chart(
-            `${name}-chart`,
-            pinnedChartArgs(charts.kubeStateMetrics, args.namespace, kubeStateMetricsValues(args)),
+        this.address = `${kubeStateMetricsName(args.tenant)}.${args.namespaceName}.svc.cluster.local:${KUBE_STATE_METRICS_PORT}`;
+        const releaseName = `${name}-chart`;
+        this.podLabels = kubeStateMetricsPodLabels(releaseName);
+        const { scrapers, ...chartArgs } = args;
+        new k8s.helm.v4.Chart(releaseName, pinnedChartArgs(charts.kubeStateMetrics, args.namespace, kubeStateMetricsValues(chartArgs)), { parent: this });
+        const objectName = kubeStateMetricsName(args.tenant);
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-netpol`,
+            {
+                metadata: { name: objectName, namespace: args.namespace },
+                spec: {
+                    podSelector: { matchLabels: this.podLabels },
+                    policyTypes: ["Ingress"],
+                    ingress: [{ from: scrapers, ports: [{ protocol: "TCP", port: KUBE_STATE_METRICS_PORT }] }],
+                },
+            },
+            { parent: this },
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-apiserver`,
+            { apiVersion: "cilium.io/v2", kind: "CiliumNetworkPolicy", metadata: { name: `${objectName}-apiserver`, namespace: args.namespace }, spec: apiServerEgressSpec(this.podLabels) },
             { parent: this },
         );
         this.registerOutputs({ address: this.address });

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { TENANT_NODE_LABEL } from "../lib/agentConfig";
 import type { Tenant } from "../lib/config";
-import { hardenedContainer, restrictedPodSecurityContext } from "../lib/k8s";
+import { apiServerEgressSpec, hardenedContainer, restrictedPodSecurityContext } from "../lib/k8s";
 import { PlatformNamespace } from "./platformNamespace";
 
 export interface TenantIsolationArgs {
@@ -71,6 +71,17 @@ export class TenantIsolation extends pulumi.ComponentResource {
                 metadata: { name: saName, labels: jobLabels },
                 roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
                 subjects: [{ kind: "ServiceAccount", name: saName, namespace: args.platformNamespace }],
+            },
+            { parent: this },
+        );
+        // The Job's only traffic besides DNS (the namespace's allow-dns): `kubectl taint` to the API server.
+        new k8s.apiextensions.CustomResource(
+            `${name}-taint-apiserver`,
+            {
+                apiVersion: "cilium.io/v2",
+                kind: "CiliumNetworkPolicy",
+                metadata: { name: `${saName}-apiserver`, namespace: args.platformNamespace, labels: jobLabels },
+                spec: apiServerEgressSpec({ "app.kubernetes.io/name": "tenant-taint", "app.kubernetes.io/instance": t.name }),
             },
             { parent: this },
         );

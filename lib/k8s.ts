@@ -102,3 +102,18 @@ export function parseQuantity(q: string): number {
     };
     return Number(m[1]) * factor[m[2] ?? ""];
 }
+
+/** TCP ports the API server answers on: 443 through the `kubernetes` Service, 6443 on its backends. */
+export const API_SERVER_PORTS = [443, 6443] as const;
+
+/**
+ * The spec of a CiliumNetworkPolicy letting the selected pods reach the Kubernetes API server and nothing else.
+ * Under Cilium a NetworkPolicy `ipBlock` does not match the API server (it is the `kube-apiserver` entity, on the
+ * host or on remote nodes), so API access is an entity rule; the ports are the Service's and the backends'.
+ */
+export function apiServerEgressSpec(podLabels: Record<string, string>): Record<string, unknown> {
+    return {
+        endpointSelector: { matchLabels: podLabels },
+        egress: [{ toEntities: ["kube-apiserver"], toPorts: [{ ports: API_SERVER_PORTS.map((p) => ({ port: String(p), protocol: "TCP" })) }] }],
+    };
+}

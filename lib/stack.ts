@@ -17,7 +17,7 @@ import { RECEIVE_NAME, ThanosReceive } from "../components/thanosReceive";
 import { STORE_NAME, ThanosStoreGateway } from "../components/thanosStoreGateway";
 import { KubeStateMetrics } from "../components/kubeStateMetrics";
 import { NodeExporter } from "../components/nodeExporter";
-import { AGENT_PATHS, PrometheusAgent } from "../components/prometheusAgent";
+import { AGENT_PATHS, PrometheusAgent, agentSelector } from "../components/prometheusAgent";
 import type { WriterCredential } from "../components/remoteWritePki";
 import { TenantIsolation, tenantToleration } from "../components/tenantIsolation";
 import { ALERTMANAGER_PORT, CentralMonitoring, GRAFANA_PORT, GRAFANA_SERVICE } from "../components/centralMonitoring";
@@ -600,6 +600,8 @@ async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackSecrets,
                 tolerations: s.placement?.tolerations,
                 registryMirror: mirror,
                 imagePullSecrets,
+                // Its own agent only (by the agent's instance labels): a tenant's agent cannot read the other's.
+                scrapers: [{ podSelector: { matchLabels: agentSelector(s.tenant) } }],
             },
             opts,
         );
@@ -633,7 +635,7 @@ async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackSecrets,
                 nodeSelector: s.placement?.nodeSelector,
                 tolerations: s.placement?.tolerations,
                 scrapePeers: [
-                    { podSelector: { matchLabels: { "app.kubernetes.io/name": "kube-state-metrics" } } },
+                    { podSelector: { matchLabels: ksm.podLabels } },
                     ...s.namespaces.map((n) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n } } })),
                     nsPeer(LOG_SHIPPER_NAMESPACE, { "app.kubernetes.io/name": "fluent-bit" }),
                 ],
