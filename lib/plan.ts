@@ -196,6 +196,10 @@ export function goldenPlan(plan: Plan): string {
         .slice()
         .sort((a, b) => a.urn.localeCompare(b.urn))
         .map((r) => ({
+            // The URN (type chain of the parents, type, name) and the parent: a re-parenting or rename shows here as
+            // the delete and re-create it would be on a deployed stack.
+            urn: r.urn,
+            parent: r.parent,
             type: r.type,
             name: r.name,
             ...(r.protect ? { protect: true } : {}),
