@@ -50,6 +50,11 @@ export function kubeStateMetricsPodLabels(releaseName: string): Record<string, s
     return { "app.kubernetes.io/name": "kube-state-metrics", "app.kubernetes.io/instance": releaseName };
 }
 
+/** The Helm release name of the instance named `componentName` (its chart resource's name). */
+export function kubeStateMetricsReleaseName(componentName: string): string {
+    return `${componentName}-chart`;
+}
+
 export function kubeStateMetricsValues(a: Omit<KubeStateMetricsArgs, "namespace" | "namespaceName" | "scrapers">): Record<string, unknown> {
     const values: Record<string, unknown> = {
         fullnameOverride: kubeStateMetricsName(a.tenant),
@@ -83,7 +88,7 @@ export class KubeStateMetrics extends pulumi.ComponentResource {
     constructor(name: string, args: KubeStateMetricsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-receiver:edge:KubeStateMetrics", name, {}, opts);
         this.address = `${kubeStateMetricsName(args.tenant)}.${args.namespaceName}.svc.cluster.local:${KUBE_STATE_METRICS_PORT}`;
-        const releaseName = `${name}-chart`;
+        const releaseName = kubeStateMetricsReleaseName(name);
         this.podLabels = kubeStateMetricsPodLabels(releaseName);
         const { scrapers, ...chartArgs } = args;
         new k8s.helm.v4.Chart(releaseName, pinnedChartArgs(charts.kubeStateMetrics, args.namespace, kubeStateMetricsValues(chartArgs)), { parent: this });

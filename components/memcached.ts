@@ -21,8 +21,8 @@ export interface MemcachedArgs {
     readonly metricsScrapers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
 }
 
-const MEMCACHED_PORT = 11211;
-const EXPORTER_PORT = 9150;
+export const MEMCACHED_PORT = 11211;
+export const EXPORTER_PORT = 9150;
 /** uid of the `memcache` user in the official image. */
 const MEMCACHE_UID = 11211;
 

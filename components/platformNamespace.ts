@@ -26,8 +26,11 @@ export const PULL_SECRET_NAME = "registry-mirror";
  */
 export class PlatformNamespace extends pulumi.ComponentResource {
     public readonly name: pulumi.Output<string>;
-    /** Names for `imagePullSecrets` (empty without a mirror credential). */
-    public readonly imagePullSecrets: { name: string }[];
+    /**
+     * What a pod in this namespace puts in `imagePullSecrets`: the pull Secret's name, or `undefined` without a
+     * mirror credential (so a pod spec carries no empty list).
+     */
+    public readonly imagePullSecrets: { name: string }[] | undefined;
 
     constructor(name: string, args: PlatformNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-receiver:platform:PlatformNamespace", name, {}, opts);
@@ -92,7 +95,6 @@ export class PlatformNamespace extends pulumi.ComponentResource {
             { parent: this, dependsOn: ns },
         );
 
-        this.imagePullSecrets = [];
         if (args.pullSecret) {
             const ps = args.pullSecret;
             new k8s.core.v1.Secret(
@@ -118,8 +120,8 @@ export class PlatformNamespace extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: ns },
             );
-            this.imagePullSecrets.push({ name: PULL_SECRET_NAME });
         }
+        this.imagePullSecrets = args.pullSecret ? [{ name: PULL_SECRET_NAME }] : undefined;
         this.registerOutputs({ name: this.name });
     }
 }

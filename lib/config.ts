@@ -622,9 +622,17 @@ export function durationSeconds(d: string): number {
     return total;
 }
 
+/**
+ * The writer-id rule, in one place: a cluster writes as itself, a tenant of a shared cluster as
+ * `<cluster>-<tenant>`. The id names the writer's client certificate, its Receive tenant and its log user.
+ */
+export function writerId(cluster: string, tenant?: string): string {
+    return tenant === undefined ? cluster : `${cluster}-${tenant}`;
+}
+
 /** The writer ids of one writer entry: `cluster-03`, or `cluster-02-a`, `cluster-02-b`. */
 export function writerIds(w: Writer): string[] {
-    return w.tenants.length === 0 ? [w.cluster] : w.tenants.map((t) => `${w.cluster}-${t}`);
+    return w.tenants.length === 0 ? [writerId(w.cluster)] : w.tenants.map((t) => writerId(w.cluster, t));
 }
 
 export type StackConfig = z.infer<typeof stackSchema>;

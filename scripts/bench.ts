@@ -16,9 +16,9 @@ import * as http from "http";
 import * as path from "path";
 import { stringify } from "yaml";
 import { parseQuantity } from "../lib/k8s";
-import { mapSecrets } from "../lib/offline";
+import { mapSecrets } from "../tools/offline";
 import { parseFlatConfig } from "../lib/config";
-import { ROOT, isHelmChart, planStack, readStackFile, resourceTotals } from "../lib/plan";
+import { ROOT, isHelmChart, planStack, readStackFile, resourceTotals } from "../tools/plan";
 import { Harness, agentArgs, freePort, generatedAgentFlags, getJson, localAgentConfig, metricSum, peakRss, sleep, waitFor } from "./lib/harness";
 
 const STACKS = ["cluster-01", "cluster-02", "cluster-03", "cluster-04"];

@@ -25,7 +25,7 @@ import * as fs from "fs";
 import * as http from "http";
 import { stringify } from "yaml";
 import { DROP_LISTS } from "../lib/agentConfig";
-import { planStack } from "../lib/plan";
+import { planStack } from "../tools/plan";
 import { Harness, agentArgs, freePort, generatedAgentFlags, getJson, localAgentConfig, metricSum, sleep, waitFor } from "./lib/harness";
 
 const STACK = "cluster-03";

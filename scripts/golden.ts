@@ -1,7 +1,7 @@
 /** `npm run plan:golden`: rewrite plans/<stack>.yaml, the committed expectation of each stack's offline plan. */
 import * as fs from "fs";
 import * as path from "path";
-import { GOLDEN_DIR, goldenPlan, planStack } from "../lib/plan";
+import { GOLDEN_DIR, goldenPlan, planStack } from "../tools/plan";
 
 const STACKS = ["cluster-01", "cluster-02", "cluster-03", "cluster-04"];
 

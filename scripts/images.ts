@@ -3,7 +3,7 @@
  * a JSON array with `--json`), for the image scan in `.github/workflows/security-scan.yml`. Images inside the
  * charts (kube-prometheus-stack, OpenSearch, Fluent Bit, …) are the charts' own and are not listed.
  */
-import { declaredImages, planStack } from "../lib/plan";
+import { declaredImages, planStack } from "../tools/plan";
 
 const STACKS = ["cluster-01", "cluster-02", "cluster-03", "cluster-04"];
 

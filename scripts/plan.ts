@@ -4,7 +4,7 @@
  */
 import * as path from "path";
 import { ConfigError } from "../lib/config";
-import { ROOT, formatTotals, planStack, resourceTotals, resourceTree, writePlan } from "../lib/plan";
+import { ROOT, formatTotals, planStack, resourceTotals, resourceTree, writePlan } from "../tools/plan";
 
 async function main(): Promise<void> {
     const stacks = process.argv.slice(2);

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { ALERT_NAMES, AlertName, runbookPath } from "../lib/alertRules";
-import { ROOT } from "../lib/plan";
+import { ROOT } from "../tools/plan";
 import { manifest, one, planStack, tmpDir, tool, yaml } from "./helpers/plan";
 
 /** The rule file exactly as the cluster-01 ruler loads it (from the plan's ConfigMap). */

@@ -4,8 +4,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderAlertmanagerConfig } from "../lib/alertmanagerConfig";
 import { ALERT_NAMES } from "../lib/alertRules";
-import { mapSecrets } from "../lib/offline";
-import { SECRET_PLACEHOLDER } from "../lib/plan";
+import { mapSecrets } from "../tools/offline";
+import { SECRET_PLACEHOLDER } from "../tools/plan";
 import { all, isSecret, isSecretAt, manifest, one, planStack, tmpDir, tool, yaml } from "./helpers/plan";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";

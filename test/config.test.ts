@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { ConfigError, durationSeconds, parseFlatConfig, parseStackConfig } from "../lib/config";
-import { readStackFile } from "../lib/plan";
+import { readStackFile } from "../tools/plan";
 import { STACKS } from "./helpers/plan";
 
 /** A valid raw central config; each case below breaks one rule of it. */

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { ROOT } from "../lib/plan";
+import { ROOT } from "../tools/plan";
 import { producedMetricNames } from "../lib/producedMetrics";
 import { parsePromQL } from "./helpers/promql";
 

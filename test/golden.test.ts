@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { GOLDEN_DIR, goldenPlan } from "../lib/plan";
+import { GOLDEN_DIR, goldenPlan } from "../tools/plan";
 import { STACKS, planStack } from "./helpers/plan";
 
 /** First differing lines, with context, for the failure message. */

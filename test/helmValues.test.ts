@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { isHelmChart } from "../lib/plan";
+import { isHelmChart } from "../tools/plan";
 import { STACKS, planStack } from "./helpers/plan";
 
 /** The pinned charts' default values (`../shared/charts`, or CHART_DEFAULTS_DIR). A newcomer's clone has none. */

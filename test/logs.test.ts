@@ -4,7 +4,7 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import { stringify } from "yaml";
 import { parseClassicConfig } from "../lib/fluentBitConfig";
-import { SECRET_MARKER, mapSecrets } from "../lib/offline";
+import { SECRET_MARKER, mapSecrets } from "../tools/offline";
 import { imageName, images } from "../lib/versions";
 import { Harness, freePort, waitFor } from "../scripts/lib/harness";
 import { STACKS, all, isSecret, isSecretAt, manifest, one, planStack, tool, yaml } from "./helpers/plan";

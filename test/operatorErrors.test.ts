@@ -5,8 +5,8 @@
 import * as assert from "assert";
 import { ConfigError } from "../lib/config";
 import { OperatorError } from "../lib/errors";
-import { OfflineOptions, StackReferenceState, asStackReference, runOffline } from "../lib/offline";
-import { readStackFile } from "../lib/plan";
+import { OfflineOptions, StackReferenceState, asStackReference, runOffline } from "../tools/offline";
+import { readStackFile } from "../tools/plan";
 import { cliPrints, PROGRAM_DIR, rejection } from "./helpers/cli";
 import { planStack } from "./helpers/plan";
 

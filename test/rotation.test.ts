@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import { ConfigError, parseFlatConfig } from "../lib/config";
-import { asStackReference, mapSecrets, runOffline } from "../lib/offline";
-import { Plan, readStackFile } from "../lib/plan";
-import { buildStack } from "../lib/stack";
+import { asStackReference, mapSecrets, runOffline } from "../tools/offline";
+import { Plan, readStackFile } from "../tools/plan";
+import { buildStack } from "../stacks";
 import { all, centralSecrets, manifest, planStack } from "./helpers/plan";
 
 /** cluster-01 planned with `central.rotation` set to `rotation`. */

@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { SECRET_MARKER, mapSecrets } from "../lib/offline";
-import { isHelmChart, writePlan } from "../lib/plan";
+import { SECRET_MARKER, mapSecrets } from "../tools/offline";
+import { isHelmChart, writePlan } from "../tools/plan";
 import { STACKS, k8sObjects, manifest, planStack, tmpDir } from "./helpers/plan";
 
 // kubernetes-models is ESM-only; a real dynamic import (TypeScript would turn `import()` into `require`).

@@ -2,9 +2,9 @@ import { centralSecrets } from "./helpers/plan";
 import * as assert from "assert";
 import { parseFlatConfig } from "../lib/config";
 import { generateHashring } from "../lib/hashring";
-import { runOffline } from "../lib/offline";
-import { readStackFile } from "../lib/plan";
-import { buildStack } from "../lib/stack";
+import { runOffline } from "../tools/offline";
+import { readStackFile } from "../tools/plan";
+import { buildStack } from "../stacks";
 import { all, container, flag, isSecret, manifest, one, planStack, yaml } from "./helpers/plan";
 
 const STS = "kubernetes:apps/v1:StatefulSet";

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { declaredImages, planStack } from "../lib/plan";
+import { declaredImages, planStack } from "../tools/plan";
 import { charts, imageName, images } from "../lib/versions";
 
 const ROOT = path.resolve(__dirname, "..");

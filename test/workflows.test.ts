@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { validateWorkflow } from "@action-validator/core";
-import { ROOT } from "../lib/plan";
+import { ROOT } from "../tools/plan";
 import { STACKS, yaml } from "./helpers/plan";
 
 const DIR = path.join(ROOT, ".github", "workflows");

@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { compatAgentConfig } from "../../lib/agentConfig";
-import type { Plan } from "../../lib/plan";
+import type { Plan } from "../../tools/plan";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,6 +1,6 @@
 /** The network of a plan, as the evaluator reads it: namespaces, pods (real labels) and every policy. */
 import { kubeStateMetricsPodLabels } from "../../components/kubeStateMetrics";
-import { Plan, isHelmChart } from "../../lib/plan";
+import { Plan, isHelmChart } from "../../tools/plan";
 import { CiliumNetworkPolicy, NetworkPolicy, Pod, World } from "../../tools/networkPolicyEvaluator";
 import { k8sObjects, manifest } from "./plan";
 

@@ -5,10 +5,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { PlannedResource, SecretValue, mapSecrets } from "../../lib/offline";
-import { Plan, isKubernetesObject, planStack } from "../../lib/plan";
+import { PlannedResource, SecretValue, mapSecrets } from "../../tools/offline";
+import { Plan, isKubernetesObject, planStack } from "../../tools/plan";
 import { StackConfig, requiredSecrets } from "../../lib/config";
-import type { StackSecrets } from "../../lib/stack";
+import type { StackSecrets } from "../../stacks";
 
 export const STACKS = ["cluster-01", "cluster-02", "cluster-03", "cluster-04"] as const;
 export { planStack };

@@ -5,8 +5,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { PROJECT, SECRET_KEYS, WEBHOOK_SECRET_KEY, parseFlatConfig } from "./config";
-import { parseQuantity } from "./k8s";
+import { PROJECT, SECRET_KEYS, WEBHOOK_SECRET_KEY, parseFlatConfig } from "../lib/config";
+import { parseQuantity } from "../lib/k8s";
 import { OfflineResult, PlannedResource, StackReferenceState, asStackReference, mapSecrets, runOffline } from "./offline";
 
 export const ROOT = path.resolve(__dirname, "..");

@@ -1,7 +1,7 @@
 /** Reads this stack's configuration from the Pulumi runtime and validates it (see `config.ts`). */
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT, SecretKey, StackConfig, parseFlatConfig, requiredSecrets } from "./config";
-import type { StackSecrets } from "./stack";
+import { PROJECT, SecretKey, StackConfig, parseFlatConfig, requiredSecrets } from "../lib/config";
+import type { StackSecrets } from "./shared";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeConfig = require("@pulumi/pulumi/runtime/config");
 

@@ -1,0 +1,422 @@
+/**
+ * The central stack (cluster-01), in named steps: object storage (the only MinIO-aware code), the metrics pipeline
+ * (remote-write PKI, Receive, Store, Query, the frontend and its cache, Compactor), central monitoring (Prometheus,
+ * Alertmanager, Grafana, Ruler), logs (OpenSearch, Dashboards, this cluster's Fluent Bit) and the outputs the edges
+ * read. Who may talk to whom comes from `network.ts`.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as minio from "@pulumi/minio";
+import * as pulumi from "@pulumi/pulumi";
+import { CentralMonitoring, GRAFANA_PORT, GRAFANA_SERVICE } from "../components/centralMonitoring";
+import { HttpsGateway } from "../components/httpsGateway";
+import { DASHBOARDS_NAME, DASHBOARDS_PORT, LogDashboards } from "../components/logDashboards";
+import { LogShipper } from "../components/logShipper";
+import { LogStore } from "../components/logStore";
+import { Memcached } from "../components/memcached";
+import { NodeExporter } from "../components/nodeExporter";
+import { PlatformNamespace } from "../components/platformNamespace";
+import { RemoteWritePki } from "../components/remoteWritePki";
+import { ThanosBucket } from "../components/thanosBucket";
+import { ThanosCompactor } from "../components/thanosCompactor";
+import { QUERY_NAME, ThanosQuery, queryHttpUrl } from "../components/thanosQuery";
+import { ThanosQueryFrontend } from "../components/thanosQueryFrontend";
+import { RECEIVE_NAME, ThanosReceive } from "../components/thanosReceive";
+import { ThanosRuler } from "../components/thanosRuler";
+import { ThanosStoreGateway } from "../components/thanosStoreGateway";
+import { ALERTMANAGER_PORT } from "../components/centralMonitoring";
+import { renderAlertRules } from "../lib/alertRules";
+import { renderAlertmanagerConfig } from "../lib/alertmanagerConfig";
+import { CentralConfig, StackConfig, webhookSecretKeys, writerIds } from "../lib/config";
+import { dashboards } from "../lib/dashboards";
+import { THANOS_PORTS, dnsSrv } from "../lib/thanos";
+import { imageName, images } from "../lib/versions";
+import { CENTRAL_OUTPUTS } from "./contract";
+import { CentralWorkloads, Flow, centralFlows, centralWorkloads, egressPeers, ingressPeers } from "./network";
+import { CENTRAL_MONITORING_NAMESPACE, LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, pullSecretFor } from "./shared";
+
+/** What every step needs: the stack's config, its secrets, the providers and the flow table. */
+interface Central {
+    readonly cfg: StackConfig;
+    readonly c: CentralConfig;
+    readonly secrets: StackSecrets;
+    readonly opts: pulumi.ComponentResourceOptions;
+    readonly cluster: string;
+    readonly mirror?: string;
+    readonly w: CentralWorkloads;
+    readonly flows: Flow[];
+}
+
+/** The Thanos namespace and the arguments every Thanos component shares. */
+type ThanosCommon = ReturnType<typeof thanosNamespace>["common"];
+
+export function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackSecrets, provider: k8s.Provider): Record<string, unknown> {
+    const minioProvider = new minio.Provider(`${cfg.clusterName}-minio`, {
+        minioServer: c.objectStorage.endpoint,
+        minioUser: c.objectStorage.adminUser,
+        minioPassword: secrets.minioPassword,
+        minioSsl: c.objectStorage.tls,
+        minioRegion: c.objectStorage.region,
+    });
+    const w = centralWorkloads({ thanos: c.namespace, monitoring: CENTRAL_MONITORING_NAMESPACE, logs: c.logs.namespace, logShipper: LOG_SHIPPER_NAMESPACE });
+    const s: Central = {
+        cfg,
+        c,
+        secrets,
+        opts: { providers: { kubernetes: provider, minio: minioProvider } },
+        cluster: cfg.clusterName,
+        mirror: cfg.images.registryMirror,
+        w,
+        flows: centralFlows(w),
+    };
+    const thanos = thanosNamespace(s);
+    const storage = objectStorage(s, thanos.ns);
+    const pipeline = metricsPipeline(s, thanos.common, storage);
+    const monitoring = centralMonitoring(s, thanos.common, pipeline);
+    const logs = centralLogs(s, monitoring.gatewayClass);
+    return {
+        clusterName: s.cluster,
+        role: cfg.role,
+        grafanaUrl: monitoring.grafanaUrl,
+        logsDashboardsUrl: logs.dashboardsUrl,
+        [CENTRAL_OUTPUTS.logsEndpoint]: logs.store.endpoint,
+        [CENTRAL_OUTPUTS.logsCaCertPem]: logs.store.caCertPem,
+        [CENTRAL_OUTPUTS.logsCredentials]: logs.store.credentials,
+        openSearchAdminPassword: logs.store.adminPassword,
+        grafanaAdminPassword: monitoring.grafanaAdminPassword,
+        [CENTRAL_OUTPUTS.remoteWriteUrl]: pipeline.receive.remoteWriteUrl,
+        [CENTRAL_OUTPUTS.caCertPem]: pipeline.pki.caCertPem,
+        [CENTRAL_OUTPUTS.writers]: pipeline.writers,
+        [CENTRAL_OUTPUTS.writerCredentials]: pipeline.pki.writerCredentials,
+        queryFrontendUrl: pipeline.frontend.httpUrl,
+        bucket: storage.bucket.bucketName,
+        hashring: pipeline.receive.hashring,
+    };
+}
+
+function thanosNamespace(s: Central) {
+    const ns = new PlatformNamespace(`${s.cluster}-thanos`, { namespace: s.c.namespace, pullSecret: pullSecretFor(s.cfg, s.secrets) }, s.opts);
+    const common = {
+        namespace: ns.name,
+        namespaceName: s.c.namespace,
+        image: imageName(images.thanos, s.mirror),
+        version: images.thanos.tag,
+        imagePullSecrets: ns.imagePullSecrets,
+    };
+    return { ns, common };
+}
+
+/** The bucket, its user and the `objstore.yml` Secret on the existing MinIO, and where the components reach it. */
+function objectStorage(s: Central, ns: PlatformNamespace) {
+    const o = s.c.objectStorage;
+    const bucket = new ThanosBucket(
+        `${s.cluster}-thanos-bucket`,
+        {
+            bucket: o.bucket,
+            endpoint: o.endpoint,
+            tls: o.tls,
+            region: o.region,
+            userName: `thanos-${s.cluster}`,
+            namespace: ns.name,
+            noncurrentVersionDays: o.lifecycle.noncurrentVersionDays,
+            backstopExpiryDays: o.lifecycle.backstopExpiryDays,
+        },
+        s.opts,
+    );
+    const network = { objectStorageCidr: o.cidr, objectStoragePort: Number(o.endpoint.split(":")[1]), objstoreSecretName: bucket.secretName };
+    return { bucket, network };
+}
+
+/** Remote-write PKI, Receive, Store Gateway, Query, the frontend with its cache, and the Compactor. */
+function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<typeof objectStorage>) {
+    const { c, w, flows, cluster } = s;
+    const writers = c.writers.flatMap(writerIds);
+    const pki = new RemoteWritePki(
+        `${cluster}-remote-write-pki`,
+        {
+            writers,
+            serverDnsNames: [c.receive.hostname, `${RECEIVE_NAME}.${c.namespace}.svc`, `${RECEIVE_NAME}.${c.namespace}.svc.cluster.local`],
+            serverIpAddresses: c.receive.loadBalancerIP ? [c.receive.loadBalancerIP] : undefined,
+            caGeneration: c.rotation.ca,
+            writerGenerations: c.rotation.writers,
+        },
+        s.opts,
+    );
+    // Receive is created before Query (Query discovers it) but needs Query's URL for meta-monitoring.
+    const receive = new ThanosReceive(
+        `${cluster}-receive`,
+        {
+            ...common,
+            ...storage.network,
+            storageClass: s.cfg.kubernetes.storageClass,
+            replicas: c.receive.replicas,
+            replicationFactor: c.receive.replicationFactor,
+            localRetention: c.receive.localRetention,
+            outOfOrderWindow: c.receive.outOfOrderWindow,
+            storageSize: c.receive.storageSize,
+            terminationGracePeriodSeconds: c.receive.terminationGracePeriodSeconds,
+            defaultTenant: c.receive.defaultTenant,
+            resources: c.receive.resources,
+            limits: c.receive.limits,
+            tls: { certPem: pki.serverCertPem, keyPem: pki.serverKeyPem, caCertPem: pki.caCertPem },
+            metaMonitoringUrl: queryHttpUrl(c.namespace),
+            exposure: { hostname: c.receive.hostname, loadBalancerIP: c.receive.loadBalancerIP },
+            storeApiClients: ingressPeers(flows, w.receive, "store-api"),
+            metricsScrapers: ingressPeers(flows, w.receive, "metrics"),
+        },
+        s.opts,
+    );
+    const store = new ThanosStoreGateway(
+        `${cluster}-store`,
+        {
+            ...common,
+            ...storage.network,
+            storageClass: s.cfg.kubernetes.storageClass,
+            replicas: c.storeGateway.replicas,
+            storageSize: c.storeGateway.storageSize,
+            resources: c.storeGateway.resources,
+            storeApiClients: ingressPeers(flows, w.store, "store-api"),
+            metricsScrapers: ingressPeers(flows, w.store, "metrics"),
+        },
+        s.opts,
+    );
+    const query = new ThanosQuery(
+        `${cluster}-query`,
+        {
+            ...common,
+            replicas: c.query.replicas,
+            resources: c.query.resources,
+            storeEndpoints: [dnsSrv("grpc", receive.headlessServiceName, c.namespace), store.storeEndpoint],
+            clients: ingressPeers(flows, w.query, "query"),
+            stores: egressPeers(flows, w.query, "store-api"),
+            metricsScrapers: ingressPeers(flows, w.query, "metrics"),
+        },
+        s.opts,
+    );
+    const memcached = new Memcached(
+        `${cluster}-memcached`,
+        {
+            namespace: common.namespace,
+            namespaceName: c.namespace,
+            image: imageName(images.memcached, s.mirror),
+            exporterImage: imageName(images.memcachedExporter, s.mirror),
+            version: images.memcached.tag,
+            imagePullSecrets: common.imagePullSecrets,
+            replicas: c.memcached.replicas,
+            memoryMiB: c.memcached.memoryMiB,
+            maxItemSizeMiB: c.memcached.maxItemSizeMiB,
+            clients: ingressPeers(flows, w.memcached, "query-cache"),
+            metricsScrapers: ingressPeers(flows, w.memcached, "metrics"),
+        },
+        s.opts,
+    );
+    const frontend = new ThanosQueryFrontend(
+        `${cluster}-query-frontend`,
+        {
+            ...common,
+            replicas: c.queryFrontend.replicas,
+            resources: c.queryFrontend.resources,
+            downstreamUrl: query.httpUrl,
+            memcachedAddresses: [memcached.address],
+            maxItemSizeMiB: c.memcached.maxItemSizeMiB,
+            splitInterval: c.queryFrontend.splitInterval,
+            clients: ingressPeers(flows, w.queryFrontend, "query"),
+            downstream: egressPeers(flows, w.queryFrontend, "query"),
+            cache: egressPeers(flows, w.queryFrontend, "query-cache"),
+            metricsScrapers: ingressPeers(flows, w.queryFrontend, "metrics"),
+        },
+        s.opts,
+    );
+    new ThanosCompactor(
+        `${cluster}-compactor`,
+        {
+            ...common,
+            ...storage.network,
+            storageClass: s.cfg.kubernetes.storageClass,
+            storageSize: c.compactor.storageSize,
+            resources: c.compactor.resources,
+            retention: c.compactor.retention,
+            metricsScrapers: ingressPeers(flows, w.compactor, "metrics"),
+        },
+        s.opts,
+    );
+    return { writers, pki, receive, frontend };
+}
+
+/** kube-prometheus-stack (Prometheus pair, Alertmanager, Grafana), node exporter, Grafana's gateway and the Ruler. */
+function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnType<typeof metricsPipeline>) {
+    const { c, w, flows, cluster, cfg } = s;
+    const m = c.monitoring;
+    // Every namespace the platform runs containers in, on any cluster (the edges use the same names by default).
+    const platformNamespaces = [c.namespace, CENTRAL_MONITORING_NAMESPACE, `${CENTRAL_MONITORING_NAMESPACE}-node`, c.logs.namespace, LOG_SHIPPER_NAMESPACE];
+    const writers = pipeline.writers;
+    const rules = renderAlertRules(
+        {
+            writers,
+            headSeriesLimits: Object.fromEntries(writers.map((id) => [id, c.receive.limits.tenants[id]?.headSeries ?? c.receive.limits.default.headSeries ?? 0])),
+            thresholds: m.thresholds,
+            platformNamespaces,
+            runbookBaseUrl: m.alerting.runbookBaseUrl,
+        },
+        m.ruler.evaluationInterval,
+    );
+    const monNs = new PlatformNamespace(`${cluster}-monitoring`, { namespace: CENTRAL_MONITORING_NAMESPACE, pullSecret: pullSecretFor(cfg, s.secrets) }, s.opts);
+    const monNodeNs = new PlatformNamespace(
+        `${cluster}-monitoring-node`,
+        {
+            namespace: `${CENTRAL_MONITORING_NAMESPACE}-node`,
+            podSecurity: "privileged",
+            podSecurityReason: "node-exporter reads the host: hostNetwork, hostPID and hostPath mounts",
+            pullSecret: pullSecretFor(cfg, s.secrets),
+        },
+        s.opts,
+    );
+    const monitoring = new CentralMonitoring(
+        `${cluster}-monitoring`,
+        {
+            namespace: monNs.name,
+            namespaceName: CENTRAL_MONITORING_NAMESPACE,
+            cluster,
+            storageClass: cfg.kubernetes.storageClass,
+            imagePullSecrets: monNs.imagePullSecrets,
+            prometheus: m.prometheus,
+            alertmanager: m.alertmanager,
+            alertmanagerConfig: pulumi.secret(
+                pulumi
+                    .all(Object.fromEntries(webhookSecretKeys(c).map((k) => [k, pulumi.output(s.secrets[k] as pulumi.Input<string>)])))
+                    .apply((urls) => renderAlertmanagerConfig(m.alerting, urls as Record<string, string>)),
+            ),
+            remoteWrite: {
+                url: pipeline.receive.internalRemoteWriteUrl,
+                caCertPem: pipeline.pki.caCertPem,
+                certPem: pipeline.pki.writerCredentials.apply((cr) => cr[cluster].certPem),
+                keyPem: pulumi.secret(pipeline.pki.writerCredentials.apply((cr) => cr[cluster].keyPem)),
+            },
+            queryFrontendUrl: pipeline.frontend.httpUrl,
+            grafanaHostname: m.grafana.hostname,
+            dashboards: dashboards(platformNamespaces),
+            thanosNamespace: c.namespace,
+            logShipperNamespace: LOG_SHIPPER_NAMESPACE,
+            logStoreNamespace: c.logs.namespace,
+            alertSenders: ingressPeers(flows, w.alertmanager, "alerts"),
+            queryFrontend: egressPeers(flows, w.grafana, "datasource"),
+        },
+        { ...s.opts, dependsOn: [monNs, monNodeNs] },
+    );
+    new NodeExporter(`${cluster}-node-exporter`, { namespace: monNodeNs.name, registryMirror: s.mirror, serviceMonitor: true }, s.opts);
+    const grafana = new HttpsGateway(
+        `${cluster}-grafana-gateway`,
+        {
+            app: "grafana",
+            namespace: monNs.name,
+            hostname: m.grafana.hostname,
+            gatewayClassName: m.grafana.gatewayClassName,
+            clusterIssuer: m.grafana.clusterIssuer,
+            loadBalancerIP: m.grafana.loadBalancerIP,
+            serviceName: GRAFANA_SERVICE,
+            servicePort: 80,
+            podSelector: { "app.kubernetes.io/name": "grafana" },
+            targetPort: GRAFANA_PORT,
+        },
+        s.opts,
+    );
+    new ThanosRuler(
+        `${cluster}-ruler`,
+        {
+            ...common,
+            replicas: m.ruler.replicas,
+            evaluationInterval: m.ruler.evaluationInterval,
+            storageClass: cfg.kubernetes.storageClass,
+            storageSize: m.ruler.storageSize,
+            resources: m.ruler.resources,
+            rules,
+            queryAddress: `${QUERY_NAME}.${c.namespace}.svc.cluster.local:${THANOS_PORTS.http}`,
+            alertmanagerUrl: monitoring.alertmanagerUrl,
+            query: egressPeers(flows, w.ruler, "query"),
+            alertmanagers: egressPeers(flows, w.ruler, "alerts"),
+            alertmanagerPort: ALERTMANAGER_PORT,
+            metricsScrapers: ingressPeers(flows, w.ruler, "metrics"),
+        },
+        s.opts,
+    );
+    return {
+        grafanaUrl: grafana.url,
+        grafanaAdminPassword: monitoring.grafanaAdminPassword,
+        gatewayClass: { gatewayClassName: m.grafana.gatewayClassName, clusterIssuer: m.grafana.clusterIssuer },
+    };
+}
+
+/** OpenSearch for every cluster's logs, Dashboards behind a gateway, and this cluster's own Fluent Bit. */
+function centralLogs(s: Central, gatewayClass: { gatewayClassName: string; clusterIssuer?: string }) {
+    const { c, w, flows, cluster, cfg } = s;
+    const logNs = new PlatformNamespace(`${cluster}-logging`, { namespace: c.logs.namespace, pullSecret: pullSecretFor(cfg, s.secrets) }, s.opts);
+    const store = new LogStore(
+        `${cluster}-logs`,
+        {
+            namespace: logNs.name,
+            namespaceName: c.logs.namespace,
+            clusters: [...new Set(c.writers.map((wr) => wr.cluster))],
+            passwordGenerations: c.rotation.logs,
+            hostname: c.logs.hostname,
+            loadBalancerIP: c.logs.loadBalancerIP,
+            retentionDays: c.logs.retentionDays,
+            replicas: c.logs.replicas,
+            storageClass: cfg.kubernetes.storageClass,
+            storageSize: c.logs.storageSize,
+            heapSize: c.logs.heapSize,
+            registryMirror: s.mirror,
+            imagePullSecrets: logNs.imagePullSecrets,
+            image: imageName(images.openSearch, s.mirror),
+            exporterImage: imageName(images.openSearchExporter, s.mirror),
+            exporterVersion: images.openSearchExporter.tag,
+            metricsScrapers: ingressPeers(flows, w.openSearchExporter, "metrics"),
+        },
+        s.opts,
+    );
+    const ui = new LogDashboards(
+        `${cluster}-logs-dashboards`,
+        {
+            namespace: logNs.name,
+            openSearchUrl: `https://${store.internalEndpoint}`,
+            caCertPem: store.caCertPem,
+            serverCredential: store.dashboardsServerCredential,
+            publicUrl: `https://${c.logs.dashboards.hostname}/`,
+            openSearchPods: egressPeers(flows, w.dashboards, "logs-search"),
+            registryMirror: s.mirror,
+            imagePullSecrets: logNs.imagePullSecrets,
+        },
+        s.opts,
+    );
+    const gateway = new HttpsGateway(
+        `${cluster}-logs-dashboards-gateway`,
+        {
+            app: DASHBOARDS_NAME,
+            namespace: logNs.name,
+            hostname: c.logs.dashboards.hostname,
+            gatewayClassName: gatewayClass.gatewayClassName,
+            clusterIssuer: gatewayClass.clusterIssuer,
+            loadBalancerIP: c.logs.dashboards.loadBalancerIP,
+            serviceName: ui.serviceName,
+            servicePort: ui.servicePort,
+            podSelector: ui.podSelector,
+            targetPort: DASHBOARDS_PORT,
+        },
+        s.opts,
+    );
+    const shipperNs = logShipperNamespace(cfg, s.secrets, s.opts);
+    new LogShipper(
+        `${cluster}-fluent-bit`,
+        {
+            namespace: shipperNs.name,
+            cluster,
+            tenantOfNamespace: {},
+            endpoint: store.internalEndpoint,
+            caCertPem: store.caCertPem,
+            credential: store.credentials.apply((cr) => cr[cluster]),
+            registryMirror: s.mirror,
+            imagePullSecrets: shipperNs.imagePullSecrets,
+            metricsScrapers: ingressPeers(flows, w.fluentBit, "metrics"),
+        },
+        s.opts,
+    );
+    return { store, dashboardsUrl: gateway.url };
+}

@@ -1,0 +1,155 @@
+/** An edge stack: Prometheus agents (one per tenant on a shared cluster) writing to the central Receive, Fluent Bit. */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { KUBE_STATE_METRICS_PORT, KubeStateMetrics, kubeStateMetricsPodLabels, kubeStateMetricsReleaseName } from "../components/kubeStateMetrics";
+import { LogShipper } from "../components/logShipper";
+import { NodeExporter } from "../components/nodeExporter";
+import { PlatformNamespace } from "../components/platformNamespace";
+import { AGENT_PATHS, PrometheusAgent, agentSelector } from "../components/prometheusAgent";
+import { TenantIsolation, tenantToleration } from "../components/tenantIsolation";
+import { renderAgentConfig } from "../lib/agentConfig";
+import { EdgeConfig, StackConfig } from "../lib/config";
+import { imageName, images } from "../lib/versions";
+import { edgeWriterIds, readCentral } from "./contract";
+import { Workload, edgeClusterFlows, edgeScopeFlows, egressPeers, ingressPeers } from "./network";
+import { LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, pullSecretFor } from "./shared";
+
+export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackSecrets, provider: k8s.Provider): Promise<Record<string, unknown>> {
+    const central = await readCentral(cfg, e);
+    const cluster = cfg.clusterName;
+    const opts: pulumi.ComponentResourceOptions = { providers: { kubernetes: provider } };
+    const mirror = cfg.images.registryMirror;
+    const pullSecret = pullSecretFor(cfg, secrets);
+
+    const ns = new PlatformNamespace(`${cluster}-monitoring`, { namespace: e.namespace, pullSecret }, opts);
+    const imagePullSecrets = ns.imagePullSecrets;
+    const agents: Workload = { id: "agents", namespace: e.namespace };
+    const fluentBit: Workload = { id: "fluent-bit", namespace: LOG_SHIPPER_NAMESPACE, labels: { "app.kubernetes.io/name": "fluent-bit" } };
+    const clusterFlows = edgeClusterFlows(agents, fluentBit);
+    const nodeNamespace = `${e.namespace}-node`;
+    const nodeNs = new PlatformNamespace(
+        `${cluster}-monitoring-node`,
+        {
+            namespace: nodeNamespace,
+            podSecurity: "privileged",
+            // hostNetwork, hostPID and read-only hostPath mounts of /proc, /sys and / are what node-exporter
+            // measures; baseline forbids all three.
+            podSecurityReason: "node-exporter reads the host: hostNetwork, hostPID and hostPath mounts",
+            pullSecret,
+        },
+        opts,
+    );
+    new NodeExporter(`${cluster}-node-exporter`, { namespace: nodeNs.name, registryMirror: mirror, imagePullSecrets }, opts);
+
+    const scopes =
+        e.tenants.length === 0
+            ? [{ writer: cluster, tenant: undefined, nodes: undefined, namespaces: [] as string[], placement: undefined }]
+            : e.tenants.map((t) => ({
+                  writer: `${cluster}-${t.name}`,
+                  tenant: t.name,
+                  nodes: [...t.nodes],
+                  namespaces: [...t.namespaces],
+                  placement: { nodeSelector: { tenant: t.name }, tolerations: [tenantToleration(t.name, e.tenantTaintEffect)] },
+              }));
+
+    const shipperNs = logShipperNamespace(cfg, secrets, opts);
+    new LogShipper(
+        `${cluster}-fluent-bit`,
+        {
+            namespace: shipperNs.name,
+            cluster,
+            tenantOfNamespace: Object.fromEntries(e.tenants.flatMap((t) => t.namespaces.map((n) => [n, t.name]))),
+            endpoint: central.logs.endpoint,
+            caCertPem: central.logs.caCertPem,
+            credential: central.logs.credential,
+            registryMirror: mirror,
+            imagePullSecrets,
+            metricsScrapers: ingressPeers(clusterFlows, fluentBit, "metrics"),
+        },
+        opts,
+    );
+
+    const agentConfigs: Record<string, string> = {};
+    for (const s of scopes) {
+        const suffix = s.tenant ? `-${s.tenant}` : "";
+        const agent: Workload = { id: `agent${suffix}`, namespace: e.namespace, labels: agentSelector(s.tenant) };
+        const ksmName = `${cluster}-kube-state-metrics${suffix}`;
+        const ksmWorkload: Workload = { id: `kube-state-metrics${suffix}`, namespace: e.namespace, labels: kubeStateMetricsPodLabels(kubeStateMetricsReleaseName(ksmName)) };
+        const tenantNamespaces = s.namespaces.map((n): Workload => ({ id: `tenant-namespace-${n}`, namespace: n }));
+        const flows = edgeScopeFlows({ agent, kubeStateMetrics: ksmWorkload, tenantNamespaces }, fluentBit, KUBE_STATE_METRICS_PORT);
+        const ksm = new KubeStateMetrics(
+            ksmName,
+            {
+                namespace: ns.name,
+                namespaceName: e.namespace,
+                tenant: s.tenant,
+                namespaces: s.namespaces,
+                nodeSelector: s.placement?.nodeSelector,
+                tolerations: s.placement?.tolerations,
+                registryMirror: mirror,
+                imagePullSecrets,
+                // Its own agent only (by the agent's instance labels): a tenant's agent cannot read the other's.
+                scrapers: ingressPeers(flows, ksmWorkload, "metrics"),
+            },
+            opts,
+        );
+        const config = renderAgentConfig({
+            cluster,
+            scope: { tenant: s.tenant, namespaces: s.namespaces, kubeStateMetrics: ksm.address, nodes: s.nodes, logShipperNamespace: LOG_SHIPPER_NAMESPACE },
+            scrapeInterval: e.agent.scrapeInterval,
+            remoteWriteUrl: central.remoteWriteUrl,
+            remoteWrite: e.agent.remoteWrite,
+            tlsFiles: AGENT_PATHS.tls,
+            extraDropMetrics: e.agent.extraDropMetrics,
+        });
+        const agentComponent = new PrometheusAgent(
+            `${cluster}-agent${suffix}`,
+            {
+                namespace: ns.name,
+                image: imageName(images.prometheus, mirror),
+                version: images.prometheus.tag,
+                reloaderImage: imageName(images.configReloader, mirror),
+                imagePullSecrets,
+                storageClass: cfg.kubernetes.storageClass,
+                walSize: e.agent.walSize,
+                walRetention: e.agent.walRetention,
+                flushDeadline: e.survivableOutage,
+                resources: e.agent.resources,
+                config,
+                credentials: pulumi.secret(central.credentials.apply((c) => c[s.writer])),
+                caCertPem: central.caCertPem,
+                scope: { tenant: s.tenant, nodes: s.nodes, namespaces: s.namespaces },
+                platformScrapeNamespaces: [LOG_SHIPPER_NAMESPACE],
+                nodeSelector: s.placement?.nodeSelector,
+                tolerations: s.placement?.tolerations,
+                scrapePeers: egressPeers(flows, agent, "metrics"),
+            },
+            opts,
+        );
+        if (s.tenant) {
+            const tenant = e.tenants.find((t) => t.name === s.tenant)!;
+            new TenantIsolation(
+                `${cluster}-tenant-${s.tenant}`,
+                {
+                    tenant,
+                    taintEffect: e.tenantTaintEffect,
+                    platformNamespace: e.namespace,
+                    agentSelector: agentComponent.selector,
+                    kubectlImage: imageName(images.kubectl, mirror),
+                    imagePullSecrets,
+                    pullSecret,
+                },
+                opts,
+            );
+        }
+        agentConfigs[s.writer] = config;
+    }
+
+    return {
+        clusterName: cluster,
+        role: cfg.role,
+        remoteWriteUrl: central.remoteWriteUrl,
+        writers: edgeWriterIds(cfg),
+        agentConfigs,
+    };
+}

@@ -1,0 +1,37 @@
+/** What both roles' wiring uses: the stack's secrets, the namespaces every cluster shares, the pull secret. */
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformNamespace } from "../components/platformNamespace";
+import type { SecretKey, StackConfig } from "../lib/config";
+
+/** Secret config values (set by the operator with `pulumi config set --secret`). */
+export type StackSecrets = { readonly [K in SecretKey]?: pulumi.Input<string> };
+
+/** Namespace of the central Prometheus, Alertmanager and Grafana (kube-prometheus-stack). */
+export const CENTRAL_MONITORING_NAMESPACE = "monitoring";
+
+/** Namespace of Fluent Bit on every cluster (Pod Security privileged: it reads the node's log files). */
+export const LOG_SHIPPER_NAMESPACE = "logging-node";
+
+/**
+ * The registry mirror's credentials for a namespace's pull Secret, when the config names one. `registryPassword`
+ * is then present: the config check (`parseFlatConfig`) requires it before any resource exists.
+ */
+export function pullSecretFor(cfg: StackConfig, secrets: StackSecrets) {
+    const ps = cfg.images.pullSecret;
+    if (!ps) return undefined;
+    return { registry: ps.registry, username: ps.username, password: secrets.registryPassword as pulumi.Input<string> };
+}
+
+export function logShipperNamespace(cfg: StackConfig, secrets: StackSecrets, opts: pulumi.ComponentResourceOptions): PlatformNamespace {
+    return new PlatformNamespace(
+        `${cfg.clusterName}-logging-node`,
+        {
+            namespace: LOG_SHIPPER_NAMESPACE,
+            podSecurity: "privileged",
+            // hostPath mounts of /var/log (read) and the node's buffer directory; baseline forbids hostPath.
+            podSecurityReason: "Fluent Bit reads container logs from the node through hostPath",
+            pullSecret: pullSecretFor(cfg, secrets),
+        },
+        opts,
+    );
+}
