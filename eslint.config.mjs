@@ -1,6 +1,15 @@
-// Lint: typescript-eslint's recommended rules plus Pulumi's (no Output inside template literals; they need types).
+// Lint: typescript-eslint's recommended rules plus Pulumi's (no Output inside template literals; they need types),
+// and the layering: imports only point down (index.ts → stacks/ → components/ → lib/; tools/ and scripts/ apart).
 import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
+
+/** A rule forbidding imports of the given folders (relative paths, from any depth). */
+const forbid = (message, ...folders) => ({
+    "no-restricted-imports": [
+        "error",
+        { patterns: folders.map((f) => ({ regex: `^(\\.\\./|\\./)+${f}(/|$)`, message })) },
+    ],
+});
 
 export default tseslint.config(
     { ignores: ["node_modules/", "bin/", "out/", "eslint.config.mjs"] },
@@ -14,4 +23,12 @@ export default tseslint.config(
             "@typescript-eslint/no-explicit-any": "off",
         },
     },
+    // lib/ is the ground floor: pure helpers, importing nothing above it.
+    { files: ["lib/**/*.ts"], rules: forbid("lib/ is pure: it must not import components/, stacks/, tools/ or scripts/", "components", "stacks", "tools", "scripts") },
+    // components/ build resources from their arguments; they know no stack, role or tooling.
+    { files: ["components/**/*.ts"], rules: forbid("components/ must not import stacks/, tools/ or scripts/ (wiring lives in stacks/)", "stacks", "tools", "scripts") },
+    // stacks/ wire components by role; the program never imports the offline tooling.
+    { files: ["stacks/**/*.ts", "index.ts"], rules: forbid("the program must not import tools/ or scripts/ (the offline planner loads the program, not the reverse)", "tools", "scripts") },
+    // tools/ (the offline runtime and planner) load the program only through index.ts.
+    { files: ["tools/**/*.ts"], rules: forbid("tools/ reach the program through index.ts only, never a component or a stack directly", "components", "stacks", "scripts") },
 );

@@ -10,7 +10,7 @@ export interface MemcachedArgs {
     readonly exporterImage: string;
     readonly version: string;
     readonly imagePullSecrets?: { name: string }[];
-    /** Default 2. */
+    /** Cache pods (`central.memcached.replicas`; the default lives in lib/config.ts). */
     readonly replicas: number;
     /** Item memory in MiB (`memcached -m`). */
     readonly memoryMiB: number;

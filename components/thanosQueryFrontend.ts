@@ -18,7 +18,7 @@ export interface ThanosQueryFrontendArgs {
     /** Memcached addresses (Thanos DNS SD syntax). */
     readonly memcachedAddresses: string[];
     readonly maxItemSizeMiB: number;
-    /** Default 24h: a long range is split by day so cached days are reused. */
+    /** `--query-range.split-interval`: a long range is split into such steps so cached steps are reused. */
     readonly splitInterval: string;
     /** Pods allowed to query (Grafana, Ruler). */
     readonly clients: k8s.types.input.networking.v1.NetworkPolicyPeer[];

@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import type { Resources, TenantLimits } from "../lib/config";
 import { generateHashring, receiveEndpoint } from "../lib/hashring";
 import { commonLabels, podIdentityEnv, requireDistinctNodes, resourceRequirements, restrictedPodSecurityContext, selectorLabels } from "../lib/k8s";
-import { REPLICA_LABEL, TENANT_LABEL, THANOS_PORTS, thanosBaseArgs, thanosContainer } from "../lib/thanos";
+import { OBJSTORE_FLAG, REPLICA_LABEL, TENANT_LABEL, THANOS_PORTS, dataClaim, objstoreVolume, thanosBaseArgs, thanosContainer } from "../lib/thanos";
 
 export interface ThanosReceiveArgs {
     readonly namespace: pulumi.Input<string>;
@@ -14,9 +14,9 @@ export interface ThanosReceiveArgs {
     readonly version: string;
     readonly imagePullSecrets?: { name: string }[];
     readonly storageClass: string;
-    /** Default 3. */
+    /** Receivers in the hashring. */
     readonly replicas: number;
-    /** Default 3; validated odd and ≤ replicas. */
+    /** Copies of each series (write quorum floor(RF/2)+1); lib/config.ts checks it is odd and ≤ replicas. */
     readonly replicationFactor: number;
     readonly localRetention: string;
     readonly outOfOrderWindow: string;
@@ -206,9 +206,10 @@ export class ThanosReceive extends pulumi.ComponentResource {
             `--tsdb.retention=${args.localRetention}`,
             `--tsdb.out-of-order.time-window=${args.outOfOrderWindow}`,
             "--tsdb.wal-compression",
-            "--objstore.config-file=/etc/thanos/objstore/objstore.yml",
+            OBJSTORE_FLAG,
         ];
 
+        const objstore = objstoreVolume(args.objstoreSecretName);
         const sts = new k8s.apps.v1.StatefulSet(
             `${name}-statefulset`,
             {
@@ -244,7 +245,7 @@ export class ThanosReceive extends pulumi.ComponentResource {
                                         { name: "hashring", mountPath: "/etc/thanos/hashring", readOnly: true },
                                         { name: "limits", mountPath: "/etc/thanos/limits", readOnly: true },
                                         { name: "tls", mountPath: "/etc/thanos/tls", readOnly: true },
-                                        { name: "objstore", mountPath: "/etc/thanos/objstore", readOnly: true },
+                                        objstore.mount,
                                     ],
                                 }),
                             ],
@@ -252,20 +253,11 @@ export class ThanosReceive extends pulumi.ComponentResource {
                                 { name: "hashring", configMap: { name: hashringCm.metadata.name } },
                                 { name: "limits", configMap: { name: limitsCm.metadata.name } },
                                 { name: "tls", secret: { secretName: tlsSecret.metadata.name } },
-                                { name: "objstore", secret: { secretName: args.objstoreSecretName } },
+                                objstore.volume,
                             ],
                         },
                     },
-                    volumeClaimTemplates: [
-                        {
-                            metadata: { name: "data", labels: selector },
-                            spec: {
-                                accessModes: ["ReadWriteOnce"],
-                                storageClassName: args.storageClass,
-                                resources: { requests: { storage: args.storageSize } },
-                            },
-                        },
-                    ],
+                    volumeClaimTemplates: [dataClaim(args.storageClass, args.storageSize, selector)],
                 },
             },
             { parent: this, dependsOn: [internal] },

@@ -2,8 +2,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { GOLDEN_DIR, goldenPlan, planStack } from "../tools/plan";
+import { STACKS } from "../tools/stacks";
 
-const STACKS = ["cluster-01", "cluster-02", "cluster-03", "cluster-04"];
 
 async function main(): Promise<void> {
     fs.mkdirSync(GOLDEN_DIR, { recursive: true });

@@ -4,8 +4,8 @@
  * charts (kube-prometheus-stack, OpenSearch, Fluent Bit, …) are the charts' own and are not listed.
  */
 import { declaredImages, planStack } from "../tools/plan";
+import { STACKS } from "../tools/stacks";
 
-const STACKS = ["cluster-01", "cluster-02", "cluster-03", "cluster-04"];
 
 async function main(): Promise<void> {
     const all = new Set<string>();

@@ -3,13 +3,15 @@
  * Prints the resource tree and the workloads' summed requests/limits; writes out/<stack>/.
  */
 import * as path from "path";
-import { ConfigError } from "../lib/config";
+import { OperatorError } from "../lib/errors";
 import { ROOT, formatTotals, planStack, resourceTotals, resourceTree, writePlan } from "../tools/plan";
+import { STACKS } from "../tools/stacks";
 
 async function main(): Promise<void> {
-    const stacks = process.argv.slice(2);
+    const args = process.argv.slice(2);
+    const stacks = args.includes("--all") ? [...STACKS] : args;
     if (stacks.length === 0) {
-        console.error("usage: npm run plan -- <stack> [<stack> ...]   e.g. npm run plan -- cluster-01");
+        console.error(`usage: npm run plan -- <stack> [<stack> ...] | --all   (stacks: ${STACKS.join(", ")})`);
         process.exit(2);
     }
     for (const stack of stacks) {
@@ -24,6 +26,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-    console.error(e instanceof ConfigError ? e.message : e);
+    console.error(e instanceof OperatorError ? e.message : e);
     process.exit(1);
 });

@@ -49,7 +49,7 @@ describe("Logs: OpenSearch (cluster-01) and Fluent Bit (every cluster)", () => {
             const users = yaml(files["internal_users.yml"]);
             const roles = yaml(files["roles.yml"]);
             const mapping = yaml(files["roles_mapping.yml"]);
-            for (const c of ["cluster-01", "cluster-02", "cluster-03", "cluster-04"]) {
+            for (const c of STACKS) {
                 const u = users[`fluent-bit-${c}`];
                 assert.match(u.hash, /^\$2[aby]\$/, `${c}: bcrypt hash`);
                 assert.deepStrictEqual(roles[`log-writer-${c}`].index_permissions, [{ index_patterns: [`logs-${c}-*`], allowed_actions: ["crud", "create_index"] }]);

@@ -6,9 +6,10 @@
 import * as assert from "assert";
 import { connection } from "../tools/networkPolicyEvaluator";
 import { pod, podsOf, worldOf } from "./helpers/network";
-import { planStack } from "./helpers/plan";
+import { EDGE_STACKS, planStack } from "./helpers/plan";
+import { stackConfig } from "../tools/stacks";
 
-const EDGES = ["cluster-02", "cluster-03", "cluster-04"];
+
 const API_SERVER = { entity: "kube-apiserver" } as const;
 const OUTSIDE = { ip: "203.0.113.10" };
 
@@ -24,12 +25,13 @@ describe("network flows the platform needs (evaluated)", () => {
         }
     });
 
-    for (const stack of EDGES) {
+    for (const stack of EDGE_STACKS) {
         it(`${stack}: kube-state-metrics lists from the API server and is scraped by its own agent only`, async () => {
             const plan = await planStack(stack);
             const world = worldOf(plan);
             const pods = podsOf(plan);
-            const tenants = stack === "cluster-02" ? ["a", "b"] : [undefined];
+            const configured = (stackConfig(stack).edge?.tenants ?? []).map((t) => t.name);
+            const tenants = configured.length > 0 ? configured : [undefined];
             for (const t of tenants) {
                 const ksm = pod(pods, `monitoring/kube-state-metrics${t ? `-${t}` : ""}`);
                 const agent = pod(pods, `monitoring/prometheus-agent${t ? `-${t}` : ""}`);

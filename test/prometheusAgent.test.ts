@@ -4,9 +4,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { DEBIAN_2_42_INCOMPATIBLE, DROP_LISTS, compatAgentConfig } from "../lib/agentConfig";
-import { all, container, flag, manifest, one, planStack, tmpDir, tool, yaml } from "./helpers/plan";
+import { EDGE_STACKS, all, container, flag, manifest, one, planStack, tmpDir, tool, yaml } from "./helpers/plan";
 
-const EDGES = ["cluster-02", "cluster-03", "cluster-04"];
+const EDGES = EDGE_STACKS;
 
 /** Every agent config a stack generates, by writer id. */
 async function agentConfigs(stack: string): Promise<Record<string, string>> {

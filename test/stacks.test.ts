@@ -2,7 +2,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { SECRET_MARKER, mapSecrets } from "../tools/offline";
-import { isHelmChart, writePlan } from "../tools/plan";
+import { ROOT, isHelmChart, writePlan } from "../tools/plan";
+import { stackConfig, stackNames } from "../tools/stacks";
 import { STACKS, k8sObjects, manifest, planStack, tmpDir } from "./helpers/plan";
 
 // kubernetes-models is ESM-only; a real dynamic import (TypeScript would turn `import()` into `require`).
@@ -148,7 +149,17 @@ describe("every stack", () => {
         const plan = await planStack("cluster-01");
         assert.strictEqual(plan.outputs.receiveRemoteWriteUrl, "https://receive.cluster-01.example.internal/api/v1/receive");
         assert.match(String(plan.outputs.receiveCaCertPem), /BEGIN CERTIFICATE/);
-        assert.deepStrictEqual(plan.outputs.writers, ["cluster-01", "cluster-02-a", "cluster-02-b", "cluster-03", "cluster-04"]);
+        // Exactly the writers cluster-01's file lists (a tenant of a shared cluster writes as <cluster>-<tenant>).
+        const listed = (stackConfig("cluster-01").central?.writers ?? []).flatMap((w) => (w.tenants.length === 0 ? [w.cluster] : w.tenants.map((t) => `${w.cluster}-${t}`)));
+        assert.ok(listed.includes("cluster-02-a") && listed.length >= 5, listed.join());
+        assert.deepStrictEqual(plan.outputs.writers, listed);
         assert.strictEqual(JSON.stringify((mapSecrets(plan.outputs, false) as Record<string, unknown>).writerCredentials), '"[secret]"');
+    });
+
+    it("the stack list is the Pulumi.<stack>.yaml files: a new stack file is planned by every test without touching one", () => {
+        const dir = tmpDir("stacks-");
+        for (const f of ["Pulumi.yaml", "Pulumi.cluster-01.yaml", "Pulumi.cluster-05.yaml", "Pulumi.cluster-05.yaml.bak", "package.json"]) fs.writeFileSync(path.join(dir, f), "");
+        assert.deepStrictEqual(stackNames(dir), ["cluster-01", "cluster-05"]);
+        assert.deepStrictEqual([...STACKS], fs.readdirSync(ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice("Pulumi.".length, -".yaml".length)).sort());
     });
 });

@@ -70,7 +70,7 @@ describe("GitHub Actions workflows", () => {
         assert.notStrictEqual(scan.with.version, "v0.69.4");
         const config = w.jobs.manifests.steps.find((s: any) => String(s.uses).startsWith("aquasecurity/trivy-action@"));
         assert.strictEqual(config.with["scan-type"], "config");
-        assert.match(w.jobs.manifests.steps.map((s: any) => s.run ?? "").join("\n"), /npm run plan -- cluster-01 cluster-02 cluster-03 cluster-04/);
+        assert.match(w.jobs.manifests.steps.map((s: any) => s.run ?? "").join("\n"), /npm run plan -- --all/);
         assert.match(w.jobs.report.if, /failure\(\)/);
         assert.match(w.jobs.report.steps[0].run, /gh issue/);
     });

@@ -10,7 +10,7 @@ import { Plan, isKubernetesObject, planStack } from "../../tools/plan";
 import { StackConfig, requiredSecrets } from "../../lib/config";
 import type { StackSecrets } from "../../stacks";
 
-export const STACKS = ["cluster-01", "cluster-02", "cluster-03", "cluster-04"] as const;
+export { STACKS, EDGE_STACKS } from "../../tools/stacks";
 export { planStack };
 
 /** The one resource of this type whose name ends with `suffix`; fails if none or several. */
