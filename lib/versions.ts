@@ -3,7 +3,7 @@
  *
  * Renovate (`renovate.json`) reads the `// renovate:` comments to propose updates; a version bump here is the
  * only change needed to upgrade a component. Charts also need their default values under
- * `../shared/charts/<name>-<version>/` so the Helm-value test can check the keys we set.
+ * `test/fixtures/upstream/<name>-<version>/` (with its SOURCE.json) so the Helm-value test can check the keys we set.
  */
 import type * as pulumi from "@pulumi/pulumi";
 

@@ -2,11 +2,19 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { charts } from "../lib/versions";
 import { isHelmChart } from "../tools/plan";
 import { STACKS, planStack } from "./helpers/plan";
+import { UPSTREAM_DIR, upstreamFile, upstreamFolder } from "./helpers/upstream";
 
-/** The pinned charts' default values (`../shared/charts`, or CHART_DEFAULTS_DIR). A newcomer's clone has none. */
-const CHARTS_DIR = process.env.CHART_DEFAULTS_DIR ?? path.resolve(__dirname, "..", "..", "shared", "charts");
+const CHART_REFRESH =
+    "Copy Chart.yaml and values.yaml of charts/<chart>/ at the tag <chart>-<version> of the chart's source repository " +
+    "(or `helm show values` / `helm show chart` of that version) and name them in SOURCE.json, as the other chart folders do.";
+
+/** The pinned chart's folder of default values (test/fixtures/upstream/<chart>-<version>/). */
+function chartFolder(chart: string, version: string): string {
+    return upstreamFolder(chart, version, CHART_REFRESH);
+}
 
 /**
  * Keys whose content the chart renders verbatim with toYaml (security contexts): any key Kubernetes accepts is
@@ -65,7 +73,7 @@ export function withSubcharts(chartDir: string, defaults: Record<string, unknown
     const chartYaml = parse(fs.readFileSync(path.join(chartDir, "Chart.yaml"), "utf8")) as { dependencies?: { name: string; version: string; alias?: string }[] };
     const out = { ...defaults };
     for (const dep of chartYaml.dependencies ?? []) {
-        const file = path.join(CHARTS_DIR, `${dep.name}-${dep.version}`, "values.yaml");
+        const file = path.join(UPSTREAM_DIR, `${dep.name}-${dep.version}`, "values.yaml");
         if (!fs.existsSync(file)) continue;
         out[dep.alias ?? dep.name] = deepMerge(parse(fs.readFileSync(file, "utf8")), (defaults[dep.alias ?? dep.name] ?? {}) as Record<string, unknown>);
     }
@@ -83,10 +91,11 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
 }
 
 describe("Helm values against the pinned charts' defaults", function () {
-    before(function () {
-        if (!fs.existsSync(CHARTS_DIR)) {
-            console.log(`      (skipped: no chart defaults at ${CHARTS_DIR}; set CHART_DEFAULTS_DIR)`);
-            this.skip();
+    it("every chart pinned in lib/versions.ts has its defaults in the project, with their source", () => {
+        for (const ref of Object.values(charts)) {
+            const dir = chartFolder(ref.chart, ref.version);
+            for (const f of ["Chart.yaml", "values.yaml"]) assert.ok(upstreamFile(dir, f).length > 0, `${dir}/${f}`);
+            assert.strictEqual((parse(upstreamFile(dir, "Chart.yaml")) as { version: string }).version, ref.version, `${dir}/Chart.yaml`);
         }
     });
 
@@ -99,9 +108,8 @@ describe("Helm values against the pinned charts' defaults", function () {
         it(`${stack}: every value key exists in its chart's defaults`, async () => {
             for (const r of (await planStack(stack)).resources.filter(isHelmChart)) {
                 const { chart, version, values } = r.inputs as { chart: string; version: string; values: unknown };
-                const file = path.join(CHARTS_DIR, `${chart}-${version}`, "values.yaml");
-                assert.ok(fs.existsSync(file), `no defaults for ${chart} ${version} under ${CHARTS_DIR}: add them or pin a known version`);
-                const defaults = withSubcharts(path.join(CHARTS_DIR, `${chart}-${version}`), parse(fs.readFileSync(file, "utf8")));
+                const dir = chartFolder(chart, version);
+                const defaults = withSubcharts(dir, parse(upstreamFile(dir, "values.yaml")));
                 const commented = (COMMENTED_KEYS[chart] ?? []).map((c) => c.key);
                 assert.deepStrictEqual(unknownKeys(values, defaults).filter((k) => !commented.includes(k)), [], `${r.name}: keys unknown to ${chart} ${version}`);
             }
