@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Resources } from "../lib/config";
 import { Dashboard, dashboardJson } from "../lib/dashboards";
-import { resourceRequirements } from "../lib/k8s";
-import { TENANT_LABEL } from "../lib/thanos";
+import { nonEmptyTo, resourceRequirements } from "../lib/k8s";
+import { TENANT_LABEL, THANOS_PORTS } from "../lib/thanos";
 import { OPENSEARCH_EXPORTER_NAME } from "./openSearchExporter";
 import { charts, pinnedChartArgs } from "../lib/versions";
 
@@ -33,16 +33,52 @@ export interface CentralMonitoringArgs {
     readonly logShipperNamespace: string;
     /** Namespace of OpenSearch and its metrics exporter. */
     readonly logStoreNamespace: string;
-    /** Thanos Ruler pods (they send alerts to Alertmanager). */
+    /** Who sends alerts to Alertmanager (the Ruler, the Prometheus pair). */
     readonly alertSenders: Peer[];
     /** Query Frontend pods (Grafana's egress). */
     readonly queryFrontend: Peer[];
+    /** Who scrapes the chart's own workloads (the Prometheus pair). */
+    readonly metricsScrapers: Peer[];
+    /** Where Alertmanager's webhooks are (CIDRs): its only egress outside the cluster. */
+    readonly webhookCidrs: string[];
+    /** The CiliumNetworkPolicy egress rules (entities: API server, nodes) of the chart's workloads that need them. */
+    readonly entityEgress: Partial<Record<keyof typeof CENTRAL_POD_LABELS, Record<string, unknown>[]>>;
 }
 
 /** Release name: fixes the names the chart derives (`kps-prometheus`, `alertmanager-kps-alertmanager`). */
 export const KPS_RELEASE = "kps";
 /** The grafana subchart names its Service `<release>-grafana` (it has no fullnameOverride value). */
 export const GRAFANA_SERVICE = `${KPS_RELEASE}-grafana`;
+
+/**
+ * Labels on the pods of kube-prometheus-stack 88.5.3 (release `kps`, `fullnameOverride: kps`), as the charts and the
+ * Prometheus Operator v0.93 put them, for policies that must tell the workloads apart:
+ * - Prometheus and Alertmanager: the operator's selector labels (pkg/prometheus/server/operator.go makeSelectorLabels,
+ *   pkg/alertmanager/operator.go makeSelectorLabels): name `prometheus`/`alertmanager`, instance = the custom
+ *   resource's name `<fullname>-prometheus`/`<fullname>-alertmanager` (templates/_helpers.tpl of the chart).
+ * - Grafana: the grafana chart's selector labels (templates/_helpers.tpl `grafana.selectorLabels`): name, release.
+ * - The operator: templates/prometheus-operator/deployment.yaml's pod labels (`app.kubernetes.io/name`, `release`).
+ * - kube-state-metrics: its chart's selector labels (name, release).
+ */
+export const CENTRAL_POD_LABELS = {
+    prometheus: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": `${KPS_RELEASE}-prometheus` },
+    alertmanager: { "app.kubernetes.io/name": "alertmanager", "app.kubernetes.io/instance": `${KPS_RELEASE}-alertmanager` },
+    grafana: { "app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": KPS_RELEASE },
+    operator: { "app.kubernetes.io/name": "kube-prometheus-stack-prometheus-operator", release: KPS_RELEASE },
+    kubeStateMetrics: { "app.kubernetes.io/name": "kube-state-metrics", "app.kubernetes.io/instance": KPS_RELEASE },
+} as const;
+
+/** Kubernetes-style names of the chart's workloads, for the objects that concern one of them. */
+const CHART_WORKLOAD_NAMES: Record<keyof typeof CENTRAL_POD_LABELS, string> = {
+    prometheus: "prometheus",
+    alertmanager: "alertmanager",
+    grafana: "grafana",
+    operator: "prometheus-operator",
+    kubeStateMetrics: "kube-state-metrics",
+};
+
+/** Alertmanager's cluster gossip port (TCP and UDP) between its replicas. */
+export const ALERTMANAGER_MESH_PORT = 9094;
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 export const REMOTE_WRITE_TLS_SECRET = "remote-write-tls";
 export const ALERTMANAGER_PORT = 9093;
@@ -280,20 +316,14 @@ export class CentralMonitoring extends pulumi.ComponentResource {
         const app = (n: string) => ({ matchLabels: { "app.kubernetes.io/name": n } });
         const policy = (id: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
             new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${id}`, { metadata: { name: id, namespace: ns, labels }, spec }, { parent: this });
-        const apiServer = { ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] };
+        const L = CENTRAL_POD_LABELS;
+        const tcp = (...ports: number[]) => ports.map((port) => ({ protocol: "TCP", port }));
 
-        // Inside the namespace: Prometheus scrapes the operator, KSM, Alertmanager, Grafana; Alertmanager replicas
-        // gossip (9094); Prometheus sends to Alertmanager.
-        policy("allow-same-namespace", {
-            podSelector: {},
-            policyTypes: ["Ingress", "Egress"],
-            ingress: [{ from: [{ podSelector: {} }] }],
-            egress: [{ to: [{ podSelector: {} }] }],
-        });
         // Prometheus scrapes pods of every namespace, the kubelets and node-exporters (host network) and the API
         // server, and writes to Receive: all inside the cluster, on many ports. A Kubernetes NetworkPolicy cannot
         // name the host, remote nodes or the API server under Cilium (no ipBlock match), so a CiliumNetworkPolicy
         // allows exactly "inside the cluster" by entity; nothing outside it (README, "NetworkPolicy under Cilium").
+        // Each destination's own ingress rules decide what it accepts from Prometheus.
         new k8s.apiextensions.CustomResource(
             `${name}-cilium-prometheus-egress`,
             {
@@ -307,21 +337,41 @@ export class CentralMonitoring extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        // Operator, kube-state-metrics and Grafana's sidecars watch the API server.
-        for (const n of ["kube-prometheus-stack-prometheus-operator", "kube-state-metrics", "grafana"]) {
-            policy(`${n}-apiserver`, { podSelector: app(n), policyTypes: ["Egress"], egress: [apiServer] });
+        // The API server (and the nodes, where a table row says so) for the chart workloads that watch it.
+        for (const [id, egress] of Object.entries(a.entityEgress) as [keyof typeof L, Record<string, unknown>[]][]) {
+            if (id === "prometheus" || egress.length === 0) continue;
+            const objectName = `${CHART_WORKLOAD_NAMES[id]}-egress`;
+            new k8s.apiextensions.CustomResource(
+                `${name}-cilium-${objectName}`,
+                { apiVersion: "cilium.io/v2", kind: "CiliumNetworkPolicy", metadata: { name: objectName, namespace: ns, labels }, spec: { endpointSelector: { matchLabels: L[id] }, egress } },
+                { parent: this },
+            );
         }
+        // Scrapes of the chart's own workloads by the Prometheus pair; nothing else reaches them.
+        policy("prometheus-operator", { podSelector: { matchLabels: L.operator }, policyTypes: ["Ingress"], ingress: [{ from: a.metricsScrapers, ports: tcp(10250) }] });
+        policy("kube-state-metrics", { podSelector: { matchLabels: L.kubeStateMetrics }, policyTypes: ["Ingress"], ingress: [{ from: a.metricsScrapers, ports: tcp(8080, 8081) }] });
+        // Alertmanager: alerts from the Ruler and Prometheus, scrapes (and the reloader's metrics), gossip between its
+        // replicas; out to the webhooks' addresses only. Its API is unauthenticated (silences): Grafana cannot reach it.
+        const peers = [{ podSelector: { matchLabels: L.alertmanager } }];
         policy("alertmanager", {
-            podSelector: app("alertmanager"),
+            podSelector: { matchLabels: L.alertmanager },
             policyTypes: ["Ingress", "Egress"],
-            ingress: [{ from: a.alertSenders, ports: [{ protocol: "TCP", port: ALERTMANAGER_PORT }] }],
-            // Webhook receivers are outside the cluster, over HTTPS.
-            egress: [{ ports: [{ protocol: "TCP", port: 443 }] }],
+            ingress: [
+                { from: a.alertSenders, ports: tcp(ALERTMANAGER_PORT) },
+                { from: a.metricsScrapers, ports: tcp(ALERTMANAGER_PORT, 8080) },
+                { from: peers, ports: [{ protocol: "TCP", port: ALERTMANAGER_MESH_PORT }, { protocol: "UDP", port: ALERTMANAGER_MESH_PORT }] },
+            ],
+            egress: nonEmptyTo([
+                { to: a.webhookCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(443) },
+                { to: peers, ports: [{ protocol: "TCP", port: ALERTMANAGER_MESH_PORT }, { protocol: "UDP", port: ALERTMANAGER_MESH_PORT }] },
+            ]),
         });
+        // Grafana: scraped, and its only datasource is the Query Frontend (the Gateway's ingress is HttpsGateway's).
         policy("grafana", {
-            podSelector: app("grafana"),
-            policyTypes: ["Egress"],
-            egress: [{ to: a.queryFrontend, ports: [{ protocol: "TCP", port: 10902 }] }],
+            podSelector: { matchLabels: L.grafana },
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [{ from: a.metricsScrapers, ports: tcp(GRAFANA_PORT) }],
+            egress: [{ to: a.queryFrontend, ports: tcp(THANOS_PORTS.http) }],
         });
     }
 }

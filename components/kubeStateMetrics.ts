@@ -1,6 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { apiServerEgressSpec } from "../lib/k8s";
 import { charts, pinnedChartArgs } from "../lib/versions";
 
 export interface KubeStateMetricsArgs {
@@ -16,6 +15,8 @@ export interface KubeStateMetricsArgs {
     readonly imagePullSecrets?: { name: string }[];
     /** Who may scrape this instance (its own agent only). */
     readonly scrapers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
+    /** CiliumNetworkPolicy egress rules: the API server it lists from. */
+    readonly entityEgress: Record<string, unknown>[];
 }
 
 /** The port kube-state-metrics serves its metrics on (chart value `service.port`, container port `http`). */
@@ -55,7 +56,7 @@ export function kubeStateMetricsReleaseName(componentName: string): string {
     return `${componentName}-chart`;
 }
 
-export function kubeStateMetricsValues(a: Omit<KubeStateMetricsArgs, "namespace" | "namespaceName" | "scrapers">): Record<string, unknown> {
+export function kubeStateMetricsValues(a: Omit<KubeStateMetricsArgs, "namespace" | "namespaceName" | "scrapers" | "entityEgress">): Record<string, unknown> {
     const values: Record<string, unknown> = {
         fullnameOverride: kubeStateMetricsName(a.tenant),
         image: a.registryMirror ? { registry: `${a.registryMirror}/registry.k8s.io` } : {},
@@ -90,7 +91,7 @@ export class KubeStateMetrics extends pulumi.ComponentResource {
         this.address = `${kubeStateMetricsName(args.tenant)}.${args.namespaceName}.svc.cluster.local:${KUBE_STATE_METRICS_PORT}`;
         const releaseName = kubeStateMetricsReleaseName(name);
         this.podLabels = kubeStateMetricsPodLabels(releaseName);
-        const { scrapers, ...chartArgs } = args;
+        const { scrapers, entityEgress, ...chartArgs } = args;
         new k8s.helm.v4.Chart(releaseName, pinnedChartArgs(charts.kubeStateMetrics, args.namespace, kubeStateMetricsValues(chartArgs)), { parent: this });
         const objectName = kubeStateMetricsName(args.tenant);
         new k8s.networking.v1.NetworkPolicy(
@@ -107,7 +108,7 @@ export class KubeStateMetrics extends pulumi.ComponentResource {
         );
         new k8s.apiextensions.CustomResource(
             `${name}-apiserver`,
-            { apiVersion: "cilium.io/v2", kind: "CiliumNetworkPolicy", metadata: { name: `${objectName}-apiserver`, namespace: args.namespace }, spec: apiServerEgressSpec(this.podLabels) },
+            { apiVersion: "cilium.io/v2", kind: "CiliumNetworkPolicy", metadata: { name: `${objectName}-apiserver`, namespace: args.namespace }, spec: { endpointSelector: { matchLabels: this.podLabels }, egress: entityEgress } },
             { parent: this },
         );
         this.registerOutputs({ address: this.address });

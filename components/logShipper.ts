@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { FluentBitConfig, fluentBitConfig } from "../lib/fluentBitConfig";
+import { nonEmptyTo } from "../lib/k8s";
 import { charts, pinnedChartArgs } from "../lib/versions";
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
@@ -20,6 +21,10 @@ export interface LogShipperArgs {
     readonly imagePullSecrets?: { name: string }[];
     /** Who scrapes Fluent Bit's metrics (the cluster's Prometheus or agents). */
     readonly metricsScrapers: Peer[];
+    /** Where OpenSearch is: its pods (on the central cluster) or its LoadBalancer's address (CIDRs, from an edge). */
+    readonly destination: { readonly peers?: Peer[]; readonly cidrs?: string[] };
+    /** CiliumNetworkPolicy egress rules to entities (the API server, for the kubernetes filter). */
+    readonly entityEgress: Record<string, unknown>[];
 }
 
 export const FLUENT_BIT_METRICS_PORT = 2020;
@@ -121,14 +126,21 @@ export class LogShipper extends pulumi.ComponentResource {
                     podSelector: app,
                     policyTypes: ["Ingress", "Egress"],
                     ingress: [{ from: args.metricsScrapers, ports: [{ protocol: "TCP", port: FLUENT_BIT_METRICS_PORT }] }],
-                    egress: [
-                        // OpenSearch (a LoadBalancer address, or in-cluster on cluster-01) and the API server for
-                        // the kubernetes filter: addresses Cilium does not match by ipBlock, so ports only.
-                        { ports: [{ protocol: "TCP", port: Number(args.endpoint.split(":")[1]) }] },
-                        { ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] },
-                    ],
+                    // OpenSearch only: its pods on cluster-01, its LoadBalancer address from an edge (an address outside
+                    // this cluster, which Cilium matches by ipBlock). The API server is an entity: the rule below.
+                    egress: nonEmptyTo([
+                        {
+                            to: [...(args.destination.peers ?? []), ...(args.destination.cidrs ?? []).map((cidr) => ({ ipBlock: { cidr } }))],
+                            ports: [{ protocol: "TCP", port: Number(args.endpoint.split(":")[1]) }],
+                        },
+                    ]),
                 },
             },
+            { parent: this },
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-cilium-egress`,
+            { apiVersion: "cilium.io/v2", kind: "CiliumNetworkPolicy", metadata: { name: "fluent-bit-egress", namespace: args.namespace, labels }, spec: { endpointSelector: app, egress: args.entityEgress } },
             { parent: this },
         );
         this.registerOutputs({});

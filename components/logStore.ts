@@ -44,7 +44,8 @@ export interface LogCredential {
 
 export const OPENSEARCH_SERVICE = "opensearch-cluster-master";
 export const OPENSEARCH_PORT = 9200;
-const TRANSPORT_PORT = 9300;
+export const OPENSEARCH_TRANSPORT_PORT = 9300;
+const TRANSPORT_PORT = OPENSEARCH_TRANSPORT_PORT;
 const TLS_SECRET = "opensearch-tls";
 const SECURITY_SECRET = "opensearch-security-config";
 const ADMIN_DN = "CN=opensearch-admin,O=agent-receiver";
@@ -401,7 +402,8 @@ export class LogStore extends pulumi.ComponentResource {
         np("opensearch-configure", {
             podSelector: { matchLabels: { "app.kubernetes.io/name": "opensearch-configure" } },
             policyTypes: ["Egress"],
-            egress: [{ to: [{ podSelector: { matchLabels: selector } }], ports: [{ protocol: "TCP", port: OPENSEARCH_PORT }, { protocol: "TCP", port: TRANSPORT_PORT }] }],
+            // securityadmin.sh and curl use the REST API (securityadmin's default port is 9200): no transport port.
+            egress: [{ to: [{ podSelector: { matchLabels: selector } }], ports: [{ protocol: "TCP", port: OPENSEARCH_PORT }] }],
         });
 
         new OpenSearchExporter(

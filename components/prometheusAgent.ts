@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Resources } from "../lib/config";
-import { commonLabels, hardenedContainer, resourceRequirements, restrictedPodSecurityContext, selectorLabels } from "../lib/k8s";
+import { commonLabels, hardenedContainer, nonEmptyTo, resourceRequirements, restrictedPodSecurityContext, selectorLabels } from "../lib/k8s";
 
 export interface PrometheusAgentArgs {
     readonly namespace: pulumi.Input<string>;
@@ -38,6 +38,10 @@ export interface PrometheusAgentArgs {
     readonly tolerations?: k8s.types.input.core.v1.Toleration[];
     /** Egress peers besides the node ports and the remote-write endpoint: kube-state-metrics, scraped namespaces. */
     readonly scrapePeers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
+    /** The central Receive's LoadBalancer address (CIDRs): the only place outside the cluster the agent reaches. */
+    readonly remoteWriteCidrs: string[];
+    /** CiliumNetworkPolicy egress rules to entities: the API server (service discovery), the nodes (kubelet, node exporter). */
+    readonly entityEgress: Record<string, unknown>[];
 }
 
 /** Where the agent container finds the files its config names. */
@@ -232,21 +236,18 @@ export class PrometheusAgent extends pulumi.ComponentResource {
                     policyTypes: ["Ingress", "Egress"],
                     ingress: [],
                     egress: [
-                        // Remote write (LoadBalancer on 443), the API server, kubelets and node-exporters. These are host
-                        // or off-cluster addresses: Cilium does not match them by ipBlock, so the rule names ports only
-                        // (see README, "NetworkPolicy under Cilium").
-                        {
-                            ports: [
-                                { protocol: "TCP", port: 443 },
-                                { protocol: "TCP", port: 6443 },
-                                { protocol: "TCP", port: 10250 },
-                                { protocol: "TCP", port: 9100 },
-                            ],
-                        },
-                        { to: args.scrapePeers },
+                        // Remote write to the central Receive's LoadBalancer (an address outside this cluster: Cilium
+                        // matches it by ipBlock). The API server and the nodes are entities: the rule below.
+                        // (An empty `to` would allow every destination: a rule is only written with its peers.)
+                        ...nonEmptyTo([{ to: args.remoteWriteCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 443 }] }, { to: args.scrapePeers }]),
                     ],
                 },
             },
+            { parent: this },
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-cilium-egress`,
+            { apiVersion: "cilium.io/v2", kind: "CiliumNetworkPolicy", metadata: { name: `${saName}-egress`, namespace: ns, labels }, spec: { endpointSelector: { matchLabels: selector }, egress: args.entityEgress } },
             { parent: this },
         );
         this.registerOutputs({ serviceAccountName: saName });

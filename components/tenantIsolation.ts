@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { TENANT_NODE_LABEL } from "../lib/agentConfig";
 import type { Tenant } from "../lib/config";
-import { apiServerEgressSpec, hardenedContainer, restrictedPodSecurityContext } from "../lib/k8s";
+import { hardenedContainer, restrictedPodSecurityContext } from "../lib/k8s";
 import { PlatformNamespace } from "./platformNamespace";
 
 export interface TenantIsolationArgs {
@@ -15,8 +15,15 @@ export interface TenantIsolationArgs {
     readonly agentSelector: Record<string, string>;
     /** Image for the taint Job (official kubectl image). */
     readonly kubectlImage: string;
+    /** CiliumNetworkPolicy egress rules of the taint Job: the API server. */
+    readonly taintJobEgress: Record<string, unknown>[];
     readonly imagePullSecrets?: { name: string }[];
     readonly pullSecret?: { registry: string; username: string; password: pulumi.Input<string> };
+}
+
+/** Pod labels of a tenant's taint Job. */
+export function taintJobSelector(tenant: string): Record<string, string> {
+    return { "app.kubernetes.io/name": "tenant-taint", "app.kubernetes.io/instance": tenant };
 }
 
 /** The taint every node of a tenant carries; only the tenant's workloads (and node agents) tolerate it. */
@@ -54,7 +61,7 @@ export class TenantIsolation extends pulumi.ComponentResource {
         }
 
         // The taint Job: cluster-scoped RBAC limited to this tenant's nodes by name, in the platform namespace.
-        const jobLabels = { "app.kubernetes.io/name": "tenant-taint", "app.kubernetes.io/instance": t.name, "app.kubernetes.io/part-of": "agent-receiver" };
+        const jobLabels = { ...taintJobSelector(t.name), "app.kubernetes.io/part-of": "agent-receiver" };
         const saName = `tenant-taint-${t.name}`;
         new k8s.core.v1.ServiceAccount(`${name}-taint-sa`, { metadata: { name: saName, namespace: args.platformNamespace, labels: jobLabels } }, { parent: this });
         const role = new k8s.rbac.v1.ClusterRole(
@@ -81,7 +88,7 @@ export class TenantIsolation extends pulumi.ComponentResource {
                 apiVersion: "cilium.io/v2",
                 kind: "CiliumNetworkPolicy",
                 metadata: { name: `${saName}-apiserver`, namespace: args.platformNamespace, labels: jobLabels },
-                spec: apiServerEgressSpec({ "app.kubernetes.io/name": "tenant-taint", "app.kubernetes.io/instance": t.name }),
+                spec: { endpointSelector: { matchLabels: taintJobSelector(t.name) }, egress: args.taintJobEgress },
             },
             { parent: this },
         );

@@ -177,6 +177,12 @@ const alertingSection = z
          * stops hearing it. Without it, a dead alerting path is silent.
          */
         heartbeat: z.strictObject({ webhookUrlSecret: webhookSecretKey, repeatInterval: duration.default("1m") }).optional(),
+        /**
+         * Where the webhook receivers and the heartbeat service are, as CIDRs (their URLs are secrets; their
+         * addresses are not): Alertmanager may send HTTPS (443) there and nowhere else outside the cluster. A service
+         * behind changing addresses needs Cilium's DNS proxy and `toFQDNs`, which this program does not use.
+         */
+        webhookCidrs: z.array(cidr).min(1, "must list where the webhook receivers are (CIDRs): Alertmanager reaches nothing else outside the cluster"),
     });
 
 const monitoringSection = z.strictObject({
@@ -247,8 +253,11 @@ const logsSection = z.strictObject({
     namespace: dnsLabel.default("logging"),
     /** DNS name Fluent Bit on the edges uses to reach OpenSearch (on its HTTP certificate). */
     hostname: dnsName,
-    /** Optional fixed IP from the Cilium L2 pool for OpenSearch's LoadBalancer Service. */
-    loadBalancerIP: ipv4.optional(),
+    /**
+     * Fixed IP from the Cilium L2 pool for OpenSearch's LoadBalancer Service: the address `hostname` resolves to.
+     * Part of the stack contract: the edges' Fluent Bit may reach exactly this address on 9200.
+     */
+    loadBalancerIP: ipv4,
     /** Days an index of container logs is kept before the index lifecycle deletes it. */
     retentionDays: z.number().int().min(1).default(14),
     replicas: z.number().int().min(1).default(3),
@@ -346,8 +355,12 @@ const centralSection = z.strictObject({
                 .prefault({}),
             /** DNS name edges use to reach the remote-write endpoint; on the server certificate. */
             hostname: dnsName,
-            /** Optional fixed IP from the Cilium L2 pool for the remote-write LoadBalancer Service. */
-            loadBalancerIP: ipv4.optional(),
+            /**
+             * Fixed IP from the Cilium L2 pool for the remote-write LoadBalancer Service: the address `hostname`
+             * resolves to (also on the server certificate). Part of the stack contract: the edge agents may reach
+             * exactly this address on 443.
+             */
+            loadBalancerIP: ipv4,
         }),
     query: z
         .strictObject({

@@ -107,13 +107,9 @@ export function parseQuantity(q: string): number {
 export const API_SERVER_PORTS = [443, 6443] as const;
 
 /**
- * The spec of a CiliumNetworkPolicy letting the selected pods reach the Kubernetes API server and nothing else.
- * Under Cilium a NetworkPolicy `ipBlock` does not match the API server (it is the `kube-apiserver` entity, on the
- * host or on remote nodes), so API access is an entity rule; the ports are the Service's and the backends'.
+ * Egress rules without the ones whose `to` is an empty list: Kubernetes reads an empty `to` as "every destination",
+ * so a rule built from a list that turned out empty must be dropped, not written.
  */
-export function apiServerEgressSpec(podLabels: Record<string, string>): Record<string, unknown> {
-    return {
-        endpointSelector: { matchLabels: podLabels },
-        egress: [{ toEntities: ["kube-apiserver"], toPorts: [{ ports: API_SERVER_PORTS.map((p) => ({ port: String(p), protocol: "TCP" })) }] }],
-    };
+export function nonEmptyTo<R extends { to?: unknown[] }>(rules: R[]): R[] {
+    return rules.filter((r) => r.to === undefined || r.to.length > 0);
 }

@@ -31,7 +31,7 @@ import { dashboards } from "../lib/dashboards";
 import { THANOS_PORTS, dnsSrv } from "../lib/thanos";
 import { imageName, images } from "../lib/versions";
 import { CENTRAL_OUTPUTS } from "./contract";
-import { CentralWorkloads, Flow, centralFlows, centralWorkloads, egressPeers, ingressPeers } from "./network";
+import { CentralWorkloads, Flow, centralNetwork, egressPeers, entityEgress, externalCidrs, ingressPeers } from "./network";
 import { CENTRAL_MONITORING_NAMESPACE, LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, pullSecretFor } from "./shared";
 
 /** What every step needs: the stack's config, its secrets, the providers and the flow table. */
@@ -57,7 +57,7 @@ export function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackS
         minioSsl: c.objectStorage.tls,
         minioRegion: c.objectStorage.region,
     });
-    const w = centralWorkloads({ thanos: c.namespace, monitoring: CENTRAL_MONITORING_NAMESPACE, logs: c.logs.namespace, logShipper: LOG_SHIPPER_NAMESPACE });
+    const { w, flows } = centralNetwork(c);
     const s: Central = {
         cfg,
         c,
@@ -66,7 +66,7 @@ export function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackS
         cluster: cfg.clusterName,
         mirror: cfg.images.registryMirror,
         w,
-        flows: centralFlows(w),
+        flows,
     };
     const thanos = thanosNamespace(s);
     const storage = objectStorage(s, thanos.ns);
@@ -84,6 +84,8 @@ export function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackS
         openSearchAdminPassword: logs.store.adminPassword,
         grafanaAdminPassword: monitoring.grafanaAdminPassword,
         [CENTRAL_OUTPUTS.remoteWriteUrl]: pipeline.receive.remoteWriteUrl,
+        [CENTRAL_OUTPUTS.receiveLoadBalancerIP]: c.receive.loadBalancerIP,
+        [CENTRAL_OUTPUTS.logsLoadBalancerIP]: c.logs.loadBalancerIP,
         [CENTRAL_OUTPUTS.caCertPem]: pipeline.pki.caCertPem,
         [CENTRAL_OUTPUTS.writers]: pipeline.writers,
         [CENTRAL_OUTPUTS.writerCredentials]: pipeline.pki.writerCredentials,
@@ -91,6 +93,10 @@ export function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackS
         bucket: storage.bucket.bucketName,
         hashring: pipeline.receive.hashring,
     };
+}
+
+function objectStoragePort(c: CentralConfig): number {
+    return Number(c.objectStorage.endpoint.split(":")[1]);
 }
 
 function thanosNamespace(s: Central) {
@@ -122,7 +128,8 @@ function objectStorage(s: Central, ns: PlatformNamespace) {
         },
         s.opts,
     );
-    const network = { objectStorageCidr: o.cidr, objectStoragePort: Number(o.endpoint.split(":")[1]), objstoreSecretName: bucket.secretName };
+    const [objectStorageCidr] = externalCidrs(s.flows, s.w.receive, "object-storage");
+    const network = { objectStorageCidr, objectStoragePort: objectStoragePort(s.c), objstoreSecretName: bucket.secretName };
     return { bucket, network };
 }
 
@@ -298,7 +305,14 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
             logShipperNamespace: LOG_SHIPPER_NAMESPACE,
             logStoreNamespace: c.logs.namespace,
             alertSenders: ingressPeers(flows, w.alertmanager, "alerts"),
-            queryFrontend: egressPeers(flows, w.grafana, "datasource"),
+            queryFrontend: egressPeers(flows, w.grafana, "query"),
+            metricsScrapers: ingressPeers(flows, w.grafana, "metrics"),
+            webhookCidrs: externalCidrs(flows, w.alertmanager, "webhooks"),
+            entityEgress: {
+                operator: entityEgress(flows, w.operator),
+                kubeStateMetrics: entityEgress(flows, w.kubeStateMetrics),
+                grafana: entityEgress(flows, w.grafana),
+            },
         },
         { ...s.opts, dependsOn: [monNs, monNodeNs] },
     );
@@ -415,6 +429,8 @@ function centralLogs(s: Central, gatewayClass: { gatewayClassName: string; clust
             registryMirror: s.mirror,
             imagePullSecrets: shipperNs.imagePullSecrets,
             metricsScrapers: ingressPeers(flows, w.fluentBit, "metrics"),
+            destination: { peers: egressPeers(flows, w.fluentBit, "logs") },
+            entityEgress: entityEgress(flows, w.fluentBit),
         },
         s.opts,
     );

@@ -17,6 +17,9 @@ export const CENTRAL_OUTPUTS = {
     logsEndpoint: "logsEndpoint",
     logsCaCertPem: "logsCaCertPem",
     logsCredentials: "logsCredentials",
+    /** The LoadBalancer addresses an edge may reach (its egress policies name exactly these). */
+    receiveLoadBalancerIP: "receiveLoadBalancerIP",
+    logsLoadBalancerIP: "logsLoadBalancerIP",
 } as const;
 
 /** Writer ids an edge stack writes as: the cluster, or `<cluster>-<tenant>` per tenant. */
@@ -66,6 +69,8 @@ export async function readCentral(cfg: StackConfig, e: EdgeConfig) {
     const logsEndpoint = await details(CENTRAL_OUTPUTS.logsEndpoint);
     const logsCa = await details(CENTRAL_OUTPUTS.logsCaCertPem);
     const logsCreds = await details(CENTRAL_OUTPUTS.logsCredentials);
+    const receiveIp = await details(CENTRAL_OUTPUTS.receiveLoadBalancerIP);
+    const logsIp = await details(CENTRAL_OUTPUTS.logsLoadBalancerIP);
     const centralStackName = e.centralStack.split("/").pop();
     const where = `stack "${cfg.clusterName}": central stack "${e.centralStack}" (agent-receiver:edge.centralStack)`;
     if (missingOutputs.length === Object.keys(CENTRAL_OUTPUTS).length) {
@@ -92,6 +97,8 @@ export async function readCentral(cfg: StackConfig, e: EdgeConfig) {
     }
     return {
         remoteWriteUrl: url.value as string,
+        receiveLoadBalancerIP: receiveIp.value as string,
+        logsLoadBalancerIP: logsIp.value as string,
         caCertPem: ca.value as string,
         credentials: ref.requireOutput(CENTRAL_OUTPUTS.writerCredentials) as pulumi.Output<Record<string, WriterCredential>>,
         logs: {

@@ -1,17 +1,17 @@
 /** An edge stack: Prometheus agents (one per tenant on a shared cluster) writing to the central Receive, Fluent Bit. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KUBE_STATE_METRICS_PORT, KubeStateMetrics, kubeStateMetricsPodLabels, kubeStateMetricsReleaseName } from "../components/kubeStateMetrics";
+import { KubeStateMetrics } from "../components/kubeStateMetrics";
 import { LogShipper } from "../components/logShipper";
 import { NodeExporter } from "../components/nodeExporter";
 import { PlatformNamespace } from "../components/platformNamespace";
-import { AGENT_PATHS, PrometheusAgent, agentSelector } from "../components/prometheusAgent";
+import { AGENT_PATHS, PrometheusAgent } from "../components/prometheusAgent";
 import { TenantIsolation, tenantToleration } from "../components/tenantIsolation";
 import { renderAgentConfig } from "../lib/agentConfig";
 import { EdgeConfig, StackConfig } from "../lib/config";
 import { imageName, images } from "../lib/versions";
 import { edgeWriterIds, readCentral } from "./contract";
-import { Workload, edgeClusterFlows, edgeScopeFlows, egressPeers, ingressPeers } from "./network";
+import { Workload, edgeNetwork, egressPeers, entityEgress, externalCidrs, ingressPeers } from "./network";
 import { LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, pullSecretFor } from "./shared";
 
 export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackSecrets, provider: k8s.Provider): Promise<Record<string, unknown>> {
@@ -23,9 +23,6 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
 
     const ns = new PlatformNamespace(`${cluster}-monitoring`, { namespace: e.namespace, pullSecret }, opts);
     const imagePullSecrets = ns.imagePullSecrets;
-    const agents: Workload = { id: "agents", namespace: e.namespace };
-    const fluentBit: Workload = { id: "fluent-bit", namespace: LOG_SHIPPER_NAMESPACE, labels: { "app.kubernetes.io/name": "fluent-bit" } };
-    const clusterFlows = edgeClusterFlows(agents, fluentBit);
     const nodeNamespace = `${e.namespace}-node`;
     const nodeNs = new PlatformNamespace(
         `${cluster}-monitoring-node`,
@@ -52,6 +49,9 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
                   placement: { nodeSelector: { tenant: t.name }, tolerations: [tenantToleration(t.name, e.tenantTaintEffect)] },
               }));
 
+    // Who may talk to whom on this cluster (network.ts); the central LoadBalancers are the contract's addresses.
+    const { fluentBit, scopes: scopeWorkloads, flows } = edgeNetwork(cluster, e, { centralStack: e.centralStack, ...central });
+
     const shipperNs = logShipperNamespace(cfg, secrets, opts);
     new LogShipper(
         `${cluster}-fluent-bit`,
@@ -64,21 +64,18 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
             credential: central.logs.credential,
             registryMirror: mirror,
             imagePullSecrets,
-            metricsScrapers: ingressPeers(clusterFlows, fluentBit, "metrics"),
+            metricsScrapers: ingressPeers(flows, fluentBit, "metrics"),
+            destination: { cidrs: externalCidrs(flows, fluentBit, "logs") },
+            entityEgress: entityEgress(flows, fluentBit),
         },
         opts,
     );
 
     const agentConfigs: Record<string, string> = {};
-    for (const s of scopes) {
-        const suffix = s.tenant ? `-${s.tenant}` : "";
-        const agent: Workload = { id: `agent${suffix}`, namespace: e.namespace, labels: agentSelector(s.tenant) };
-        const ksmName = `${cluster}-kube-state-metrics${suffix}`;
-        const ksmWorkload: Workload = { id: `kube-state-metrics${suffix}`, namespace: e.namespace, labels: kubeStateMetricsPodLabels(kubeStateMetricsReleaseName(ksmName)) };
-        const tenantNamespaces = s.namespaces.map((n): Workload => ({ id: `tenant-namespace-${n}`, namespace: n }));
-        const flows = edgeScopeFlows({ agent, kubeStateMetrics: ksmWorkload, tenantNamespaces }, fluentBit, KUBE_STATE_METRICS_PORT);
+    scopes.forEach((s, i) => {
+        const { suffix, kubeStateMetricsName, w } = scopeWorkloads[i];
         const ksm = new KubeStateMetrics(
-            ksmName,
+            kubeStateMetricsName,
             {
                 namespace: ns.name,
                 namespaceName: e.namespace,
@@ -89,7 +86,8 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
                 registryMirror: mirror,
                 imagePullSecrets,
                 // Its own agent only (by the agent's instance labels): a tenant's agent cannot read the other's.
-                scrapers: ingressPeers(flows, ksmWorkload, "metrics"),
+                scrapers: ingressPeers(flows, w.kubeStateMetrics, "metrics"),
+                entityEgress: entityEgress(flows, w.kubeStateMetrics),
             },
             opts,
         );
@@ -122,7 +120,9 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
                 platformScrapeNamespaces: [LOG_SHIPPER_NAMESPACE],
                 nodeSelector: s.placement?.nodeSelector,
                 tolerations: s.placement?.tolerations,
-                scrapePeers: egressPeers(flows, agent, "metrics"),
+                scrapePeers: egressPeers(flows, w.agent, "metrics"),
+                remoteWriteCidrs: externalCidrs(flows, w.agent, "remote-write"),
+                entityEgress: entityEgress(flows, w.agent),
             },
             opts,
         );
@@ -136,6 +136,7 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
                     platformNamespace: e.namespace,
                     agentSelector: agentComponent.selector,
                     kubectlImage: imageName(images.kubectl, mirror),
+                    taintJobEgress: entityEgress(flows, w.taintJob as Workload),
                     imagePullSecrets,
                     pullSecret,
                 },
@@ -143,7 +144,7 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
             );
         }
         agentConfigs[s.writer] = config;
-    }
+    });
 
     return {
         clusterName: cluster,

@@ -13,12 +13,12 @@ function central(): any {
         central: {
             writers: [{ cluster: "cluster-01" }, { cluster: "cluster-02", tenants: ["a", "b"] }, { cluster: "cluster-03" }],
             objectStorage: { endpoint: "192.168.101.10:9000", cidr: "192.168.101.0/24" },
-            receive: { hostname: "receive.example.internal" },
+            receive: { hostname: "receive.example.internal", loadBalancerIP: "192.168.101.60" },
             monitoring: {
                 grafana: { hostname: "grafana.example.internal" },
-                alerting: { receivers: [{ name: "platform", webhookUrlSecret: "alertWebhookPlatform" }] },
+                alerting: { receivers: [{ name: "platform", webhookUrlSecret: "alertWebhookPlatform" }], webhookCidrs: ["192.168.102.0/24"] },
             },
-            logs: { hostname: "logs.example.internal", dashboards: { hostname: "logs-ui.example.internal" } },
+            logs: { hostname: "logs.example.internal", loadBalancerIP: "192.168.101.61", dashboards: { hostname: "logs-ui.example.internal" } },
         },
     };
 }

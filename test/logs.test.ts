@@ -1,3 +1,4 @@
+import { CENTRAL_POD_LABELS } from "../components/centralMonitoring";
 import * as assert from "assert";
 import * as fs from "fs";
 import * as http from "http";
@@ -128,7 +129,9 @@ describe("Logs: OpenSearch (cluster-01) and Fluent Bit (every cluster)", () => {
             assert.deepStrictEqual(np.spec.policyTypes, ["Ingress", "Egress"]);
             assert.deepStrictEqual(np.spec.egress, [{ to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "opensearch" } } }], ports: [{ protocol: "TCP", port: 9200 }] }]);
             assert.deepStrictEqual(np.spec.ingress[0].ports, [{ protocol: "TCP", port: 9114 }]);
-            assert.deepStrictEqual(np.spec.ingress[0].from, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
+            assert.deepStrictEqual(np.spec.ingress[0].from, [
+                { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: CENTRAL_POD_LABELS.prometheus } },
+            ]);
             const pm = manifest(one(plan, "kubernetes:monitoring.coreos.com/v1:PodMonitor", "-podmonitor-opensearch-exporter"));
             assert.deepStrictEqual(pm.spec.namespaceSelector.matchNames, ["logging"]);
             assert.deepStrictEqual(pm.spec.selector.matchExpressions[0].values, [dep(plan).spec.template.metadata.labels["app.kubernetes.io/name"]]);
