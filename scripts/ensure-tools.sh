@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the real tools the tests run (Debian's prometheus: promtool; prometheus-alertmanager: amtool) when they
+# Installs the real tools the tests run (Debian's prometheus: promtool; prometheus-alertmanager: amtool; luajit) when they
 # are missing; with `node-exporter`, also Debian's prometheus-node-exporter (the benchmark scrapes a real one).
 # Needs root or sudo; otherwise prints the command and fails.
 set -euo pipefail

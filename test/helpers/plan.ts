@@ -54,7 +54,7 @@ export function tool(name: string): string {
     try {
         return execFileSync("sh", ["-c", `command -v ${name}`]).toString().trim();
     } catch {
-        throw new Error(`${name} not found: install Debian's prometheus package (apt-get install prometheus prometheus-alertmanager); .ci/run does`);
+        throw new Error(`${name} not found: run bash scripts/ensure-tools.sh (Debian packages prometheus, prometheus-alertmanager, luajit); npm test does`);
     }
 }
 
