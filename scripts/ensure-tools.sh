@@ -6,6 +6,8 @@ set -euo pipefail
 need=()
 command -v promtool >/dev/null || need+=(prometheus)
 command -v amtool >/dev/null || need+=(prometheus-alertmanager)
+# LuaJIT: the Lua engine Fluent Bit embeds, to run the generated tenant script.
+command -v luajit >/dev/null || need+=(luajit)
 if [ "${1:-}" = "node-exporter" ]; then
     command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
 fi
