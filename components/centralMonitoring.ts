@@ -68,6 +68,10 @@ export const CENTRAL_POD_LABELS = {
     kubeStateMetrics: { "app.kubernetes.io/name": "kube-state-metrics", "app.kubernetes.io/instance": KPS_RELEASE },
 } as const;
 
+/** The ConfigMap with the platform's dashboards, mounted into Grafana by its file provider. */
+export const GRAFANA_DASHBOARDS_CONFIGMAP = "grafana-dashboards";
+const DASHBOARD_PROVIDER = "platform";
+
 /** Kubernetes-style names of the chart's workloads, for the objects that concern one of them. */
 const CHART_WORKLOAD_NAMES: Record<keyof typeof CENTRAL_POD_LABELS, string> = {
     prometheus: "prometheus",
@@ -76,6 +80,12 @@ const CHART_WORKLOAD_NAMES: Record<keyof typeof CENTRAL_POD_LABELS, string> = {
     operator: "prometheus-operator",
     kubeStateMetrics: "kube-state-metrics",
 };
+
+/**
+ * The operator's metrics port: `http` 8080 with `prometheusOperator.tls.enabled: false` (set below); with TLS it
+ * would be `https` 10250 (templates/prometheus-operator/deployment.yaml).
+ */
+export const OPERATOR_METRICS_PORT = 8080;
 
 /** Alertmanager's cluster gossip port (TCP and UDP) between its replicas. */
 export const ALERTMANAGER_MESH_PORT = 9094;
@@ -127,7 +137,10 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
         defaultRules: { create: false },
         global: { imagePullSecrets: a.imagePullSecrets ?? [] },
         alertmanager: {
+            // Alertmanager and its config reloader read mounted files only: no API token in the pod.
+            serviceAccount: { automountServiceAccountToken: false },
             alertmanagerSpec: {
+                automountServiceAccountToken: false,
                 replicas: a.alertmanager.replicas,
                 // The configuration is the program's (a Secret below): the chart's example config is not rendered.
                 useExistingSecret: true,
@@ -169,27 +182,54 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
             // The chart's dashboards query the local Prometheus; the platform's dashboards are provisioned below.
             defaultDashboardsEnabled: false,
             admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
-            sidecar: { datasources: { defaultDatasourceEnabled: false, alertmanager: { enabled: false } } },
-            additionalDataSources: [
-                {
-                    name: "Thanos",
-                    uid: THANOS_DATASOURCE_UID,
-                    type: "prometheus",
-                    access: "proxy",
-                    url: a.queryFrontendUrl,
-                    isDefault: true,
-                    jsonData: { timeInterval: "30s", prometheusType: "Thanos" },
+            // Grafana reads its datasource and dashboards from files the chart mounts, never from the API server: no
+            // sidecar, no RBAC, no service-account token in the pod. With a sidecar on (kube-prometheus-stack turns
+            // the dashboards and datasources sidecars on), the grafana chart's templates/clusterrole.yaml grants
+            // get/list/watch on configmaps AND secrets in every namespace, and `rbac.namespaced` would only narrow it
+            // to the namespace, still with secrets (templates/role.yaml): Grafana is the exposed UI.
+            sidecar: { dashboards: { enabled: false }, datasources: { enabled: false } },
+            rbac: { create: false },
+            serviceAccount: { automountServiceAccountToken: false },
+            automountServiceAccountToken: false,
+            datasources: {
+                "datasources.yaml": {
+                    apiVersion: 1,
+                    datasources: [
+                        {
+                            name: "Thanos",
+                            uid: THANOS_DATASOURCE_UID,
+                            type: "prometheus",
+                            access: "proxy",
+                            url: a.queryFrontendUrl,
+                            isDefault: true,
+                            editable: false,
+                            jsonData: { timeInterval: "30s", prometheusType: "Thanos" },
+                        },
+                    ],
                 },
-            ],
+            },
+            dashboardProviders: {
+                "dashboardproviders.yaml": {
+                    apiVersion: 1,
+                    providers: [{ name: "platform", orgId: 1, folder: "", type: "file", disableDeletion: true, editable: false, options: { path: `/var/lib/grafana/dashboards/${DASHBOARD_PROVIDER}` } }],
+                },
+            },
+            // Mounted at /var/lib/grafana/dashboards/<provider> (templates/_pod.tpl).
+            dashboardsConfigMaps: { [DASHBOARD_PROVIDER]: GRAFANA_DASHBOARDS_CONFIGMAP },
             "grafana.ini": {
                 server: { root_url: `https://${a.grafanaHostname}/` },
                 users: { allow_sign_up: false },
                 "auth.anonymous": { enabled: false },
                 analytics: { reporting_enabled: false, check_for_updates: false },
+                // The session cookie only over HTTPS and not sent on cross-site subrequests; HSTS for the Gateway's
+                // host. SameSite lax, not strict: a link from an alert notification must open Grafana logged in.
+                security: { cookie_secure: true, cookie_samesite: "lax", strict_transport_security: true, strict_transport_security_max_age_seconds: 31536000 },
             },
             // Helm test hooks do not run under a v4 Chart.
             testFramework: { enabled: false },
         },
+        // No kube_secret_* series and no cluster-wide list of Secrets (the chart's default collectors include them).
+        "kube-state-metrics": { collectorsExclude: ["secrets"] },
         // node-exporter runs in its own privileged namespace (NodeExporter component), not in the restricted one.
         nodeExporter: { enabled: false },
         // Control-plane components whose metrics endpoints bind to localhost on most installs: scraping them would
@@ -270,16 +310,15 @@ export class CentralMonitoring extends pulumi.ComponentResource {
             { parent: this, dependsOn: [crds, ...secrets] },
         );
 
-        for (const d of args.dashboards) {
-            new k8s.core.v1.ConfigMap(
-                `${name}-dashboard-${d.uid}`,
-                {
-                    metadata: { name: `dashboard-${d.uid}`, namespace: ns, labels: { ...labels, grafana_dashboard: "1" } },
-                    data: { [`${d.uid}.json`]: dashboardJson(d, THANOS_DATASOURCE_UID) },
-                },
-                { parent: this },
-            );
-        }
+        // Every platform dashboard in one ConfigMap that the chart mounts as Grafana's file provider.
+        new k8s.core.v1.ConfigMap(
+            `${name}-dashboards`,
+            {
+                metadata: { name: GRAFANA_DASHBOARDS_CONFIGMAP, namespace: ns, labels },
+                data: Object.fromEntries(args.dashboards.map((d) => [`${d.uid}.json`, dashboardJson(d, THANOS_DATASOURCE_UID)])),
+            },
+            { parent: this },
+        );
 
         // The platform's own pods: job = the pod's app.kubernetes.io/name, which the alert rules select on.
         const podMonitor = (id: string, namespace: string, names: string[], endpoint: { port: string; path?: string; metricRelabelings?: unknown[] }) =>
@@ -348,7 +387,7 @@ export class CentralMonitoring extends pulumi.ComponentResource {
             );
         }
         // Scrapes of the chart's own workloads by the Prometheus pair; nothing else reaches them.
-        policy("prometheus-operator", { podSelector: { matchLabels: L.operator }, policyTypes: ["Ingress"], ingress: [{ from: a.metricsScrapers, ports: tcp(10250) }] });
+        policy("prometheus-operator", { podSelector: { matchLabels: L.operator }, policyTypes: ["Ingress"], ingress: [{ from: a.metricsScrapers, ports: tcp(OPERATOR_METRICS_PORT) }] });
         policy("kube-state-metrics", { podSelector: { matchLabels: L.kubeStateMetrics }, policyTypes: ["Ingress"], ingress: [{ from: a.metricsScrapers, ports: tcp(8080, 8081) }] });
         // Alertmanager: alerts from the Ruler and Prometheus, scrapes (and the reloader's metrics), gossip between its
         // replicas; out to the webhooks' addresses only. Its API is unauthenticated (silences): Grafana cannot reach it.

@@ -64,6 +64,9 @@ export function kubeStateMetricsValues(a: Omit<KubeStateMetricsArgs, "namespace"
         resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { memory: "256Mi" } },
         // Scraped by the agent's static target, not through the Prometheus Operator.
         prometheusScrape: false,
+        // No kube_secret_* series (the agents would drop them anyway) and, above all, no list/watch on Secrets: the
+        // chart's default collectors include `secrets`, which puts that rule in its role (templates/role.yaml).
+        collectorsExclude: ["secrets"],
         nodeSelector: a.nodeSelector ?? {},
         tolerations: a.tolerations ?? [],
     };

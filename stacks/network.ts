@@ -11,7 +11,7 @@
  * cited where it is defined (`components/*`).
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { ALERTMANAGER_MESH_PORT, ALERTMANAGER_PORT, CENTRAL_POD_LABELS, GRAFANA_PORT } from "../components/centralMonitoring";
+import { ALERTMANAGER_MESH_PORT, ALERTMANAGER_PORT, CENTRAL_POD_LABELS, GRAFANA_PORT, OPERATOR_METRICS_PORT } from "../components/centralMonitoring";
 import { DASHBOARDS_NAME } from "../components/logDashboards";
 import { FLUENT_BIT_METRICS_PORT } from "../components/logShipper";
 import { OPENSEARCH_PORT, OPENSEARCH_TRANSPORT_PORT } from "../components/logStore";
@@ -148,7 +148,7 @@ export function centralFlows(w: CentralWorkloads, out: CentralOutside, objectSto
         [w.fluentBit, [FLUENT_BIT_METRICS_PORT]],
         [w.alertmanager, [ALERTMANAGER_PORT, 8080]],
         [w.grafana, [GRAFANA_PORT]],
-        [w.operator, [10250]],
+        [w.operator, [OPERATOR_METRICS_PORT]],
         [w.kubeStateMetrics, [8080, 8081]],
     ];
     return [
