@@ -302,6 +302,12 @@ const centralSection = z.strictObject({
      */
     writers: z.array(writerSchema).min(1, "must list at least one writer"),
     rotation: rotationSection,
+    /**
+     * Where the edges' traffic comes from, as this cluster sees it (their nodes' or NAT's egress ranges): the only
+     * sources the remote-write and OpenSearch LoadBalancers admit (`loadBalancerSourceRanges`, and the
+     * NetworkPolicies, which see the client address because the Services keep it: `externalTrafficPolicy: Local`).
+     */
+    edgeSourceRanges: z.array(cidr).min(1, "must list the edges' egress ranges: the LoadBalancers admit no one else"),
     objectStorage: z.strictObject({
         /** The existing MinIO's S3 endpoint, host:port. */
         endpoint: hostPort,

@@ -31,7 +31,7 @@ import { dashboards } from "../lib/dashboards";
 import { THANOS_PORTS, dnsSrv } from "../lib/thanos";
 import { imageName, images } from "../lib/versions";
 import { CENTRAL_OUTPUTS } from "./contract";
-import { CentralWorkloads, Flow, centralNetwork, egressPeers, entityEgress, externalCidrs, ingressPeers } from "./network";
+import { CentralWorkloads, Flow, centralNetwork, egressPeers, entityEgress, externalCidrs, externalSources, ingressPeers } from "./network";
 import { CENTRAL_MONITORING_NAMESPACE, LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, pullSecretFor } from "./shared";
 
 /** What every step needs: the stack's config, its secrets, the providers and the flow table. */
@@ -167,6 +167,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
             tls: { certPem: pki.serverCertPem, keyPem: pki.serverKeyPem, caCertPem: pki.caCertPem },
             metaMonitoringUrl: queryHttpUrl(c.namespace),
             exposure: { hostname: c.receive.hostname, loadBalancerIP: c.receive.loadBalancerIP },
+            remoteWriteSources: { cidrs: externalSources(flows, w.receive, "remote-write"), peers: ingressPeers(flows, w.receive, "remote-write") },
             storeApiClients: ingressPeers(flows, w.receive, "store-api"),
             metricsScrapers: ingressPeers(flows, w.receive, "metrics"),
         },
@@ -383,6 +384,10 @@ function centralLogs(s: Central, gatewayClass: { gatewayClassName: string; clust
             exporterImage: imageName(images.openSearchExporter, s.mirror),
             exporterVersion: images.openSearchExporter.tag,
             metricsScrapers: ingressPeers(flows, w.openSearchExporter, "metrics"),
+            httpClients: {
+                cidrs: externalSources(flows, w.openSearch, "logs"),
+                peers: [...ingressPeers(flows, w.openSearch, "logs"), ...ingressPeers(flows, w.openSearch, "logs-search"), ...ingressPeers(flows, w.openSearch, "logs-admin")],
+            },
         },
         s.opts,
     );

@@ -13,6 +13,7 @@ function central(): any {
         central: {
             writers: [{ cluster: "cluster-01" }, { cluster: "cluster-02", tenants: ["a", "b"] }, { cluster: "cluster-03" }],
             objectStorage: { endpoint: "192.168.101.10:9000", cidr: "192.168.101.0/24" },
+            edgeSourceRanges: ["192.168.103.0/24"],
             receive: { hostname: "receive.example.internal", loadBalancerIP: "192.168.101.60" },
             monitoring: {
                 grafana: { hostname: "grafana.example.internal" },

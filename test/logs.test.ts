@@ -55,7 +55,7 @@ describe("Logs: OpenSearch (cluster-01) and Fluent Bit (every cluster)", () => {
             for (const c of STACKS) {
                 const u = users[`fluent-bit-${c}`];
                 assert.match(u.hash, /^\$2[aby]\$/, `${c}: bcrypt hash`);
-                assert.deepStrictEqual(roles[`log-writer-${c}`].index_permissions, [{ index_patterns: [`logs-${c}-*`], allowed_actions: ["crud", "create_index"] }]);
+                assert.deepStrictEqual(roles[`log-writer-${c}`].index_permissions, [{ index_patterns: [`logs-${c}-*`], allowed_actions: ["write", "create_index"] }]);
                 assert.deepStrictEqual(mapping[`log-writer-${c}`].users, [`fluent-bit-${c}`]);
             }
             const passwords = Object.values(mapSecrets(plan.outputs.logsCredentials, true) as Record<string, { password: string }>).map((c) => c.password);
