@@ -294,7 +294,7 @@ describe("Logs: OpenSearch (cluster-01) and Fluent Bit (every cluster)", () => {
                 'show({ tenant = "a" })',
             ].join("\n");
             fs.writeFileSync(path.join(dir, "harness.lua"), harness);
-            const out = execFileSync(tool("luajit"), [path.join(dir, "harness.lua"), path.join(dir, "tenant.lua")]).toString().trim().split("\n");
+            const out = execFileSync(tool("luajit", "luajit"), [path.join(dir, "harness.lua"), path.join(dir, "tenant.lua")]).toString().trim().split("\n");
             assert.deepStrictEqual(out, ["2\ta", "2\tb", "2\tnil", "2\tnil"]);
             const cfgs = (await planStack("cluster-02")).outputs.agentConfigs as Record<string, string>;
             for (const [writer, text] of Object.entries(cfgs)) {

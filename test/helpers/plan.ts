@@ -49,12 +49,15 @@ export function isSecret(v: unknown): boolean {
     return v instanceof SecretValue;
 }
 
-/** Path of Debian's promtool/amtool; fails with the install command when absent (.ci/run installs them). */
-export function tool(name: string): string {
+/**
+ * Path of a Debian tool the tests run (promtool, amtool, memcached); fails with the install command when absent
+ * (`npm test` installs them first: scripts/ensure-tools.sh).
+ */
+export function tool(name: string, debianPackages = "prometheus prometheus-alertmanager"): string {
     try {
         return execFileSync("sh", ["-c", `command -v ${name}`]).toString().trim();
     } catch {
-        throw new Error(`${name} not found: run bash scripts/ensure-tools.sh (Debian packages prometheus, prometheus-alertmanager, luajit); npm test does`);
+        throw new Error(`${name} not found: install Debian's ${debianPackages} (apt-get install ${debianPackages}); npm test's pretest (scripts/ensure-tools.sh) and .ci/run do`);
     }
 }
 
