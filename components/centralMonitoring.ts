@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import type { Resources } from "../lib/config";
 import { Dashboard, dashboardJson } from "../lib/dashboards";
 import { nonEmptyTo, resourceRequirements } from "../lib/k8s";
+import { generationName } from "../lib/rotation";
 import { TENANT_LABEL, THANOS_PORTS } from "../lib/thanos";
 import { OPENSEARCH_EXPORTER_NAME } from "./openSearchExporter";
 import { charts, pinnedChartArgs } from "../lib/versions";
@@ -19,6 +20,8 @@ export interface CentralMonitoringArgs {
     readonly imagePullSecrets?: { name: string }[];
     readonly prometheus: { replicas: number; retention: string; storageSize: string; resources: Resources };
     readonly alertmanager: { replicas: number; storageSize: string };
+    /** Rotation generation of the Grafana admin password (`central.rotation.grafanaAdmin`). */
+    readonly grafanaAdminPasswordGeneration?: number;
     /** The rendered Alertmanager configuration (holds webhook URLs: a secret). */
     readonly alertmanagerConfig: pulumi.Input<string>;
     /** Receive's in-cluster remote-write URL and this cluster's writer credential. */
@@ -270,7 +273,7 @@ export class CentralMonitoring extends pulumi.ComponentResource {
             { parent: this, protect: true, retainOnDelete: true },
         );
 
-        const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this });
+        const password = new random.RandomPassword(generationName(`${name}-grafana-admin`, args.grafanaAdminPasswordGeneration), { length: 32, special: false }, { parent: this });
         this.grafanaAdminPassword = pulumi.secret(password.result);
         const secrets = [
             new k8s.core.v1.Secret(

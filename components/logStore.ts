@@ -19,6 +19,8 @@ export interface LogStoreArgs {
     readonly clusters: string[];
     /** Password generation per cluster; raising one replaces that cluster's password. Default 0. */
     readonly passwordGenerations?: Record<string, number>;
+    /** Rotation generation of the admin password (`central.rotation.openSearchAdmin`). */
+    readonly adminPasswordGeneration?: number;
     /** Name the edges use (on the HTTP certificate), and an optional fixed LoadBalancer IP. */
     readonly hostname: string;
     readonly loadBalancerIP?: string;
@@ -290,7 +292,7 @@ export class LogStore extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: this });
+        const adminPassword = new random.RandomPassword(generationName(`${name}-admin-password`, args.adminPasswordGeneration), { length: 32, special: false }, { parent: this });
         this.adminPassword = pulumi.secret(adminPassword.result);
         const writers = args.clusters.map((cluster) => ({
             cluster,

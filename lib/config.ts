@@ -290,6 +290,12 @@ const rotationSection = z
         writers: z.record(z.string(), generation).default({}),
         /** Per cluster: a new OpenSearch password for its Fluent Bit (the old one stops working at once). */
         logs: z.record(z.string(), generation).default({}),
+        /** Per component (`store`, `receive`, `compactor`): a new MinIO secret key; the component restarts with it. */
+        objectStorage: z.strictObject({ store: generation.optional(), receive: generation.optional(), compactor: generation.optional() }).prefault({}),
+        /** A new Grafana admin password (stack output `grafanaAdminPassword`). */
+        grafanaAdmin: generation.default(0),
+        /** A new OpenSearch admin password (stack output `openSearchAdminPassword`); the configure Job applies it. */
+        openSearchAdmin: generation.default(0),
     })
     .prefault({});
 
@@ -312,7 +318,9 @@ const centralSection = z.strictObject({
         /** The existing MinIO's S3 endpoint, host:port. */
         endpoint: hostPort,
         /** CIDR that holds the MinIO servers (NetworkPolicy egress from Receive, Store, Compactor). */
-        cidr: cidr,
+        cidr: cidr.refine((v) => Number(v.split("/")[1]) >= 8, {
+            message: "must name the MinIO servers' network (a prefix of /8 or longer): Receive, Store and Compactor may reach only it",
+        }),
         /** Talk to MinIO over TLS. */
         tls: z.boolean().default(true),
         /** The MinIO admin user the provider logs in with; its password is the secret `minioPassword`. */
@@ -333,6 +341,12 @@ const centralSection = z.strictObject({
                 backstopExpiryDays: z.number().int().positive().default(800),
             })
             .prefault({}),
+        /**
+         * The first, shared MinIO user (read, write and delete for every component). Each component now has its own
+         * user; `keep` leaves the shared one in place until the operator retires it by the procedure in the README
+         * ("Object storage users": unprotect, then `retired`), so no `pulumi up` deletes it by surprise.
+         */
+        sharedUser: z.enum(["keep", "retired"]).default("keep"),
     }),
     receive: z
         .strictObject({

@@ -125,12 +125,14 @@ function objectStorage(s: Central, ns: PlatformNamespace) {
             namespace: ns.name,
             noncurrentVersionDays: o.lifecycle.noncurrentVersionDays,
             backstopExpiryDays: o.lifecycle.backstopExpiryDays,
+            sharedUser: o.sharedUser,
+            keyGenerations: s.c.rotation.objectStorage,
         },
         s.opts,
     );
     const [objectStorageCidr] = externalCidrs(s.flows, s.w.receive, "object-storage");
-    const network = { objectStorageCidr, objectStoragePort: objectStoragePort(s.c), objstoreSecretName: bucket.secretName };
-    return { bucket, network };
+    const network = { objectStorageCidr, objectStoragePort: objectStoragePort(s.c) };
+    return { bucket, network, secrets: bucket.secretNames };
 }
 
 /** Remote-write PKI, Receive, Store Gateway, Query, the frontend with its cache, and the Compactor. */
@@ -154,6 +156,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         {
             ...common,
             ...storage.network,
+            objstoreSecretName: storage.secrets.receive,
             storageClass: s.cfg.kubernetes.storageClass,
             replicas: c.receive.replicas,
             replicationFactor: c.receive.replicationFactor,
@@ -178,6 +181,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         {
             ...common,
             ...storage.network,
+            objstoreSecretName: storage.secrets.store,
             storageClass: s.cfg.kubernetes.storageClass,
             replicas: c.storeGateway.replicas,
             storageSize: c.storeGateway.storageSize,
@@ -239,6 +243,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         {
             ...common,
             ...storage.network,
+            objstoreSecretName: storage.secrets.compactor,
             storageClass: s.cfg.kubernetes.storageClass,
             storageSize: c.compactor.storageSize,
             resources: c.compactor.resources,
@@ -288,6 +293,7 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
             imagePullSecrets: monNs.imagePullSecrets,
             prometheus: m.prometheus,
             alertmanager: m.alertmanager,
+            grafanaAdminPasswordGeneration: c.rotation.grafanaAdmin,
             alertmanagerConfig: pulumi.secret(
                 pulumi
                     .all(Object.fromEntries(webhookSecretKeys(c).map((k) => [k, pulumi.output(s.secrets[k] as pulumi.Input<string>)])))
@@ -371,6 +377,7 @@ function centralLogs(s: Central, gatewayClass: { gatewayClassName: string; clust
             namespaceName: c.logs.namespace,
             clusters: [...new Set(c.writers.map((wr) => wr.cluster))],
             passwordGenerations: c.rotation.logs,
+            adminPasswordGeneration: c.rotation.openSearchAdmin,
             hostname: c.logs.hostname,
             loadBalancerIP: c.logs.loadBalancerIP,
             retentionDays: c.logs.retentionDays,
