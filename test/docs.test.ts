@@ -47,6 +47,11 @@ describe("operator docs (docs/ko) and README", () => {
             }
         });
 
+        it(`${rel(f)}: no command turns off TLS verification (curl -k/--insecure, wget --no-check-certificate)`, () => {
+            const found = [...text.matchAll(/^.*\b(curl\b[^\n]*\s(-[a-zA-Z]*k[a-zA-Z]*|--insecure)\b|wget\b[^\n]*--no-check-certificate).*$/gm)].map((m) => m[0].trim());
+            assert.deepStrictEqual(found, [], `${rel(f)}: pass the CA (pulumi stack output …CaCertPem) instead`);
+        });
+
         it(`${rel(f)}: every relative link resolves`, () => {
             const broken: string[] = [];
             for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
