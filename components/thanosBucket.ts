@@ -55,6 +55,11 @@ export function rolePolicy(bucket: string, role: BucketRole): object {
     };
 }
 
+/** The Secret with a component's `objstore.yml`. */
+export function objstoreSecretName(role: BucketRole): string {
+    return `thanos-objstore-${role}`;
+}
+
 /** The IAM policy of the shared user (read, write, delete on this bucket), kept until it is retired. */
 export function bucketPolicy(bucket: string): object {
     return {
@@ -172,7 +177,7 @@ export class ThanosBucket extends pulumi.ComponentResource {
                 { parent: this },
             );
             new minio.IamUserPolicyAttachment(`${name}-${role}-policy-attachment`, { userName: user.name, policyName: policy.name }, { parent: this });
-            secretNames[role] = objstoreSecret(`${name}-${role}-objstore`, `thanos-objstore-${role}`, user.name, key.result).metadata.name;
+            secretNames[role] = objstoreSecret(`${name}-${role}-objstore`, objstoreSecretName(role), user.name, key.result).metadata.name;
         }
 
         this.bucketName = bucket.bucket;

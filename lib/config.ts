@@ -698,9 +698,27 @@ function keyPath(path: PropertyKey[]): string {
 }
 
 /** Parse and validate a stack's raw configuration (the `agent-receiver:*` keys, objects already parsed). */
+/** Stacks that may render manifests instead of applying them: their names end with this. */
+export const RENDER_STACK_SUFFIX = "-render";
+
 export function parseStackConfig(stack: string, raw: unknown): StackConfig {
     const result = stackSchema.safeParse(raw);
-    if (result.success) return result.data;
+    if (result.success) {
+        // The Kubernetes provider replaces itself when renderYamlToDirectory changes, and replacing the provider of a
+        // deployed stack deletes every object it manages from the cluster: render from a stack of its own only.
+        if (result.data.kubernetes.renderYamlToDirectory !== undefined && !stack.endsWith(RENDER_STACK_SUFFIX)) {
+            throw new ConfigError(stack, [
+                {
+                    path: `${PROJECT}:kubernetes.renderYamlToDirectory`,
+                    message:
+                        `is set on a stack that is not render-only. Changing it replaces the Kubernetes provider, and on a deployed stack ` +
+                        `pulumi up would delete every object from the cluster. Remove it (pulumi config rm --path ${PROJECT}:kubernetes.renderYamlToDirectory --stack ${stack}) ` +
+                        `and render from a stack of its own named ${stack}${RENDER_STACK_SUFFIX} with the same configuration (README, "Rendering manifests")`,
+                },
+            ]);
+        }
+        return result.data;
+    }
     const problems = result.error.issues.flatMap((i) => {
         if (i.code === "unrecognized_keys") {
             return i.keys.map((k) => ({ path: keyPath([...i.path, k]), message: "unknown key" }));

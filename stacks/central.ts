@@ -16,7 +16,7 @@ import { Memcached } from "../components/memcached";
 import { NodeExporter } from "../components/nodeExporter";
 import { PlatformNamespace } from "../components/platformNamespace";
 import { RemoteWritePki } from "../components/remoteWritePki";
-import { ThanosBucket } from "../components/thanosBucket";
+import { BUCKET_ROLES, BucketRole, ThanosBucket, objstoreSecretName } from "../components/thanosBucket";
 import { ThanosCompactor } from "../components/thanosCompactor";
 import { QUERY_NAME, ThanosQuery, queryHttpUrl } from "../components/thanosQuery";
 import { ThanosQueryFrontend } from "../components/thanosQueryFrontend";
@@ -50,19 +50,23 @@ interface Central {
 type ThanosCommon = ReturnType<typeof thanosNamespace>["common"];
 
 export function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackSecrets, provider: k8s.Provider): Record<string, unknown> {
-    const minioProvider = new minio.Provider(`${cfg.clusterName}-minio`, {
-        minioServer: c.objectStorage.endpoint,
-        minioUser: c.objectStorage.adminUser,
-        minioPassword: secrets.minioPassword,
-        minioSsl: c.objectStorage.tls,
-        minioRegion: c.objectStorage.region,
-    });
+    // A render-only stack creates nothing on MinIO: the bucket and its users belong to the deployed stack alone.
+    const rendering = cfg.kubernetes.renderYamlToDirectory !== undefined;
+    const minioProvider = rendering
+        ? undefined
+        : new minio.Provider(`${cfg.clusterName}-minio`, {
+              minioServer: c.objectStorage.endpoint,
+              minioUser: c.objectStorage.adminUser,
+              minioPassword: secrets.minioPassword,
+              minioSsl: c.objectStorage.tls,
+              minioRegion: c.objectStorage.region,
+          });
     const { w, flows } = centralNetwork(c);
     const s: Central = {
         cfg,
         c,
         secrets,
-        opts: { providers: { kubernetes: provider, minio: minioProvider } },
+        opts: { providers: minioProvider ? { kubernetes: provider, minio: minioProvider } : { kubernetes: provider } },
         cluster: cfg.clusterName,
         mirror: cfg.images.registryMirror,
         w,
@@ -90,7 +94,7 @@ export function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackS
         [CENTRAL_OUTPUTS.writers]: pipeline.writers,
         [CENTRAL_OUTPUTS.writerCredentials]: pipeline.pki.writerCredentials,
         queryFrontendUrl: pipeline.frontend.httpUrl,
-        bucket: storage.bucket.bucketName,
+        bucket: storage.bucketName,
         hashring: pipeline.receive.hashring,
     };
 }
@@ -114,6 +118,13 @@ function thanosNamespace(s: Central) {
 /** The bucket, its user and the `objstore.yml` Secret on the existing MinIO, and where the components reach it. */
 function objectStorage(s: Central, ns: PlatformNamespace) {
     const o = s.c.objectStorage;
+    const [objectStorageCidr] = externalCidrs(s.flows, s.w.receive, "object-storage");
+    const network = { objectStorageCidr, objectStoragePort: objectStoragePort(s.c) };
+    if (s.cfg.kubernetes.renderYamlToDirectory !== undefined) {
+        // Rendered manifests name the deployed stack's objstore Secrets; they are not rendered (no keys exist here).
+        const secrets = Object.fromEntries(BUCKET_ROLES.map((r) => [r, pulumi.output(objstoreSecretName(r))])) as Record<BucketRole, pulumi.Output<string>>;
+        return { bucketName: pulumi.output(o.bucket), network, secrets };
+    }
     const bucket = new ThanosBucket(
         `${s.cluster}-thanos-bucket`,
         {
@@ -130,9 +141,7 @@ function objectStorage(s: Central, ns: PlatformNamespace) {
         },
         s.opts,
     );
-    const [objectStorageCidr] = externalCidrs(s.flows, s.w.receive, "object-storage");
-    const network = { objectStorageCidr, objectStoragePort: objectStoragePort(s.c) };
-    return { bucket, network, secrets: bucket.secretNames };
+    return { bucketName: bucket.bucketName, network, secrets: bucket.secretNames };
 }
 
 /** Remote-write PKI, Receive, Store Gateway, Query, the frontend with its cache, and the Compactor. */

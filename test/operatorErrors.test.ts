@@ -133,3 +133,39 @@ describe("operator errors, as pulumi up prints them", () => {
         );
     });
 });
+
+describe("rendering manifests (kubernetes.renderYamlToDirectory)", () => {
+    it("is refused on a stack that is not render-only: changing it replaces the provider, which deletes every object of a deployed stack", async () => {
+        const text = await printed("cluster-03", (o) => {
+            o.flat["agent-receiver:kubernetes"] = JSON.stringify({ ...JSON.parse(o.flat["agent-receiver:kubernetes"]), renderYamlToDirectory: "out/rendered" });
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-03":\n' +
+                "  - agent-receiver:kubernetes.renderYamlToDirectory: is set on a stack that is not render-only. Changing it replaces the Kubernetes provider, " +
+                "and on a deployed stack pulumi up would delete every object from the cluster. Remove it (pulumi config rm --path agent-receiver:kubernetes.renderYamlToDirectory --stack cluster-03) " +
+                'and render from a stack of its own named cluster-03-render with the same configuration (README, "Rendering manifests")',
+        );
+    });
+
+    it("a render-only stack creates nothing on MinIO, names the deployed stack's objstore Secrets, and warns that the YAML holds secrets in plaintext", async () => {
+        const file = readStackFile("cluster-01");
+        const config = { ...file.flat, "agent-receiver:kubernetes": JSON.stringify({ ...JSON.parse(file.flat["agent-receiver:kubernetes"]), renderYamlToDirectory: "out/rendered" }) };
+        const warnings: string[] = [];
+        const original = console.warn;
+        console.warn = (...a: unknown[]) => void warnings.push(a.join(" "));
+        let plan;
+        try {
+            plan = await runOffline({ project: "agent-receiver", stack: "cluster-01-render", config, secretKeys: file.secretKeys }, program);
+        } finally {
+            console.warn = original;
+        }
+        assert.deepStrictEqual(plan.resources.filter((r) => r.type.startsWith("minio:") || r.type === "pulumi:providers:minio").map((r) => r.name), []);
+        const provider = plan.resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
+        assert.strictEqual((provider.inputs as any).renderYamlToDirectory, "out/rendered");
+        const sts = plan.resources.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet").map((r) => r.inputs as any);
+        const objstore = sts.flatMap((m) => (m.spec.template.spec.volumes ?? []).filter((v: any) => v.name === "objstore").map((v: any) => v.secret.secretName)).sort();
+        assert.deepStrictEqual(objstore, ["thanos-objstore-compactor", "thanos-objstore-receive", "thanos-objstore-store"]);
+        assert.ok(warnings.some((w) => /rendered YAML holds every Secret in plaintext/.test(w)), warnings.join("\n"));
+    });
+});
