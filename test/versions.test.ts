@@ -25,9 +25,9 @@ describe("pinned versions", () => {
     it("Renovate's workflow pattern sees the Pulumi CLI version of every workflow that installs it", () => {
         const manager = (renovate.customManagers as { description: string; managerFilePatterns: string[]; matchStrings: string[] }[]).find((m) => /Pulumi CLI/.test(m.description))!;
         const filePattern = new RegExp(manager.managerFilePatterns[0].slice(1, -1));
-        for (const file of ["pull-request.yml", "drift.yml"]) {
-            assert.ok(filePattern.test(`.github/workflows/${file}`), file);
-            const text = fs.readFileSync(path.join(ROOT, ".github", "workflows", file), "utf8");
+        for (const file of ["workflows/pull-request.yml", "actions/pulumi-stack/action.yml"]) {
+            assert.ok(filePattern.test(`.github/${file}`), file);
+            const text = fs.readFileSync(path.join(ROOT, ".github", file), "utf8");
             const pins = [...text.matchAll(/pulumi-version: (\S+)/g)].map((m) => m[1]);
             const seen = [...text.matchAll(new RegExp(manager.matchStrings[0], "g"))].map((m) => `${m.groups!.depName}@${m.groups!.currentValue}`);
             assert.ok(pins.length > 0, `${file} pins no CLI version`);
