@@ -13,14 +13,34 @@ export const PROJECT = "agent-receiver";
 // Scalar shapes
 // ---------------------------------------------------------------------------------------------------------
 
-/** Prometheus/Thanos duration, e.g. `30s`, `6h`, `90d`, `1h30m`. */
+/**
+ * `pulumi config set --path` stores a value that reads as a number as a JSON number (`... quota.cpu 8` stores 8, not
+ * "8"). A field whose value needs a unit refuses a bare number with a message that names the unit, instead of zod's
+ * "expected string, received number"; a field where a bare number means something accepts it (see `cpu`).
+ */
+const needsUnit = (example: (n: number) => string) => (iss: { input?: unknown }) =>
+    typeof iss.input === "number" ? example(iss.input) : undefined;
+
+/** Prometheus/Thanos duration, e.g. `30s`, `6h`, `90d`, `1h30m`. A bare number has no unit: refused. */
 const duration = z
-    .string()
+    .string({ error: needsUnit((n) => `must be a duration with a unit, such as ${n}s, ${n}m or ${n}h (${n} has none)`) })
     .regex(/^(\d+(ms|s|m|h|d|w|y))+$/, "must be a duration such as 30s, 6h or 90d");
 
-/** Kubernetes resource quantity. */
-const cpu = z.string().regex(/^\d+(\.\d+)?m?$/, "must be a CPU quantity such as 250m or 2");
-const memory = z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a memory quantity such as 512Mi");
+/**
+ * Kubernetes CPU quantity. A bare number is a number of cores, as in Kubernetes (`8`, `0.5`): accepted and normalised
+ * to the string the manifests carry (8 → "8"), so `quota.cpu: 8` and `quota.cpu: "8"` deploy the same thing.
+ */
+const cpu = z.preprocess(
+    (v) => (typeof v === "number" ? String(v) : v),
+    z.string().regex(/^\d+(\.\d+)?m?$/, "must be a CPU quantity such as 250m or 2"),
+);
+/**
+ * Kubernetes memory quantity. A bare number would be bytes (`memory: 32` is 32 bytes, never what was meant), so a
+ * JSON number is refused with the units to use.
+ */
+const memory = z
+    .string({ error: needsUnit((n) => `must be a memory quantity with a unit, such as ${n}Mi or ${n}Gi (a bare ${n} would be bytes)`) })
+    .regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a memory quantity such as 512Mi");
 
 /** RFC 1123 label: names of namespaces, tenants, clusters. */
 const dnsLabel = z
@@ -262,8 +282,14 @@ const logsSection = z.strictObject({
     retentionDays: z.number().int().min(1).default(14),
     replicas: z.number().int().min(1).default(3),
     storageSize: memory.default("100Gi"),
-    /** JVM heap; the container limit is twice this (off-heap, page cache). */
-    heapSize: memory.default("2Gi"),
+    /**
+     * JVM heap; the container limit is twice this (off-heap, page cache). Whole Mi or Gi: the program passes it to
+     * the JVM as `-Xms`/`-Xmx` with the unit `m` or `g`, which take no other unit and no fraction.
+     */
+    heapSize: z
+        .string({ error: needsUnit((n) => `must be a heap size with a unit, such as ${n}Mi or ${n}Gi (a bare ${n} would be bytes)`) })
+        .regex(/^\d+(Mi|Gi)$/, "must be a whole number of Mi or Gi, such as 2Gi or 1536Mi: the JVM's -Xmx takes m or g")
+        .default("2Gi"),
     /**
      * OpenSearch Dashboards, where operators search the logs: its host on a Gateway (same class and ClusterIssuer
      * as Grafana's) and an optional fixed IP from the Cilium L2 pool.

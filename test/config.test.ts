@@ -49,9 +49,16 @@ function errorOf(raw: unknown): ConfigError {
     assert.fail("expected the config to be rejected");
 }
 
-type Case = [string, () => any, string, RegExp];
+/** A message: a pattern, or (a string) the exact text. */
+type Message = RegExp | string;
+type Case = [string, () => any, string, Message];
 
-// Each rule of the schema: [what, broken config, key path the error must name, message pattern].
+function assertMessage(actual: string, expected: Message): void {
+    if (typeof expected === "string") assert.strictEqual(actual, expected);
+    else assert.match(actual, expected);
+}
+
+// Each rule of the schema: [what, broken config, key path the error must name, message pattern or exact text].
 const cases: Case[] = [
     ["unknown role", () => ({ ...central(), role: "hub" }), "agent-receiver:role", /central or edge/],
     ["unknown top-level key", () => ({ ...central(), extra: 1 }), "agent-receiver:extra", /unknown key/],
@@ -102,6 +109,13 @@ const cases: Case[] = [
     ["logs hostname malformed", () => { const c = central(); c.central.logs.hostname = "Logs_Host"; return c; }, "agent-receiver:central.logs.hostname", /DNS name/],
     ["cache hit ratio above 1", () => { const c = central(); c.central.monitoring.thresholds = { cacheHitRatioMin: 2 }; return c; }, "agent-receiver:central.monitoring.thresholds.cacheHitRatioMin", /./],
     ["Dashboards on Grafana's host name", () => { const c = central(); c.central.logs.dashboards.hostname = c.central.monitoring.grafana.hostname; return c; }, "agent-receiver:central.logs.dashboards.hostname", /must differ from central\.monitoring\.grafana\.hostname/],
+    // Values as `pulumi config set --path` stores them: a bare number is a JSON number.
+    ["a duration as a bare number (no unit)", () => { const e = edge(); e.edge.survivableOutage = 2; return e; }, "agent-receiver:edge.survivableOutage", "must be a duration with a unit, such as 2s, 2m or 2h (2 has none)"],
+    ["a memory quantity as a bare number (bytes)", () => { const e = edge(); e.edge.tenants[0].quota = { memory: 32 }; return e; }, "agent-receiver:edge.tenants[0].quota.memory", "must be a memory quantity with a unit, such as 32Mi or 32Gi (a bare 32 would be bytes)"],
+    ["a storage size as a bare number (bytes)", () => { const c = central(); c.central.receive.storageSize = 50; return c; }, "agent-receiver:central.receive.storageSize", "must be a memory quantity with a unit, such as 50Mi or 50Gi (a bare 50 would be bytes)"],
+    ["a negative CPU number", () => { const e = edge(); e.edge.tenants[0].quota = { cpu: -2 }; return e; }, "agent-receiver:edge.tenants[0].quota.cpu", "must be a CPU quantity such as 250m or 2"],
+    ["an OpenSearch heap the JVM cannot take", () => { const c = central(); c.central.logs.heapSize = "2.5Gi"; return c; }, "agent-receiver:central.logs.heapSize", "must be a whole number of Mi or Gi, such as 2Gi or 1536Mi: the JVM's -Xmx takes m or g"],
+    ["an OpenSearch heap as a bare number", () => { const c = central(); c.central.logs.heapSize = 2; return c; }, "agent-receiver:central.logs.heapSize", "must be a heap size with a unit, such as 2Mi or 2Gi (a bare 2 would be bytes)"],
     ["OpenSearch disk threshold above 1", () => { const c = central(); c.central.monitoring.thresholds = { logDiskFreeRatioMin: 20 }; return c; }, "agent-receiver:central.monitoring.thresholds.logDiskFreeRatioMin", /./],
 ];
 
@@ -112,7 +126,7 @@ describe("stack config schema", () => {
             assert.match(err.message, /stack "test-stack"/);
             const hit = err.problems.find((p) => p.path === key);
             assert.ok(hit, `no problem at ${key}; got:\n${err.message}`);
-            assert.match(hit.message, pattern);
+            assertMessage(hit.message, pattern);
         });
     }
 
@@ -137,6 +151,17 @@ describe("stack config schema", () => {
         const e = parseStackConfig("s", edge());
         assert.strictEqual(e.edge!.centralStack, "organization/agent-receiver/cluster-01");
         assert.strictEqual(e.edge!.agent.remoteWrite.retryOnHttp429, true);
+    });
+
+    it("accepts a CPU quantity as a number (pulumi config set --path stores 8 as 8), normalised to the string the manifests carry", () => {
+        const e = edge();
+        e.edge.tenants[0].quota = { cpu: 8, pods: 100 };
+        e.edge.agent = { resources: { requests: { cpu: 0.5 }, limits: { cpu: 2 } } };
+        const cfg = parseStackConfig("s", e);
+        assert.strictEqual(cfg.edge!.tenants[0].quota.cpu, "8");
+        assert.strictEqual(cfg.edge!.tenants[0].quota.pods, 100);
+        assert.deepStrictEqual(cfg.edge!.agent.resources.requests, { cpu: "0.5", memory: "200Mi" });
+        assert.strictEqual(cfg.edge!.agent.resources.limits.cpu, "2");
     });
 
     it("parses durations", () => {
@@ -178,6 +203,19 @@ describe("stack config: secrets", () => {
     it("accepts it when set as a secret, and ignores other namespaces", () => {
         const cfg = parseFlatConfig("cluster-01", flat({ "agent-receiver:minioPassword": "x", "agent-receiver:alertWebhookPlatform": "https://hooks.example/x", "kubernetes:context": "y" }), () => true);
         assert.strictEqual(cfg.role, "central");
+    });
+
+    it("cluster-02 with its quotas set as the CLI stores them (cpu 16 a number) is the same configuration, so the same plan", () => {
+        const file = readStackFile("cluster-02");
+        const edgeKey = "agent-receiver:edge";
+        const asNumbers = JSON.parse(file.flat[edgeKey]);
+        for (const t of asNumbers.tenants) t.quota.cpu = Number(t.quota.cpu);
+        assert.strictEqual(typeof asNumbers.tenants[0].quota.cpu, "number");
+        const secret = (k: string) => file.secretKeys.includes(k);
+        assert.deepStrictEqual(
+            parseFlatConfig("cluster-02", { ...file.flat, [edgeKey]: JSON.stringify(asNumbers) }, secret),
+            parseFlatConfig("cluster-02", file.flat, secret),
+        );
     });
 
     for (const stack of STACKS) {

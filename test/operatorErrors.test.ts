@@ -74,6 +74,22 @@ describe("operator errors, as pulumi up prints them", () => {
         );
     });
 
+    it("a value that needs a unit, set as a bare number (pulumi config set --path stores 32 as a number)", async () => {
+        const text = await printed("cluster-02", (o) => {
+            const edge = JSON.parse(o.flat["agent-receiver:edge"]);
+            edge.tenants[0].quota.memory = 32;
+            edge.tenants[1].quota.cpu = 8; // a number of cores: accepted
+            edge.survivableOutage = 2;
+            o.flat["agent-receiver:edge"] = JSON.stringify(edge);
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-02":\n' +
+                "  - agent-receiver:edge.survivableOutage: must be a duration with a unit, such as 2s, 2m or 2h (2 has none)\n" +
+                "  - agent-receiver:edge.tenants[0].quota.memory: must be a memory quantity with a unit, such as 32Mi or 32Gi (a bare 32 would be bytes)",
+        );
+    });
+
     it("an edge before the central stack is deployed", async () => {
         const text = await printed("cluster-03", () => {});
         assert.strictEqual(
