@@ -56,6 +56,12 @@ const dnsName = z
         "must be a lowercase DNS name such as receive.example.internal",
     );
 
+/** A dotted quad; the octets' range is checked apart (`octetsInRange`), the regex only counts digits. */
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+/** Whether every octet of a dotted quad is 0-255 (anything else is left to the format's own message). */
+const octetsInRange = (ip: string) => !IPV4.test(ip) || ip.split(".").every((o) => Number(o) <= 255);
+const octetError = (ip: string) => `must have IPv4 octets of 0-255 (${ip})`;
+
 /** `host:port`, where host is a DNS name or an IPv4 address. */
 const hostPort = z
     .string()
@@ -66,15 +72,33 @@ const hostPort = z
     .refine((v) => {
         const port = Number(v.split(":")[1]);
         return port >= 1 && port <= 65535;
-    }, "port must be between 1 and 65535");
+    }, "port must be between 1 and 65535")
+    .refine((v) => octetsInRange(hostOf(v)), { error: (iss) => octetError(hostOf(String(iss.input))) });
 
-const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "must be an IPv4 address");
+/** The host of a `host:port`. */
+export function hostOf(hostPort: string): string {
+    const i = hostPort.lastIndexOf(":");
+    return i < 0 ? hostPort : hostPort.slice(0, i);
+}
+
+const ipv4 = z
+    .string()
+    .regex(IPV4, "must be an IPv4 address")
+    .refine(octetsInRange, { error: (iss) => octetError(String(iss.input)) });
 const cidr = z
     .string()
     .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 192.168.101.0/24")
-    .refine((v) => v.split("/")[0].split(".").every((o) => Number(o) <= 255) && Number(v.split("/")[1]) <= 32, {
-        message: "octets must be 0-255 and the prefix 0-32",
-    });
+    .refine((v) => octetsInRange(v.split("/")[0]), { error: (iss) => octetError(String(iss.input)) })
+    .refine((v) => !v.includes("/") || Number(v.split("/")[1]) <= 32, "must have a prefix of 0-32");
+
+/** Whether an IPv4 address lies in an IPv4 CIDR (both already valid). */
+export function ipInCidr(ip: string, block: string): boolean {
+    const toInt = (a: string) => a.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+    const [base, bits] = block.split("/");
+    const prefix = Number(bits);
+    const size = 2 ** (32 - prefix);
+    return Math.floor(toInt(ip) / size) === Math.floor(toInt(base) / size);
+}
 
 const resources = (requests: { cpu: string; memory: string }, limits: { cpu?: string; memory: string }) =>
     z
@@ -587,6 +611,16 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
         if (!ids.includes(tenant)) {
             issue(["central", "receive", "limits", "tenants", tenant], `unknown writer "${tenant}" (known: ${ids.join(", ")})`);
         }
+    }
+
+    // Receive, Store and Compactor reach MinIO through a NetworkPolicy egress rule to `cidr` only: an address outside
+    // it is unreachable. A DNS name cannot be checked here (it resolves on the cluster).
+    const minioHost = hostOf(c.objectStorage.endpoint);
+    if (IPV4.test(minioHost) && !ipInCidr(minioHost, c.objectStorage.cidr)) {
+        issue(
+            ["central", "objectStorage", "endpoint"],
+            `(${minioHost}) is outside central.objectStorage.cidr (${c.objectStorage.cidr}): Receive, Store and Compactor may reach MinIO only within that CIDR`,
+        );
     }
 
     const r = c.compactor.retention;

@@ -74,6 +74,12 @@ const cases: Case[] = [
     ["malformed MinIO endpoint (scheme)", () => { const c = central(); c.central.objectStorage.endpoint = "https://minio:9000"; return c; }, "agent-receiver:central.objectStorage.endpoint", /host:port/],
     ["MinIO port out of range", () => { const c = central(); c.central.objectStorage.endpoint = "minio.local:70000"; return c; }, "agent-receiver:central.objectStorage.endpoint", /port/],
     ["malformed CIDR", () => { const c = central(); c.central.objectStorage.cidr = "192.168.101.0/33"; return c; }, "agent-receiver:central.objectStorage.cidr", /prefix/],
+    ["IPv4 octet over 255 in the MinIO endpoint", () => { const c = central(); c.central.objectStorage.endpoint = "192.168.101.300:9000"; return c; }, "agent-receiver:central.objectStorage.endpoint", "must have IPv4 octets of 0-255 (192.168.101.300)"],
+    ["IPv4 octet over 255 in a CIDR", () => { const c = central(); c.central.objectStorage.cidr = "192.168.256.0/24"; return c; }, "agent-receiver:central.objectStorage.cidr", "must have IPv4 octets of 0-255 (192.168.256.0/24)"],
+    ["IPv4 octet over 255 in a LoadBalancer IP", () => { const c = central(); c.central.receive.loadBalancerIP = "192.168.101.999"; return c; }, "agent-receiver:central.receive.loadBalancerIP", "must have IPv4 octets of 0-255 (192.168.101.999)"],
+    ["IPv4 octet over 255 in the Grafana gateway IP", () => { const c = central(); c.central.monitoring.grafana.loadBalancerIP = "300.1.1.1"; return c; }, "agent-receiver:central.monitoring.grafana.loadBalancerIP", "must have IPv4 octets of 0-255 (300.1.1.1)"],
+    ["IPv4 octet over 255 in an edge source range", () => { const c = central(); c.central.edgeSourceRanges = ["192.168.103.0/24", "10.300.0.0/16"]; return c; }, "agent-receiver:central.edgeSourceRanges[1]", "must have IPv4 octets of 0-255 (10.300.0.0/16)"],
+    ["MinIO address outside the MinIO CIDR", () => { const c = central(); c.central.objectStorage.endpoint = "192.168.102.10:9000"; return c; }, "agent-receiver:central.objectStorage.endpoint", "(192.168.102.10) is outside central.objectStorage.cidr (192.168.101.0/24): Receive, Store and Compactor may reach MinIO only within that CIDR"],
     ["malformed hostname", () => { const c = central(); c.central.receive.hostname = "https://receive"; return c; }, "agent-receiver:central.receive.hostname", /DNS name/],
     ["bad duration", () => { const c = central(); c.central.receive.localRetention = "2 days"; return c; }, "agent-receiver:central.receive.localRetention", /duration/],
     ["negative retention", () => { const c = central(); c.central.compactor = { retention: { raw: "-5d" } }; return c; }, "agent-receiver:central.compactor.retention.raw", /duration/],
@@ -162,6 +168,17 @@ describe("stack config schema", () => {
         assert.strictEqual(cfg.edge!.tenants[0].quota.pods, 100);
         assert.deepStrictEqual(cfg.edge!.agent.resources.requests, { cpu: "0.5", memory: "200Mi" });
         assert.strictEqual(cfg.edge!.agent.resources.limits.cpu, "2");
+    });
+
+    it("accepts a MinIO address inside its CIDR, at the CIDR's edges, and a MinIO DNS name (not checkable offline)", () => {
+        for (const [endpoint, cidr] of [["10.0.0.1:9000", "10.0.0.0/8"], ["10.255.255.254:9000", "10.0.0.0/8"], ["192.168.101.10:9000", "192.168.101.10/32"], ["172.31.255.255:9000", "172.16.0.0/12"], ["minio.storage.internal:9000", "192.168.101.0/24"]]) {
+            const c = central();
+            c.central.objectStorage = { endpoint, cidr };
+            assert.doesNotThrow(() => parseStackConfig("s", c), `${endpoint} in ${cidr}`);
+        }
+        const c = central();
+        c.central.objectStorage = { endpoint: "11.0.0.1:9000", cidr: "10.0.0.0/8" };
+        assert.throws(() => parseStackConfig("s", c), /outside central\.objectStorage\.cidr/);
     });
 
     it("parses durations", () => {

@@ -90,6 +90,29 @@ describe("operator errors, as pulumi up prints them", () => {
         );
     });
 
+    it("an IPv4 octet over 255", async () => {
+        const text = await printed("cluster-01", (o) => {
+            const central = JSON.parse(o.flat["agent-receiver:central"]);
+            central.receive.loadBalancerIP = "192.168.101.260";
+            o.flat["agent-receiver:central"] = JSON.stringify(central);
+        });
+        assert.strictEqual(text, 'invalid configuration for stack "cluster-01":\n  - agent-receiver:central.receive.loadBalancerIP: must have IPv4 octets of 0-255 (192.168.101.260)');
+    });
+
+    it("a MinIO address outside the MinIO CIDR", async () => {
+        const text = await printed("cluster-01", (o) => {
+            const central = JSON.parse(o.flat["agent-receiver:central"]);
+            central.objectStorage.endpoint = "192.168.110.10:9000";
+            o.flat["agent-receiver:central"] = JSON.stringify(central);
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-01":\n' +
+                "  - agent-receiver:central.objectStorage.endpoint: (192.168.110.10) is outside central.objectStorage.cidr (192.168.101.0/24): " +
+                "Receive, Store and Compactor may reach MinIO only within that CIDR",
+        );
+    });
+
     it("an edge before the central stack is deployed", async () => {
         const text = await printed("cluster-03", () => {});
         assert.strictEqual(
