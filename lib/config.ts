@@ -757,27 +757,31 @@ function keyPath(path: PropertyKey[]): string {
     return `${PROJECT}:${String(head)}` + rest.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
 }
 
-/** Parse and validate a stack's raw configuration (the `agent-receiver:*` keys, objects already parsed). */
 /** Stacks that may render manifests instead of applying them: their names end with this. */
 export const RENDER_STACK_SUFFIX = "-render";
 
-export function parseStackConfig(stack: string, raw: unknown): StackConfig {
+type Problem = { path: string; message: string };
+
+/** Validate a stack's raw configuration: the typed config, or every problem found. */
+function checkStackConfig(stack: string, raw: unknown): { config?: StackConfig; problems: Problem[] } {
     const result = stackSchema.safeParse(raw);
     if (result.success) {
         // The Kubernetes provider replaces itself when renderYamlToDirectory changes, and replacing the provider of a
         // deployed stack deletes every object it manages from the cluster: render from a stack of its own only.
         if (result.data.kubernetes.renderYamlToDirectory !== undefined && !stack.endsWith(RENDER_STACK_SUFFIX)) {
-            throw new ConfigError(stack, [
-                {
-                    path: `${PROJECT}:kubernetes.renderYamlToDirectory`,
-                    message:
-                        `is set on a stack that is not render-only. Changing it replaces the Kubernetes provider, and on a deployed stack ` +
-                        `pulumi up would delete every object from the cluster. Remove it (pulumi config rm --path ${PROJECT}:kubernetes.renderYamlToDirectory --stack ${stack}) ` +
-                        `and render from a stack of its own named ${stack}${RENDER_STACK_SUFFIX} with the same configuration (README, "Rendering manifests")`,
-                },
-            ]);
+            return {
+                problems: [
+                    {
+                        path: `${PROJECT}:kubernetes.renderYamlToDirectory`,
+                        message:
+                            `is set on a stack that is not render-only. Changing it replaces the Kubernetes provider, and on a deployed stack ` +
+                            `pulumi up would delete every object from the cluster. Remove it (pulumi config rm --path ${PROJECT}:kubernetes.renderYamlToDirectory --stack ${stack}) ` +
+                            `and render from a stack of its own named ${stack}${RENDER_STACK_SUFFIX} with the same configuration (README, "Rendering manifests")`,
+                    },
+                ],
+            };
         }
-        return result.data;
+        return { config: result.data, problems: [] };
     }
     const problems = result.error.issues.flatMap((i) => {
         if (i.code === "unrecognized_keys") {
@@ -785,7 +789,14 @@ export function parseStackConfig(stack: string, raw: unknown): StackConfig {
         }
         return [{ path: keyPath(i.path), message: i.message }];
     });
-    throw new ConfigError(stack, problems);
+    return { problems };
+}
+
+/** Parse and validate a stack's raw configuration (the `agent-receiver:*` keys, objects already parsed). */
+export function parseStackConfig(stack: string, raw: unknown): StackConfig {
+    const { config, problems } = checkStackConfig(stack, raw);
+    if (!config) throw new ConfigError(stack, problems);
+    return config;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -826,9 +837,76 @@ export function requiredSecrets(cfg: StackConfig): SecretKey[] {
     return keys;
 }
 
+/** A word (a key, a value) as the operator types it in a POSIX shell: quoted when the shell would change it. */
+function shellWord(w: string): string {
+    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * Edit distance with transpositions (optimal string alignment): `agent-reciever` is one step from `agent-receiver`,
+ * `kubernetes` or `minio` are many.
+ */
+function editDistance(a: string, b: string): number {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[a.length][b.length];
+}
+
+/**
+ * A config namespace this close to the project's is a typo of it (`agent-reciever`, `agent_receiver`,
+ * `Agent-Receiver`): its keys would be silently ignored. Every provider's or the engine's namespace (`kubernetes`,
+ * `minio`, `pulumi`, `random`, `tls`) is far from it.
+ */
+const NAMESPACE_TYPO_DISTANCE = 2;
+
+/**
+ * Problems of the flat config map itself, before the schema: a namespace that is a typo of the project's, and a key
+ * set without `--path` whose name holds a path (`kubernetes.renderYamlToDirectory`, `edge.tenants[0].quota.cpu`):
+ * the program reads nested keys from the top-level object, so such a key would be ignored, or called unknown.
+ */
+function flatKeyProblem(stack: string, fullKey: string, value: string, secret: boolean): Problem | undefined {
+    const colon = fullKey.indexOf(":");
+    if (colon < 0) return undefined;
+    const namespace = fullKey.slice(0, colon);
+    const key = fullKey.slice(colon + 1);
+    if (namespace !== PROJECT) {
+        if (editDistance(namespace.toLowerCase(), PROJECT) > NAMESPACE_TYPO_DISTANCE) return undefined; // a provider's, the engine's
+        return {
+            path: fullKey,
+            message:
+                `the config namespace "${namespace}" is not this project's: did you mean ${PROJECT}? ` +
+                `The program would ignore this key. Rename it to ${PROJECT}:${key} in Pulumi.${stack}.yaml`,
+        };
+    }
+    if (!/[.[]/.test(key)) return undefined;
+    const set = secret
+        ? `pulumi config set --secret --path ${shellWord(fullKey)} <value> --stack ${stack}`
+        : `pulumi config set --path ${shellWord(fullKey)} ${shellWord(value)} --stack ${stack}`;
+    return {
+        path: fullKey,
+        message:
+            `is one flat key named "${key}", set without --path, so the program does not read it as a nested key. ` +
+            `Set it again with --path: pulumi config rm ${shellWord(fullKey)} --stack ${stack} && ${set}`,
+    };
+}
+
+/** Why a secret key the operator set is not used by this configuration. */
+function unusedSecretReason(key: string): string {
+    if (key === "minioPassword") return "only the central stack logs in to MinIO";
+    if (key === "registryPassword") return "agent-receiver:images.pullSecret is not set";
+    return "no receiver or heartbeat in agent-receiver:central.monitoring.alerting names it";
+}
+
 /**
  * Parse the flat `agent-receiver:*` config map (values as Pulumi stores them: strings, objects as JSON) into the
- * typed stack config, checking that every needed secret is present and was set with `--secret`.
+ * typed stack config, checking the map's own keys, that every needed secret is present and was set with `--secret`,
+ * and that no operator secret the stack does not use sits there in plaintext. Every problem is reported at once.
  */
 export function parseFlatConfig(
     stack: string,
@@ -837,7 +915,13 @@ export function parseFlatConfig(
 ): StackConfig {
     const raw: Record<string, unknown> = {};
     const secretPresent = new Set<string>();
+    const problems: Problem[] = [];
     for (const [fullKey, value] of Object.entries(flat)) {
+        const flatProblem = flatKeyProblem(stack, fullKey, value, isSecret(fullKey));
+        if (flatProblem) {
+            problems.push(flatProblem);
+            continue;
+        }
         if (!fullKey.startsWith(`${PROJECT}:`)) continue; // other namespaces (kubernetes:, pulumi:) are not ours
         const key = fullKey.slice(PROJECT.length + 1);
         if (isSecretKeyName(key)) {
@@ -846,16 +930,28 @@ export function parseFlatConfig(
         }
         raw[key] = /^\s*[[{]/.test(value) ? JSON.parse(value) : value;
     }
-    const cfg = parseStackConfig(stack, raw);
-    const problems = requiredSecrets(cfg).flatMap((key) => {
-        if (!secretPresent.has(key)) {
-            return [{ path: `${PROJECT}:${key}`, message: `is required: pulumi config set --secret ${PROJECT}:${key} --stack ${stack}` }];
+    const { config, problems: schemaProblems } = checkStackConfig(stack, raw);
+    problems.push(...schemaProblems);
+    if (config) {
+        const required = requiredSecrets(config);
+        for (const key of required) {
+            if (!secretPresent.has(key)) {
+                problems.push({ path: `${PROJECT}:${key}`, message: `is required: pulumi config set --secret ${PROJECT}:${key} --stack ${stack}` });
+            } else if (!isSecret(`${PROJECT}:${key}`)) {
+                problems.push({ path: `${PROJECT}:${key}`, message: `is stored in plaintext: set it again with --secret` });
+            }
         }
-        if (!isSecret(`${PROJECT}:${key}`)) {
-            return [{ path: `${PROJECT}:${key}`, message: `is stored in plaintext: set it again with --secret` }];
+        // The README promises no plaintext secret: one the stack does not use is still a secret in the stack file.
+        for (const key of secretPresent) {
+            if ((required as string[]).includes(key) || isSecret(`${PROJECT}:${key}`)) continue;
+            problems.push({
+                path: `${PROJECT}:${key}`,
+                message:
+                    `is stored in plaintext and this stack does not use it (${unusedSecretReason(key)}): ` +
+                    `remove it: pulumi config rm ${PROJECT}:${key} --stack ${stack}`,
+            });
         }
-        return [];
-    });
-    if (problems.length > 0) throw new ConfigError(stack, problems);
-    return cfg;
+    }
+    if (problems.length > 0 || !config) throw new ConfigError(stack, problems);
+    return config;
 }

@@ -235,6 +235,11 @@ describe("stack config: secrets", () => {
         );
     });
 
+    it("accepts an unused operator secret that was set with --secret (nothing in plaintext)", () => {
+        const cfg = parseFlatConfig("cluster-01", flat({ "agent-receiver:minioPassword": "x", "agent-receiver:alertWebhookPlatform": "https://x", "agent-receiver:alertWebhookOld": "https://y", "agent-receiver:registryPassword": "z" }), () => true);
+        assert.strictEqual(cfg.role, "central");
+    });
+
     for (const stack of STACKS) {
         it(`${stack}: the committed stack file is valid and holds no secret value`, () => {
             const file = readStackFile(stack);
@@ -245,4 +250,131 @@ describe("stack config: secrets", () => {
             }
         });
     }
+});
+
+/** The flat map Pulumi passes for a raw config (objects as JSON), plus `extra`; the central's secrets are present. */
+function flatOf(raw: any, extra: Record<string, string> = {}): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw)) out[`agent-receiver:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    if (raw.role === "central") Object.assign(out, { "agent-receiver:minioPassword": "x", "agent-receiver:alertWebhookPlatform": "https://x" });
+    return { ...out, ...extra };
+}
+
+const CENTRAL_SECRETS = ["agent-receiver:minioPassword", "agent-receiver:alertWebhookPlatform"];
+
+// The flat config map as the CLI writes it: [what, stack, flat map, keys set with --secret, key path, exact message].
+type FlatCase = [string, string, () => Record<string, string>, string[], string, string];
+const flatCases: FlatCase[] = [
+    [
+        "a dotted key set without --path",
+        "cluster-01",
+        () => flatOf(central(), { "agent-receiver:kubernetes.renderYamlToDirectory": "out" }),
+        CENTRAL_SECRETS,
+        "agent-receiver:kubernetes.renderYamlToDirectory",
+        'is one flat key named "kubernetes.renderYamlToDirectory", set without --path, so the program does not read it as a nested key. ' +
+            "Set it again with --path: pulumi config rm agent-receiver:kubernetes.renderYamlToDirectory --stack cluster-01 && " +
+            "pulumi config set --path agent-receiver:kubernetes.renderYamlToDirectory out --stack cluster-01",
+    ],
+    [
+        "a key with an array index set without --path (the shell needs it quoted)",
+        "cluster-02",
+        () => flatOf(edge(), { "agent-receiver:edge.tenants[0].quota.cpu": "8" }),
+        [],
+        "agent-receiver:edge.tenants[0].quota.cpu",
+        'is one flat key named "edge.tenants[0].quota.cpu", set without --path, so the program does not read it as a nested key. ' +
+            "Set it again with --path: pulumi config rm 'agent-receiver:edge.tenants[0].quota.cpu' --stack cluster-02 && " +
+            "pulumi config set --path 'agent-receiver:edge.tenants[0].quota.cpu' 8 --stack cluster-02",
+    ],
+    [
+        "a dotted secret key set without --path (its value is not printed)",
+        "cluster-01",
+        () => flatOf(central(), { "agent-receiver:images.pullSecret.password": "hunter2" }),
+        [...CENTRAL_SECRETS, "agent-receiver:images.pullSecret.password"],
+        "agent-receiver:images.pullSecret.password",
+        'is one flat key named "images.pullSecret.password", set without --path, so the program does not read it as a nested key. ' +
+            "Set it again with --path: pulumi config rm agent-receiver:images.pullSecret.password --stack cluster-01 && " +
+            "pulumi config set --secret --path agent-receiver:images.pullSecret.password <value> --stack cluster-01",
+    ],
+    [
+        "a namespace one transposition from the project's",
+        "cluster-02",
+        () => flatOf(edge(), { "agent-reciever:edge": JSON.stringify({ survivableOutage: "1h" }) }),
+        [],
+        "agent-reciever:edge",
+        'the config namespace "agent-reciever" is not this project\'s: did you mean agent-receiver? The program would ignore this key. Rename it to agent-receiver:edge in Pulumi.cluster-02.yaml',
+    ],
+    [
+        "a namespace with an underscore for the hyphen",
+        "cluster-02",
+        () => flatOf(edge(), { "agent_receiver:clusterName": "cluster-02" }),
+        [],
+        "agent_receiver:clusterName",
+        'the config namespace "agent_receiver" is not this project\'s: did you mean agent-receiver? The program would ignore this key. Rename it to agent-receiver:clusterName in Pulumi.cluster-02.yaml',
+    ],
+    [
+        "a namespace in capitals",
+        "cluster-02",
+        () => flatOf(edge(), { "Agent-Receiver:images": "{}" }),
+        [],
+        "Agent-Receiver:images",
+        'the config namespace "Agent-Receiver" is not this project\'s: did you mean agent-receiver? The program would ignore this key. Rename it to agent-receiver:images in Pulumi.cluster-02.yaml',
+    ],
+    [
+        "an alert webhook no receiver uses, in plaintext",
+        "cluster-01",
+        () => flatOf(central(), { "agent-receiver:alertWebhookFoo": "https://hooks.example/foo" }),
+        CENTRAL_SECRETS,
+        "agent-receiver:alertWebhookFoo",
+        "is stored in plaintext and this stack does not use it (no receiver or heartbeat in agent-receiver:central.monitoring.alerting names it): " +
+            "remove it: pulumi config rm agent-receiver:alertWebhookFoo --stack cluster-01",
+    ],
+    [
+        "a registry password without a pull secret, in plaintext",
+        "cluster-02",
+        () => flatOf(edge(), { "agent-receiver:registryPassword": "hunter2" }),
+        [],
+        "agent-receiver:registryPassword",
+        "is stored in plaintext and this stack does not use it (agent-receiver:images.pullSecret is not set): remove it: pulumi config rm agent-receiver:registryPassword --stack cluster-02",
+    ],
+    [
+        "a MinIO password on an edge, in plaintext",
+        "cluster-02",
+        () => flatOf(edge(), { "agent-receiver:minioPassword": "hunter2" }),
+        [],
+        "agent-receiver:minioPassword",
+        "is stored in plaintext and this stack does not use it (only the central stack logs in to MinIO): remove it: pulumi config rm agent-receiver:minioPassword --stack cluster-02",
+    ],
+];
+
+describe("stack config: the flat map as the CLI writes it", () => {
+    for (const [what, stack, make, secretKeys, key, message] of flatCases) {
+        it(`rejects ${what}, naming ${key}`, () => {
+            let err: unknown;
+            try {
+                parseFlatConfig(stack, make(), (k) => secretKeys.includes(k));
+            } catch (e) {
+                err = e;
+            }
+            assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+            const hit = err.problems.find((p) => p.path === key);
+            assert.ok(hit, `no problem at ${key}; got:\n${err.message}`);
+            assert.strictEqual(hit.message, message);
+        });
+    }
+
+    it("keeps other providers' and the engine's namespaces (kubernetes, minio, pulumi, random, tls, aws, …) and far-off names", () => {
+        const others = ["kubernetes:context", "kubernetes:renderYamlToDirectory", "minio:minioServer", "pulumi:tags", "random:x", "tls:x", "aws:region", "agent:x", "receiver:x", "agent-receiver-tools:x"];
+        const extra = Object.fromEntries(others.map((k) => [k, "v"]));
+        assert.strictEqual(parseFlatConfig("cluster-02", flatOf(edge(), extra), () => false).role, "edge");
+    });
+
+    it("reports the flat map's problems with the schema's, at once", () => {
+        const f = flatOf(edge(), { "agent-receiver:edge.survivableOutage": "1h", "agent-reciever:role": "edge" });
+        f["agent-receiver:clusterName"] = "Cluster_02";
+        assert.throws(() => parseFlatConfig("cluster-02", f, () => false), (e: unknown) => {
+            assert.ok(e instanceof ConfigError);
+            assert.deepStrictEqual(e.problems.map((p) => p.path), ["agent-receiver:edge.survivableOutage", "agent-reciever:role", "agent-receiver:clusterName"]);
+            return true;
+        });
+    });
 });

@@ -59,6 +59,46 @@ describe("operator errors, as pulumi up prints them", () => {
         );
     });
 
+    it("an operator secret the stack does not use, stored in plaintext", async () => {
+        const text = await printed("cluster-01", (o) => {
+            o.flat["agent-receiver:alertWebhookFoo"] = "https://hooks.example.internal/foo";
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-01":\n' +
+                "  - agent-receiver:alertWebhookFoo: is stored in plaintext and this stack does not use it " +
+                "(no receiver or heartbeat in agent-receiver:central.monitoring.alerting names it): remove it: pulumi config rm agent-receiver:alertWebhookFoo --stack cluster-01",
+        );
+    });
+
+    it("a dotted key set without --path, with the --path command to use", async () => {
+        const text = await printed("cluster-03", (o) => {
+            o.flat["agent-receiver:kubernetes.renderYamlToDirectory"] = "out/cluster-03";
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-03":\n' +
+                '  - agent-receiver:kubernetes.renderYamlToDirectory: is one flat key named "kubernetes.renderYamlToDirectory", set without --path, ' +
+                "so the program does not read it as a nested key. Set it again with --path: " +
+                "pulumi config rm agent-receiver:kubernetes.renderYamlToDirectory --stack cluster-03 && " +
+                "pulumi config set --path agent-receiver:kubernetes.renderYamlToDirectory out/cluster-03 --stack cluster-03",
+        );
+    });
+
+    it("a config namespace close to the project's", async () => {
+        const text = await printed("cluster-03", (o) => {
+            o.flat["agent-reciever:edge"] = o.flat["agent-receiver:edge"];
+            delete o.flat["agent-receiver:edge"];
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-03":\n' +
+                '  - agent-reciever:edge: the config namespace "agent-reciever" is not this project\'s: did you mean agent-receiver? ' +
+                "The program would ignore this key. Rename it to agent-receiver:edge in Pulumi.cluster-03.yaml\n" +
+                "  - agent-receiver:edge: is required when role is edge",
+        );
+    });
+
     it("schema problems: every bad key at once, named as the operator types it", async () => {
         const text = await printed("cluster-03", (o) => {
             const edge = JSON.parse(o.flat["agent-receiver:edge"]);
