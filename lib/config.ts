@@ -100,6 +100,13 @@ export function ipInCidr(ip: string, block: string): boolean {
     return Math.floor(toInt(ip) / size) === Math.floor(toInt(base) / size);
 }
 
+/**
+ * A replica count, 1 to `max`. Each maximum is a sanity bound stated with its reason where the component is
+ * configured: a value beyond it is a typo (30 for 3) or a design the program does not deploy.
+ */
+const replicas = (byDefault: number, max: number, why: string) =>
+    z.number().int().min(1).max(max, `must be at most ${max}: ${why}`).default(byDefault);
+
 const resources = (requests: { cpu: string; memory: string }, limits: { cpu?: string; memory: string }) =>
     z
         .strictObject({
@@ -232,8 +239,11 @@ const alertingSection = z
 const monitoringSection = z.strictObject({
     prometheus: z
         .strictObject({
-            /** HA pair: both scrape everything; Query deduplicates on `prometheus_replica`. */
-            replicas: z.number().int().min(1).default(2),
+            /**
+             * HA pair: both scrape everything; Query deduplicates on `prometheus_replica`. At most 3: every replica
+             * scrapes every target and writes every series to Receive once more.
+             */
+            replicas: replicas(2, 3, "every replica scrapes every target and writes every series to Receive once more; the HA pair needs 2"),
             /** Local retention only: the global view (Receive and the bucket) holds the history. */
             retention: duration.default("1d"),
             storageSize: memory.default("20Gi"),
@@ -242,15 +252,21 @@ const monitoringSection = z.strictObject({
         .prefault({}),
     alertmanager: z
         .strictObject({
-            /** Clustered (gossip): notifications are deduplicated across replicas. */
-            replicas: z.number().int().min(1).default(2),
+            /**
+             * Clustered (gossip): notifications are deduplicated across replicas. At most 5: more members add gossip
+             * traffic, not capacity.
+             */
+            replicas: replicas(2, 5, "the members gossip to deduplicate notifications; more add traffic, not capacity"),
             storageSize: memory.default("1Gi"),
         })
         .prefault({}),
     ruler: z
         .strictObject({
-            /** Both replicas evaluate; Alertmanager deduplicates their identical alerts. */
-            replicas: z.number().int().min(1).default(2),
+            /**
+             * Both replicas evaluate; Alertmanager deduplicates their identical alerts. At most 3: every replica
+             * evaluates every rule against Query, so each one adds the whole rule load again.
+             */
+            replicas: replicas(2, 3, "every replica evaluates every rule against Query; Alertmanager deduplicates their alerts"),
             evaluationInterval: duration.default("30s"),
             storageSize: memory.default("2Gi"),
             resources: resources({ cpu: "100m", memory: "256Mi" }, { memory: "512Mi" }),
@@ -304,7 +320,11 @@ const logsSection = z.strictObject({
     loadBalancerIP: ipv4,
     /** Days an index of container logs is kept before the index lifecycle deletes it. */
     retentionDays: z.number().int().min(1).default(14),
-    replicas: z.number().int().min(1).default(3),
+    /**
+     * OpenSearch nodes: one node group whose every node is cluster-manager-eligible and holds data (the chart's
+     * default roles). At most 7: a larger cluster wants dedicated manager nodes, which this program does not deploy.
+     */
+    replicas: replicas(3, 7, "every node is cluster-manager-eligible and holds data; a larger cluster needs dedicated manager nodes, which this program does not deploy"),
     storageSize: memory.default("100Gi"),
     /**
      * JVM heap; the container limit is twice this (off-heap, page cache). Whole Mi or Gi: the program passes it to
@@ -400,7 +420,12 @@ const centralSection = z.strictObject({
     }),
     receive: z
         .strictObject({
-            replicas: z.number().int().min(1).default(3),
+            /**
+             * Members of the one ketama hashring. At most 20: a rollout restarts them one at a time, each flushing
+             * and uploading its head within `terminationGracePeriodSeconds` (15 minutes by default), so 20 replicas
+             * already take hours to roll.
+             */
+            replicas: replicas(3, 20, "the hashring's members restart one at a time on a rollout, each flushing its head (up to terminationGracePeriodSeconds)"),
             /** Copies of every sample; must be odd (quorum floor(RF/2)+1) and at most replicas (ketama). */
             replicationFactor: z.number().int().min(1).default(3),
             /** Local TSDB retention; blocks are shipped to the bucket every 2h. */
@@ -434,13 +459,15 @@ const centralSection = z.strictObject({
         }),
     query: z
         .strictObject({
-            replicas: z.number().int().min(1).default(2),
+            /** Stateless. At most 10: replicas add availability, not speed; each fans every query out to every store. */
+            replicas: replicas(2, 10, "Query is stateless; replicas add availability, not speed"),
             resources: resources({ cpu: "500m", memory: "1Gi" }, { memory: "2Gi" }),
         })
         .prefault({}),
     queryFrontend: z
         .strictObject({
-            replicas: z.number().int().min(1).default(2),
+            /** Stateless, sharing the results cache. At most 10, for the same reason as Query. */
+            replicas: replicas(2, 10, "the frontend is stateless and shares its results cache; replicas add availability, not speed"),
             /** Long range queries are split by this interval so cached days are reused. */
             splitInterval: duration.default("24h"),
             resources: resources({ cpu: "250m", memory: "512Mi" }, { memory: "1Gi" }),
@@ -448,7 +475,8 @@ const centralSection = z.strictObject({
         .prefault({}),
     memcached: z
         .strictObject({
-            replicas: z.number().int().min(1).default(2),
+            /** Shards of the results cache (the clients spread keys over them). At most 10: grow `memoryMiB` first. */
+            replicas: replicas(2, 10, "the results cache is sharded over the replicas; grow memoryMiB before adding shards"),
             /** Memory memcached may use for items, in MiB; the container limit adds headroom. */
             memoryMiB: z.number().int().min(64).default(1024),
             /** Largest cached item in MiB (memcached -I); Thanos' client default is 1 MiB, range results are larger. */
@@ -457,7 +485,11 @@ const centralSection = z.strictObject({
         .prefault({}),
     storeGateway: z
         .strictObject({
-            replicas: z.number().int().min(1).default(2),
+            /**
+             * No sharding is configured: every replica loads every block's index header. At most 5: replicas add
+             * copies for availability, not capacity.
+             */
+            replicas: replicas(2, 5, "every replica serves every block (no sharding is configured); replicas add copies, not capacity"),
             storageSize: memory.default("20Gi"),
             resources: resources({ cpu: "500m", memory: "2Gi" }, { memory: "4Gi" }),
         })

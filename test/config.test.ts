@@ -122,6 +122,16 @@ const cases: Case[] = [
     ["a negative CPU number", () => { const e = edge(); e.edge.tenants[0].quota = { cpu: -2 }; return e; }, "agent-receiver:edge.tenants[0].quota.cpu", "must be a CPU quantity such as 250m or 2"],
     ["an OpenSearch heap the JVM cannot take", () => { const c = central(); c.central.logs.heapSize = "2.5Gi"; return c; }, "agent-receiver:central.logs.heapSize", "must be a whole number of Mi or Gi, such as 2Gi or 1536Mi: the JVM's -Xmx takes m or g"],
     ["an OpenSearch heap as a bare number", () => { const c = central(); c.central.logs.heapSize = 2; return c; }, "agent-receiver:central.logs.heapSize", "must be a heap size with a unit, such as 2Mi or 2Gi (a bare 2 would be bytes)"],
+    // Replica counts beyond the schema's stated maxima.
+    ["Receive replicas beyond 20", () => { const c = central(); c.central.receive.replicas = 21; return c; }, "agent-receiver:central.receive.replicas", "must be at most 20: the hashring's members restart one at a time on a rollout, each flushing its head (up to terminationGracePeriodSeconds)"],
+    ["Query replicas beyond 10", () => { const c = central(); c.central.query = { replicas: 11 }; return c; }, "agent-receiver:central.query.replicas", "must be at most 10: Query is stateless; replicas add availability, not speed"],
+    ["Query Frontend replicas beyond 10", () => { const c = central(); c.central.queryFrontend = { replicas: 11 }; return c; }, "agent-receiver:central.queryFrontend.replicas", "must be at most 10: the frontend is stateless and shares its results cache; replicas add availability, not speed"],
+    ["memcached replicas beyond 10", () => { const c = central(); c.central.memcached = { replicas: 12 }; return c; }, "agent-receiver:central.memcached.replicas", "must be at most 10: the results cache is sharded over the replicas; grow memoryMiB before adding shards"],
+    ["Store Gateway replicas beyond 5", () => { const c = central(); c.central.storeGateway = { replicas: 6 }; return c; }, "agent-receiver:central.storeGateway.replicas", "must be at most 5: every replica serves every block (no sharding is configured); replicas add copies, not capacity"],
+    ["Prometheus replicas beyond 3", () => { const c = central(); c.central.monitoring.prometheus = { replicas: 4 }; return c; }, "agent-receiver:central.monitoring.prometheus.replicas", "must be at most 3: every replica scrapes every target and writes every series to Receive once more; the HA pair needs 2"],
+    ["Alertmanager replicas beyond 5", () => { const c = central(); c.central.monitoring.alertmanager = { replicas: 6 }; return c; }, "agent-receiver:central.monitoring.alertmanager.replicas", "must be at most 5: the members gossip to deduplicate notifications; more add traffic, not capacity"],
+    ["Ruler replicas beyond 3", () => { const c = central(); c.central.monitoring.ruler = { replicas: 4 }; return c; }, "agent-receiver:central.monitoring.ruler.replicas", "must be at most 3: every replica evaluates every rule against Query; Alertmanager deduplicates their alerts"],
+    ["OpenSearch replicas beyond 7", () => { const c = central(); c.central.logs.replicas = 9; return c; }, "agent-receiver:central.logs.replicas", "must be at most 7: every node is cluster-manager-eligible and holds data; a larger cluster needs dedicated manager nodes, which this program does not deploy"],
     ["OpenSearch disk threshold above 1", () => { const c = central(); c.central.monitoring.thresholds = { logDiskFreeRatioMin: 20 }; return c; }, "agent-receiver:central.monitoring.thresholds.logDiskFreeRatioMin", /./],
 ];
 
@@ -179,6 +189,15 @@ describe("stack config schema", () => {
         const c = central();
         c.central.objectStorage = { endpoint: "11.0.0.1:9000", cidr: "10.0.0.0/8" };
         assert.throws(() => parseStackConfig("s", c), /outside central\.objectStorage\.cidr/);
+    });
+
+    it("accepts every replica count at its maximum", () => {
+        const c = central();
+        Object.assign(c.central, { query: { replicas: 10 }, queryFrontend: { replicas: 10 }, memcached: { replicas: 10 }, storeGateway: { replicas: 5 } });
+        c.central.receive.replicas = 20;
+        c.central.logs.replicas = 7;
+        Object.assign(c.central.monitoring, { prometheus: { replicas: 3 }, alertmanager: { replicas: 5 }, ruler: { replicas: 3 } });
+        assert.strictEqual(parseStackConfig("s", c).central!.receive.replicas, 20);
     });
 
     it("parses durations", () => {

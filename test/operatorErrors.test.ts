@@ -153,6 +153,20 @@ describe("operator errors, as pulumi up prints them", () => {
         );
     });
 
+    it("a replica count beyond the schema's maximum", async () => {
+        const text = await printed("cluster-01", (o) => {
+            const central = JSON.parse(o.flat["agent-receiver:central"]);
+            central.receive.replicas = 30;
+            o.flat["agent-receiver:central"] = JSON.stringify(central);
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-01":\n' +
+                "  - agent-receiver:central.receive.replicas: must be at most 20: the hashring's members restart one at a time on a rollout, " +
+                "each flushing its head (up to terminationGracePeriodSeconds)",
+        );
+    });
+
     it("an edge before the central stack is deployed", async () => {
         const text = await printed("cluster-03", () => {});
         assert.strictEqual(
