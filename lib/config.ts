@@ -124,6 +124,62 @@ const resources = (requests: { cpu: string; memory: string }, limits: { cpu?: st
 export type Resources = z.infer<ReturnType<typeof resources>>;
 
 // ---------------------------------------------------------------------------------------------------------
+// Namespaces
+// ---------------------------------------------------------------------------------------------------------
+
+/** Namespace of the central Prometheus, Alertmanager and Grafana (kube-prometheus-stack). Fixed. */
+export const CENTRAL_MONITORING_NAMESPACE = "monitoring";
+
+/** Namespace of Fluent Bit on every cluster (Pod Security privileged: it reads the node's log files). Fixed. */
+export const LOG_SHIPPER_NAMESPACE = "logging-node";
+
+/** Namespace of node-exporter (Pod Security privileged), next to the namespace of its cluster's monitoring. */
+export function nodeExporterNamespace(monitoringNamespace: string): string {
+    return `${monitoringNamespace}-node`;
+}
+
+/**
+ * Namespaces Kubernetes itself owns. The platform creates every namespace it is given and locks it down (Pod
+ * Security level, default-deny NetworkPolicies, a tenant's quota): given one of these, it would lock down the
+ * cluster's own components.
+ */
+export const KUBERNETES_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/**
+ * A namespace the platform uses, who runs there, the key that names it (undefined: fixed by the program) and, for a
+ * name derived from that key, how (`<edge.namespace>-node`).
+ */
+interface NamespaceUse {
+    readonly namespace: string;
+    readonly owner: string;
+    readonly key?: (string | number)[];
+    readonly derived?: string;
+}
+
+/**
+ * Check that every namespace the configuration gives a component or a tenant is one the platform may own: not one
+ * of Kubernetes' own, and not the namespace of another component or tenant (the NetworkPolicies, Pod Security level
+ * and quotas of a namespace are per namespace, so two owners would share, or fight over, them). `uses` lists the
+ * namespaces in order; each configured one is checked against Kubernetes' and against those before it.
+ */
+function checkNamespaces(uses: NamespaceUse[], issue: Issue): void {
+    const source = (u: NamespaceUse) => u.derived ?? (u.key ? keyPath(u.key).slice(PROJECT.length + 1) : undefined);
+    uses.forEach((u, i) => {
+        if (u.key === undefined) return;
+        const subject = `namespace "${u.namespace}"${u.derived ? ` (${u.derived})` : ""}`;
+        if (KUBERNETES_NAMESPACES.includes(u.namespace)) {
+            issue(u.key, `${subject} belongs to Kubernetes: the platform locks down every namespace it is given (Pod Security, default-deny NetworkPolicies); choose another for ${u.owner}`);
+            return;
+        }
+        const earlier = uses.slice(0, i).find((e) => e.namespace === u.namespace);
+        if (earlier) {
+            const named = source(earlier) ? ` (${source(earlier)})` : "";
+            issue(u.key, `${subject} is already the namespace of ${earlier.owner}${named}; choose another for ${u.owner}`);
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Shared sections
 // ---------------------------------------------------------------------------------------------------------
 
@@ -655,6 +711,17 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
         );
     }
 
+    checkNamespaces(
+        [
+            { namespace: LOG_SHIPPER_NAMESPACE, owner: "Fluent Bit" },
+            { namespace: CENTRAL_MONITORING_NAMESPACE, owner: "the central Prometheus, Alertmanager and Grafana" },
+            { namespace: nodeExporterNamespace(CENTRAL_MONITORING_NAMESPACE), owner: "node-exporter" },
+            { namespace: c.namespace, owner: "the Thanos components", key: ["central", "namespace"] },
+            { namespace: c.logs.namespace, owner: "OpenSearch", key: ["central", "logs", "namespace"] },
+        ],
+        issue,
+    );
+
     const r = c.compactor.retention;
     const raw = durationSeconds(r.raw);
     const five = durationSeconds(r.fiveMinutes);
@@ -720,7 +787,6 @@ function checkEdge(e: z.infer<typeof edgeSection>, issue: Issue): void {
     }
 
     const nodeOwner = new Map<string, string>();
-    const nsOwner = new Map<string, string>();
     const names = new Set<string>();
     e.tenants.forEach((t, i) => {
         if (names.has(t.name)) issue(["edge", "tenants", i, "name"], `tenant "${t.name}" is listed twice`);
@@ -730,13 +796,16 @@ function checkEdge(e: z.infer<typeof edgeSection>, issue: Issue): void {
             if (owner !== undefined) issue(["edge", "tenants", i, "nodes", j], `node "${n}" already belongs to tenant "${owner}"`);
             else nodeOwner.set(n, t.name);
         });
-        t.namespaces.forEach((ns, j) => {
-            const owner = nsOwner.get(ns);
-            if (owner !== undefined) issue(["edge", "tenants", i, "namespaces", j], `namespace "${ns}" already belongs to tenant "${owner}"`);
-            else if (ns === e.namespace) issue(["edge", "tenants", i, "namespaces", j], `namespace "${ns}" is the platform's own namespace`);
-            else nsOwner.set(ns, t.name);
-        });
     });
+    checkNamespaces(
+        [
+            { namespace: LOG_SHIPPER_NAMESPACE, owner: "Fluent Bit" },
+            { namespace: e.namespace, owner: "the agents and kube-state-metrics", key: ["edge", "namespace"] },
+            { namespace: nodeExporterNamespace(e.namespace), owner: "node-exporter", key: ["edge", "namespace"], derived: "<edge.namespace>-node" },
+            ...e.tenants.flatMap((t, i) => t.namespaces.map((ns, j) => ({ namespace: ns, owner: `tenant "${t.name}"`, key: ["edge", "tenants", i, "namespaces", j] }))),
+        ],
+        issue,
+    );
 }
 
 /** Seconds in a Prometheus duration (`1h30m` → 5400). */

@@ -32,7 +32,7 @@ import { THANOS_PORTS, dnsSrv } from "../lib/thanos";
 import { imageName, images } from "../lib/versions";
 import { CENTRAL_OUTPUTS } from "./contract";
 import { CentralWorkloads, Flow, centralNetwork, egressPeers, entityEgress, externalCidrs, externalSources, ingressPeers } from "./network";
-import { CENTRAL_MONITORING_NAMESPACE, LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, pullSecretFor } from "./shared";
+import { CENTRAL_MONITORING_NAMESPACE, LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, nodeExporterNamespace, pullSecretFor } from "./shared";
 
 /** What every step needs: the stack's config, its secrets, the providers and the flow table. */
 interface Central {
@@ -269,7 +269,7 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
     const { c, w, flows, cluster, cfg } = s;
     const m = c.monitoring;
     // Every namespace the platform runs containers in, on any cluster (the edges use the same names by default).
-    const platformNamespaces = [c.namespace, CENTRAL_MONITORING_NAMESPACE, `${CENTRAL_MONITORING_NAMESPACE}-node`, c.logs.namespace, LOG_SHIPPER_NAMESPACE];
+    const platformNamespaces = [c.namespace, CENTRAL_MONITORING_NAMESPACE, nodeExporterNamespace(CENTRAL_MONITORING_NAMESPACE), c.logs.namespace, LOG_SHIPPER_NAMESPACE];
     const writers = pipeline.writers;
     const rules = renderAlertRules(
         {
@@ -285,7 +285,7 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
     const monNodeNs = new PlatformNamespace(
         `${cluster}-monitoring-node`,
         {
-            namespace: `${CENTRAL_MONITORING_NAMESPACE}-node`,
+            namespace: nodeExporterNamespace(CENTRAL_MONITORING_NAMESPACE),
             podSecurity: "privileged",
             podSecurityReason: "node-exporter reads the host: hostNetwork, hostPID and hostPath mounts",
             pullSecret: pullSecretFor(cfg, s.secrets),

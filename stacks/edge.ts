@@ -12,7 +12,7 @@ import { EdgeConfig, StackConfig } from "../lib/config";
 import { imageName, images } from "../lib/versions";
 import { edgeWriterIds, readCentral } from "./contract";
 import { Workload, edgeNetwork, egressPeers, entityEgress, externalCidrs, ingressPeers } from "./network";
-import { LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, pullSecretFor } from "./shared";
+import { LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, nodeExporterNamespace, pullSecretFor } from "./shared";
 
 export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackSecrets, provider: k8s.Provider): Promise<Record<string, unknown>> {
     const central = await readCentral(cfg, e);
@@ -23,7 +23,7 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
 
     const ns = new PlatformNamespace(`${cluster}-monitoring`, { namespace: e.namespace, pullSecret }, opts);
     const imagePullSecrets = ns.imagePullSecrets;
-    const nodeNamespace = `${e.namespace}-node`;
+    const nodeNamespace = nodeExporterNamespace(e.namespace);
     const nodeNs = new PlatformNamespace(
         `${cluster}-monitoring-node`,
         {

@@ -167,6 +167,33 @@ describe("operator errors, as pulumi up prints them", () => {
         );
     });
 
+    it("a namespace the platform does not own, given to a tenant", async () => {
+        const text = await printed("cluster-02", (o) => {
+            const edge = JSON.parse(o.flat["agent-receiver:edge"]);
+            edge.tenants[0].namespaces = ["tenant-a", "kube-system"];
+            o.flat["agent-receiver:edge"] = JSON.stringify(edge);
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-02":\n' +
+                '  - agent-receiver:edge.tenants[0].namespaces[1]: namespace "kube-system" belongs to Kubernetes: the platform locks down every namespace it is given ' +
+                '(Pod Security, default-deny NetworkPolicies); choose another for tenant "a"',
+        );
+    });
+
+    it("two components in one namespace", async () => {
+        const text = await printed("cluster-01", (o) => {
+            const central = JSON.parse(o.flat["agent-receiver:central"]);
+            central.logs.namespace = "thanos";
+            o.flat["agent-receiver:central"] = JSON.stringify(central);
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-01":\n' +
+                '  - agent-receiver:central.logs.namespace: namespace "thanos" is already the namespace of the Thanos components (central.namespace); choose another for OpenSearch',
+        );
+    });
+
     it("an edge before the central stack is deployed", async () => {
         const text = await printed("cluster-03", () => {});
         assert.strictEqual(
