@@ -93,6 +93,7 @@ export function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackS
         [CENTRAL_OUTPUTS.caCertPem]: pipeline.pki.caCertPem,
         [CENTRAL_OUTPUTS.writers]: pipeline.writers,
         [CENTRAL_OUTPUTS.writerCredentials]: pipeline.pki.writerCredentials,
+        [CENTRAL_OUTPUTS.outOfOrderWindow]: c.receive.outOfOrderWindow,
         queryFrontendUrl: pipeline.frontend.httpUrl,
         bucket: storage.bucketName,
         hashring: pipeline.receive.hashring,

@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import { ConfigError, durationSeconds, parseFlatConfig, parseStackConfig } from "../lib/config";
+import { outOfOrderWindowProblem } from "../stacks/contract";
 import { readStackFile } from "../tools/plan";
 import { STACKS } from "./helpers/plan";
 
@@ -408,4 +409,38 @@ describe("stack config: the flat map as the CLI writes it", () => {
             return true;
         });
     });
+});
+
+// Across two stacks (checked by the edge against what the central stack exports, before any edge resource):
+// [what, the central Receive's outOfOrderWindow, the edge's sampleAgeLimit, exact message or undefined when accepted].
+const windowCases: [string, string, string, string | undefined][] = [
+    [
+        "a window shorter than the edge's sample age limit",
+        "3h",
+        "4h",
+        'stack "cluster-02": agent-receiver:edge.agent.remoteWrite.sampleAgeLimit (4h) is longer than agent-receiver:central.receive.outOfOrderWindow (3h) ' +
+            'of central stack "organization/agent-receiver/cluster-01": Receive would refuse the oldest samples of an outage\'s backlog. ' +
+            'Raise central.receive.outOfOrderWindow to at least 4h in Pulumi.cluster-01.yaml and run pulumi up --stack cluster-01 first, or lower sampleAgeLimit on stack "cluster-02".',
+    ],
+    [
+        "a window in other units, shorter",
+        "150m",
+        "2h30m1s",
+        'stack "cluster-02": agent-receiver:edge.agent.remoteWrite.sampleAgeLimit (2h30m1s) is longer than agent-receiver:central.receive.outOfOrderWindow (150m) ' +
+            'of central stack "organization/agent-receiver/cluster-01": Receive would refuse the oldest samples of an outage\'s backlog. ' +
+            'Raise central.receive.outOfOrderWindow to at least 2h30m1s in Pulumi.cluster-01.yaml and run pulumi up --stack cluster-01 first, or lower sampleAgeLimit on stack "cluster-02".',
+    ],
+    ["a window equal to the limit", "3h", "180m", undefined],
+    ["a window longer than the limit", "1d", "3h", undefined],
+];
+
+describe("stack contract: the central out-of-order window against an edge's sample age limit", () => {
+    for (const [what, window, limit, message] of windowCases) {
+        it(`${message === undefined ? "accepts" : "rejects"} ${what} (window ${window}, sampleAgeLimit ${limit})`, () => {
+            const e = edge();
+            e.edge.agent = { remoteWrite: { sampleAgeLimit: limit }, walRetention: "1d" };
+            const cfg = parseStackConfig("cluster-02", e);
+            assert.strictEqual(outOfOrderWindowProblem(cfg, cfg.edge!, window), message);
+        });
+    }
 });

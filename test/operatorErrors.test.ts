@@ -213,6 +213,34 @@ describe("operator errors, as pulumi up prints them", () => {
         );
     });
 
+    it("a central stack deployed before the out-of-order window was part of the contract (receiveOutOfOrderWindow missing)", async () => {
+        const refs = await centralRef((r) => ({ ...r, outputs: Object.fromEntries(Object.entries(r.outputs).filter(([k]) => k !== "receiveOutOfOrderWindow")) }));
+        const text = await printed("cluster-03", () => {}, refs);
+        assert.strictEqual(
+            text,
+            `stack "cluster-03": central stack "${CENTRAL}" (agent-receiver:edge.centralStack) lacks the output(s) receiveOutOfOrderWindow: ` +
+                "it was deployed by an older version of the program. Run pulumi up --stack cluster-01 first.",
+        );
+    });
+
+    it("an edge whose sampleAgeLimit is longer than the central Receive's out-of-order window (two stacks, both keys)", async () => {
+        const text = await printed(
+            "cluster-03",
+            (o) => {
+                const edge = JSON.parse(o.flat["agent-receiver:edge"]);
+                edge.agent.remoteWrite.sampleAgeLimit = "4h";
+                o.flat["agent-receiver:edge"] = JSON.stringify(edge);
+            },
+            await centralRef(),
+        );
+        assert.strictEqual(
+            text,
+            'stack "cluster-03": agent-receiver:edge.agent.remoteWrite.sampleAgeLimit (4h) is longer than agent-receiver:central.receive.outOfOrderWindow (3h) ' +
+                `of central stack "${CENTRAL}": Receive would refuse the oldest samples of an outage's backlog. ` +
+                'Raise central.receive.outOfOrderWindow to at least 4h in Pulumi.cluster-01.yaml and run pulumi up --stack cluster-01 first, or lower sampleAgeLimit on stack "cluster-03".',
+        );
+    });
+
     it("credentials exported in plaintext are refused", async () => {
         const refs = await centralRef((r) => ({ ...r, secretOutputNames: [] }));
         const text = await printed("cluster-03", () => {}, refs);
