@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { ConfigError, durationSeconds, parseFlatConfig, parseStackConfig } from "../lib/config";
-import { outOfOrderWindowProblem } from "../stacks/contract";
+import { edgeWriterIds, outOfOrderWindowProblem, unregisteredWriterAdvice } from "../stacks/contract";
 import { readStackFile } from "../tools/plan";
 import { STACKS } from "./helpers/plan";
 
@@ -433,6 +433,43 @@ const windowCases: [string, string, string, string | undefined][] = [
     ["a window equal to the limit", "3h", "180m", undefined],
     ["a window longer than the limit", "1d", "3h", undefined],
 ];
+
+// An edge's writer ids missing from the central writers (checked by the edge against the central output `writers`):
+// [what, edge config, writer ids the central stack exports, exact advice]. A tenant of a listed cluster is named as
+// the tenant to add, not as a cluster.
+const writerCases: [string, () => any, string[], string][] = [
+    [
+        "an edge tenant missing from a listed cluster",
+        edge,
+        ["cluster-01", "cluster-02-a"],
+        "writer(s) cluster-02-b not registered on the central stack (known: cluster-01, cluster-02-a). " +
+            "To fix: add tenant(s) b to the tenants of writer cluster-02 in agent-receiver:central.writers (Pulumi.cluster-01.yaml), then run pulumi up --stack cluster-01 before this stack.",
+    ],
+    [
+        "a cluster with tenants missing altogether",
+        edge,
+        ["cluster-01"],
+        "writer(s) cluster-02-a, cluster-02-b not registered on the central stack (known: cluster-01). " +
+            "To fix: add { cluster: cluster-02, tenants: [a, b] } to agent-receiver:central.writers (Pulumi.cluster-01.yaml), then run pulumi up --stack cluster-01 before this stack.",
+    ],
+    [
+        "a cluster without tenants missing",
+        () => ({ ...edge(), clusterName: "cluster-03", edge: {} }),
+        [],
+        "writer(s) cluster-03 not registered on the central stack (known: none). " +
+            "To fix: add { cluster: cluster-03 } to agent-receiver:central.writers (Pulumi.cluster-01.yaml), then run pulumi up --stack cluster-01 before this stack.",
+    ],
+];
+
+describe("stack contract: an edge's writers missing from the central writers", () => {
+    for (const [what, make, known, advice] of writerCases) {
+        it(`names what to add for ${what}`, () => {
+            const cfg = parseStackConfig("edge", make());
+            const missing = edgeWriterIds(cfg).filter((w) => !known.includes(w));
+            assert.strictEqual(unregisteredWriterAdvice(cfg, missing, known, "cluster-01"), advice);
+        });
+    }
+});
 
 describe("stack contract: the central out-of-order window against an edge's sample age limit", () => {
     for (const [what, window, limit, message] of windowCases) {
