@@ -298,14 +298,14 @@ const CENTRAL_SECRETS = ["agent-receiver:minioPassword", "agent-receiver:alertWe
 type FlatCase = [string, string, () => Record<string, string>, string[], string, string];
 const flatCases: FlatCase[] = [
     [
-        "a dotted key set without --path",
-        "cluster-01",
+        "a dotted key set without --path (on a render-only stack, the only kind that may set this one)",
+        "cluster-01-render",
         () => flatOf(central(), { "agent-receiver:kubernetes.renderYamlToDirectory": "out" }),
         CENTRAL_SECRETS,
         "agent-receiver:kubernetes.renderYamlToDirectory",
         'is one flat key named "kubernetes.renderYamlToDirectory", set without --path, so the program does not read it as a nested key. ' +
-            "Set it again with --path: pulumi config rm agent-receiver:kubernetes.renderYamlToDirectory --stack cluster-01 && " +
-            "pulumi config set --path agent-receiver:kubernetes.renderYamlToDirectory out --stack cluster-01",
+            "Set it again with --path: pulumi config rm agent-receiver:kubernetes.renderYamlToDirectory --stack cluster-01-render && " +
+            "pulumi config set --path agent-receiver:kubernetes.renderYamlToDirectory out --stack cluster-01-render",
     ],
     [
         "a key with an array index set without --path (the shell needs it quoted)",

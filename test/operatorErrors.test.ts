@@ -73,15 +73,15 @@ describe("operator errors, as pulumi up prints them", () => {
 
     it("a dotted key set without --path, with the --path command to use", async () => {
         const text = await printed("cluster-03", (o) => {
-            o.flat["agent-receiver:kubernetes.renderYamlToDirectory"] = "out/cluster-03";
+            o.flat["agent-receiver:edge.survivableOutage"] = "90m";
         });
         assert.strictEqual(
             text,
             'invalid configuration for stack "cluster-03":\n' +
-                '  - agent-receiver:kubernetes.renderYamlToDirectory: is one flat key named "kubernetes.renderYamlToDirectory", set without --path, ' +
+                '  - agent-receiver:edge.survivableOutage: is one flat key named "edge.survivableOutage", set without --path, ' +
                 "so the program does not read it as a nested key. Set it again with --path: " +
-                "pulumi config rm agent-receiver:kubernetes.renderYamlToDirectory --stack cluster-03 && " +
-                "pulumi config set --path agent-receiver:kubernetes.renderYamlToDirectory out/cluster-03 --stack cluster-03",
+                "pulumi config rm agent-receiver:edge.survivableOutage --stack cluster-03 && " +
+                "pulumi config set --path agent-receiver:edge.survivableOutage 90m --stack cluster-03",
         );
     });
 
