@@ -1,14 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { TENANT_NODE_LABEL } from "../lib/agentConfig";
 import type { Tenant } from "../lib/config";
 import { hardenedContainer, restrictedPodSecurityContext } from "../lib/k8s";
+import { TENANT_NAMESPACE_LABEL, TENANT_TAINT_KEY, tenantNodeLabels, tenantNodeSelector } from "../lib/tenancy";
 import { PlatformNamespace } from "./platformNamespace";
 
 export interface TenantIsolationArgs {
     readonly tenant: Tenant;
     readonly taintEffect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+    /** Also keep the legacy node label `tenant=<name>` (the migration window, `edge.legacyTenantNodeLabel`). */
+    readonly legacyNodeLabel: boolean;
     /** Namespace of the platform's agents (the tenant's namespaces allow its agent to scrape them). */
     readonly platformNamespace: string;
     /** Pod labels of this tenant's agent. */
@@ -28,7 +30,7 @@ export function taintJobSelector(tenant: string): Record<string, string> {
 
 /** The taint every node of a tenant carries; only the tenant's workloads (and node agents) tolerate it. */
 export function tenantToleration(tenant: string, effect: string): k8s.types.input.core.v1.Toleration {
-    return { key: TENANT_NODE_LABEL, operator: "Equal", value: tenant, effect };
+    return { key: TENANT_TAINT_KEY, operator: "Equal", value: tenant, effect };
 }
 
 /**
@@ -44,21 +46,30 @@ export class TenantIsolation extends pulumi.ComponentResource {
     public readonly namespaces: string[];
     public readonly nodeSelector: Record<string, string>;
     public readonly toleration: k8s.types.input.core.v1.Toleration;
+    /**
+     * The patches that put the tenant label on its nodes. Whatever selects nodes by that label (the tenant's agent
+     * and kube-state-metrics) depends on them: a `pulumi up` that fails to label a node stops before the agent
+     * selects nodes by a label that is not there.
+     */
+    public readonly nodeLabels: pulumi.Resource[];
 
     constructor(name: string, args: TenantIsolationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-receiver:tenancy:TenantIsolation", name, {}, opts);
         const t = args.tenant;
         this.namespaces = [...t.namespaces];
-        this.nodeSelector = { [TENANT_NODE_LABEL]: t.name };
+        this.nodeSelector = tenantNodeSelector(t.name);
         this.toleration = tenantToleration(t.name, args.taintEffect);
 
-        for (const node of t.nodes) {
-            new k8s.core.v1.NodePatch(
-                `${name}-node-${node}`,
-                { metadata: { name: node, labels: { [TENANT_NODE_LABEL]: t.name } } },
-                { parent: this, retainOnDelete: true },
-            );
-        }
+        // Server-side apply with this patch's own field manager: labels merge with other owners'. A label dropped
+        // from the patch (the legacy one, when the migration ends) is removed if no other manager owns it.
+        this.nodeLabels = t.nodes.map(
+            (node) =>
+                new k8s.core.v1.NodePatch(
+                    `${name}-node-${node}`,
+                    { metadata: { name: node, labels: tenantNodeLabels(t.name, args.legacyNodeLabel) } },
+                    { parent: this, retainOnDelete: true },
+                ),
+        );
 
         // The taint Job: cluster-scoped RBAC limited to this tenant's nodes by name, in the platform namespace.
         const jobLabels = { ...taintJobSelector(t.name), "app.kubernetes.io/part-of": "agent-receiver" };
@@ -92,7 +103,7 @@ export class TenantIsolation extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const taint = `${TENANT_NODE_LABEL}=${t.name}:${args.taintEffect}`;
+        const taint = `${TENANT_TAINT_KEY}=${t.name}:${args.taintEffect}`;
         const specHash = createHash("sha256").update(JSON.stringify([t.nodes, taint])).digest("hex").slice(0, 8);
         new k8s.batch.v1.Job(
             `${name}-taint-${specHash}`,
@@ -128,7 +139,7 @@ export class TenantIsolation extends pulumi.ComponentResource {
         for (const namespace of t.namespaces) {
             const nsc = new PlatformNamespace(
                 `${name}-${namespace}`,
-                { namespace, labels: { [TENANT_NODE_LABEL]: t.name }, pullSecret: args.pullSecret },
+                { namespace, labels: { [TENANT_NAMESPACE_LABEL]: t.name }, pullSecret: args.pullSecret },
                 { parent: this },
             );
             new k8s.core.v1.ResourceQuota(

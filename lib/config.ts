@@ -502,6 +502,13 @@ const edgeSection = z.strictObject({
     tenants: z.array(tenantSchema).default([]),
     /** Effect of the tenant taint on tenant nodes. */
     tenantTaintEffect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).default("NoSchedule"),
+    /**
+     * Migration window from the node label `tenant` (which a kubelet can set on its own Node) to
+     * `node-restriction.kubernetes.io/tenant`: also keep `tenant=<name>` on the tenant nodes, so that tenant workloads
+     * that still select it keep scheduling. Default `false`; turn it off once no tenant pod selects `tenant` (README,
+     * "Tenancy on cluster-02"): the next `pulumi up` removes the old label from the nodes.
+     */
+    legacyTenantNodeLabel: z.boolean().default(false),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -625,6 +632,10 @@ function checkEdge(e: z.infer<typeof edgeSection>, issue: Issue): void {
     }
     if (durationSeconds(e.agent.walRetention) < durationSeconds(rw.sampleAgeLimit)) {
         issue(["edge", "agent", "walRetention"], `(${e.agent.walRetention}) must be at least sampleAgeLimit (${rw.sampleAgeLimit})`);
+    }
+
+    if (e.legacyTenantNodeLabel && e.tenants.length === 0) {
+        issue(["edge", "legacyTenantNodeLabel"], "only applies to a cluster with edge.tenants: remove it");
     }
 
     const nodeOwner = new Map<string, string>();

@@ -1,5 +1,22 @@
 import * as assert from "assert";
+import { parseFlatConfig } from "../lib/config";
+import { asStackReference, runOffline } from "../tools/offline";
+import { Plan, readStackFile } from "../tools/plan";
+import { buildStack } from "../stacks";
 import { all, container, manifest, one, planStack, yaml } from "./helpers/plan";
+
+/** cluster-02 planned with its edge config changed by `change` (against the real cluster-01 plan's outputs). */
+async function edgeWith(change: (edge: any) => void): Promise<Plan> {
+    const file = readStackFile("cluster-02");
+    const raw = JSON.parse(file.flat["agent-receiver:edge"]);
+    change(raw);
+    file.flat["agent-receiver:edge"] = JSON.stringify(raw);
+    const cfg = parseFlatConfig("cluster-02", file.flat, (k) => file.secretKeys.includes(k));
+    const refs = { [cfg.edge!.centralStack]: asStackReference((await planStack("cluster-01")).outputs) };
+    return { stack: "cluster-02", ...(await runOffline({ project: "agent-receiver", stack: "cluster-02", stackReferences: refs }, () => buildStack(cfg, {}))) };
+}
+
+const LABEL = "node-restriction.kubernetes.io/tenant";
 
 describe("TenantIsolation and per-tenant agents (cluster-02)", () => {
     const tenants = { a: ["cluster-02-worker-1", "cluster-02-worker-2"], b: ["cluster-02-worker-3", "cluster-02-worker-4"] };
@@ -8,7 +25,8 @@ describe("TenantIsolation and per-tenant agents (cluster-02)", () => {
         const plan = await planStack("cluster-02");
         for (const t of ["a", "b"] as const) {
             const spec = manifest(one(plan, "kubernetes:apps/v1:StatefulSet", `-agent-${t}-statefulset`)).spec.template.spec;
-            assert.deepStrictEqual(spec.nodeSelector, { tenant: t });
+            assert.deepStrictEqual(spec.nodeSelector, { [LABEL]: t });
+            // The taint key stays `tenant` (NodeRestriction already forbids a kubelet to change its taints).
             assert.deepStrictEqual(spec.tolerations, [{ key: "tenant", operator: "Equal", value: t, effect: "NoSchedule" }]);
         }
     });
@@ -20,8 +38,13 @@ describe("TenantIsolation and per-tenant agents (cluster-02)", () => {
             const cfg = yaml(configs[writer]);
             const pods = cfg.scrape_configs.find((s: any) => s.job_name === "pods");
             for (const job of ["kubelet", "cadvisor", "node-exporter"]) {
-                const keep = cfg.scrape_configs.find((s: any) => s.job_name === job).relabel_configs[0];
-                assert.deepStrictEqual(keep, { source_labels: ["__meta_kubernetes_node_label_tenant"], regex: t, action: "keep" });
+                const relabels = cfg.scrape_configs.find((s: any) => s.job_name === job).relabel_configs;
+                // Prometheus' name for the node label node-restriction.kubernetes.io/tenant (unsupported characters → _).
+                const meta = "__meta_kubernetes_node_label_node_restriction_kubernetes_io_tenant";
+                assert.deepStrictEqual(relabels[0], { source_labels: [meta], regex: t, action: "keep" });
+                // Series keep the label name they had before the node label moved.
+                assert.ok(relabels.some((r: any) => r.target_label === "node_tenant" && r.source_labels[0] === meta), `${job}: node_tenant`);
+                assert.ok(!JSON.stringify(relabels).includes("__meta_kubernetes_node_label_tenant"), `${job}: nothing reads the legacy label`);
             }
             const ksm = cfg.scrape_configs.find((s: any) => s.job_name === "kube-state-metrics").static_configs[0].targets[0];
             return { namespaces: pods.kubernetes_sd_configs[0].namespaces.names, ksm };
@@ -54,7 +77,7 @@ describe("TenantIsolation and per-tenant agents (cluster-02)", () => {
         assert.strictEqual(values.namespaces, "tenant-a");
         assert.deepStrictEqual(values.rbac, { useClusterRole: false });
         assert.ok(!values.collectors.includes("nodes") && !values.collectors.includes("secrets"));
-        assert.deepStrictEqual(values.nodeSelector, { tenant: "a" });
+        assert.deepStrictEqual(values.nodeSelector, { [LABEL]: "a" });
     });
 
     it("labels its nodes by server-side patch without owning taints; taints only its own key", async () => {
@@ -63,7 +86,7 @@ describe("TenantIsolation and per-tenant agents (cluster-02)", () => {
         assert.deepStrictEqual(patches.map((p) => p.metadata.name).sort(), [...tenants.a, ...tenants.b]);
         for (const p of patches) {
             assert.strictEqual(p.spec, undefined, "a NodePatch that owns spec.taints would replace the node controller's taints");
-            assert.match(p.metadata.labels.tenant, /^[ab]$/);
+            assert.match(p.metadata.labels[LABEL], /^[ab]$/);
         }
         const job = one(plan, "kubernetes:batch/v1:Job", "-tenant-a-taint-" + all(plan, "kubernetes:batch/v1:Job").find((j) => j.name.includes("-tenant-a-"))!.name.split("-").pop());
         assert.deepStrictEqual(container(job).command, ["kubectl", "taint", "nodes", ...tenants.a, "tenant=a:NoSchedule", "--overwrite"]);
@@ -82,5 +105,31 @@ describe("TenantIsolation and per-tenant agents (cluster-02)", () => {
         const text = JSON.stringify(allow);
         assert.ok(!text.includes("tenant-b"), "tenant A's namespace admits nothing from tenant B");
         assert.match(text, /"app.kubernetes.io\/instance":"agent-a"/);
+    });
+    it("labels tenant nodes under node-restriction.kubernetes.io/ (a kubelet cannot set it); the legacy label only while migrating", async () => {
+        // cluster-02 is in the migration window (edge.legacyTenantNodeLabel: true): both labels, same value.
+        const migrating = all(await planStack("cluster-02"), "kubernetes:core/v1:NodePatch").map(manifest);
+        for (const p of migrating) assert.deepStrictEqual(Object.keys(p.metadata.labels).sort(), [LABEL, "tenant"]);
+        assert.ok(migrating.every((p) => p.metadata.labels.tenant === p.metadata.labels[LABEL]));
+        // After the window: the new label alone (server-side apply then removes `tenant`, which only the patch owned).
+        const after = await edgeWith((e) => delete e.legacyTenantNodeLabel);
+        const patches = all(after, "kubernetes:core/v1:NodePatch");
+        assert.deepStrictEqual(patches.map((p) => p.urn).sort(), all(await planStack("cluster-02"), "kubernetes:core/v1:NodePatch").map((p) => p.urn).sort(), "same resources: the label changes in place");
+        for (const p of patches.map(manifest)) assert.deepStrictEqual(Object.keys(p.metadata.labels), [LABEL]);
+    });
+
+    it("the agents and kube-state-metrics wait for their tenant's node labels (never select by a label not yet there)", async () => {
+        const plan = await planStack("cluster-02");
+        for (const t of ["a", "b"] as const) {
+            const patches = all(plan, "kubernetes:core/v1:NodePatch").filter((p) => p.name.includes(`-tenant-${t}-node-`)).map((p) => p.urn).sort();
+            assert.strictEqual(patches.length, 2);
+            for (const r of [
+                one(plan, "kubernetes:core/v1:ConfigMap", `-agent-${t}-config`),
+                one(plan, "kubernetes:apps/v1:StatefulSet", `-agent-${t}-statefulset`),
+                one(plan, "kubernetes:helm.sh/v4:Chart", `-kube-state-metrics-${t}-chart`),
+            ]) {
+                assert.deepStrictEqual(r.dependencies.filter((d) => d.includes("NodePatch")).sort(), patches, `${r.name} depends on tenant ${t}'s node patches`);
+            }
+        }
     });
 });
