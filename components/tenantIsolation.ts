@@ -3,7 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import type { Tenant } from "../lib/config";
 import { hardenedContainer, restrictedPodSecurityContext } from "../lib/k8s";
-import { TENANT_NAMESPACE_LABEL, TENANT_TAINT_KEY, tenantNodeLabels, tenantNodeSelector } from "../lib/tenancy";
+import {
+    TENANT_NAMESPACE_LABEL,
+    TENANT_TAINT_KEY,
+    tenantNodeLabels,
+    tenantNodeSelector,
+    tenantPlacementPolicyName,
+    tenantPlacementPolicySpec,
+} from "../lib/tenancy";
 import { PlatformNamespace } from "./platformNamespace";
 
 export interface TenantIsolationArgs {
@@ -136,7 +143,32 @@ export class TenantIsolation extends pulumi.ComponentResource {
             { parent: this, deleteBeforeReplace: true },
         );
 
+        // Placement is enforced, not voluntary: a ValidatingAdmissionPolicy (Kubernetes >= 1.30) refuses a pod in the
+        // tenant's namespaces that does not select the tenant's nodes, tolerates another tenant's taint or every
+        // taint, or names a foreign node. Pods made by controllers are covered: each pod is admitted itself.
+        const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+            `${name}-placement`,
+            {
+                metadata: { name: tenantPlacementPolicyName(t.name), labels: { "app.kubernetes.io/part-of": "agent-receiver" } },
+                spec: tenantPlacementPolicySpec({ tenant: t.name, nodes: t.nodes, legacyNodeLabel: args.legacyNodeLabel, taintEffect: args.taintEffect }),
+            },
+            { parent: this },
+        );
+
         for (const namespace of t.namespaces) {
+            // One binding per namespace, selected by the name the API server itself sets on every namespace.
+            new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+                `${name}-${namespace}-placement`,
+                {
+                    metadata: { name: `${tenantPlacementPolicyName(t.name)}-${namespace}`, labels: { "app.kubernetes.io/part-of": "agent-receiver" } },
+                    spec: {
+                        policyName: policy.metadata.name,
+                        validationActions: ["Deny"],
+                        matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } },
+                    },
+                },
+                { parent: this },
+            );
             const nsc = new PlatformNamespace(
                 `${name}-${namespace}`,
                 { namespace, labels: { [TENANT_NAMESPACE_LABEL]: t.name }, pullSecret: args.pullSecret },
