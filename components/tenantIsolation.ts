@@ -5,6 +5,8 @@ import type { Tenant } from "../lib/config";
 import { hardenedContainer, restrictedPodSecurityContext } from "../lib/k8s";
 import {
     TENANT_NAMESPACE_LABEL,
+    TENANT_TEAM_ROLE,
+    TENANT_TEAM_RULES,
     TENANT_TAINT_KEY,
     tenantNodeLabels,
     tenantNodeSelector,
@@ -42,7 +44,8 @@ export function tenantToleration(tenant: string, effect: string): k8s.types.inpu
 
 /**
  * One tenant of a shared cluster (cluster-02's A and B): its nodes labelled and tainted, its namespaces with quota,
- * limits and default-deny network policy, and placement that keeps its pods on its own nodes.
+ * limits and default-deny network policy, placement that keeps its pods on its own nodes (enforced by a
+ * ValidatingAdmissionPolicy bound to each of its namespaces), and its team's Role in each namespace.
  *
  * Node labels are a server-side patch of the existing Node (map keys merge, other owners' labels stay). Taints are
  * an atomic list under server-side apply: owning `spec.taints` would replace the node lifecycle controller's taints.
@@ -203,6 +206,24 @@ export class TenantIsolation extends pulumi.ComponentResource {
                             },
                         ],
                     },
+                },
+                { parent: this },
+            );
+            // The tenant team (the configured group): runs workloads, cannot change what isolates and limits them.
+            const teamRole = new k8s.rbac.v1.Role(
+                `${name}-${namespace}-team`,
+                {
+                    metadata: { name: TENANT_TEAM_ROLE, namespace: nsc.name, labels: { "app.kubernetes.io/part-of": "agent-receiver" } },
+                    rules: TENANT_TEAM_RULES.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })),
+                },
+                { parent: this },
+            );
+            new k8s.rbac.v1.RoleBinding(
+                `${name}-${namespace}-team`,
+                {
+                    metadata: { name: "tenant-team", namespace: nsc.name, labels: { "app.kubernetes.io/part-of": "agent-receiver" } },
+                    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: teamRole.metadata.name },
+                    subjects: [{ kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: t.group }],
                 },
                 { parent: this },
             );

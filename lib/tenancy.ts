@@ -167,3 +167,47 @@ export function tenantPlacementPolicySpec(a: PlacementPolicyArgs) {
 export function tenantPlacementPolicyName(tenant: string): string {
     return `tenant-placement-${tenant}`;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// The tenant teams' RBAC
+// ---------------------------------------------------------------------------------------------------------
+
+export interface PolicyRule {
+    readonly apiGroups: string[];
+    readonly resources: string[];
+    readonly verbs: string[];
+}
+
+const READ = ["get", "list", "watch"];
+const WRITE = [...READ, "create", "update", "patch", "delete", "deletecollection"];
+
+/** Name of the Role a tenant team holds in each of its namespaces. */
+export const TENANT_TEAM_ROLE = "tenant-workloads";
+
+/**
+ * What a tenant team may do in each of its namespaces: run workloads (pods and the controllers that make them,
+ * services, configuration, secrets, volumes, service accounts, autoscalers, disruption budgets, leases), debug them
+ * (logs, exec, attach, port-forward, evictions) and read what constrains them. Not the built-in `edit` ClusterRole,
+ * which can edit NetworkPolicies. Read-only: NetworkPolicies, ResourceQuotas and LimitRanges (the platform's
+ * isolation and limits: a team sees why traffic is dropped or a pod refused, and cannot change it). Nothing on RBAC
+ * (a team cannot grant itself or anyone else more), on Cilium's policies, or on admissionregistration: the placement
+ * policy and its bindings are cluster-scoped, which a namespaced Role cannot grant at all. Namespaces are
+ * cluster-scoped too, so their Pod Security labels stay the platform's. Explicit verbs and resources, no wildcard.
+ */
+export const TENANT_TEAM_RULES: readonly PolicyRule[] = [
+    { apiGroups: [""], resources: ["pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "serviceaccounts"], verbs: WRITE },
+    { apiGroups: [""], resources: ["pods/log"], verbs: READ },
+    // exec and attach are a POST (create), or a GET for WebSocket clients.
+    { apiGroups: [""], resources: ["pods/exec", "pods/attach", "pods/portforward"], verbs: ["get", "create"] },
+    { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"] },
+    { apiGroups: [""], resources: ["events", "endpoints", "resourcequotas", "limitranges"], verbs: READ },
+    { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "daemonsets", "replicasets", "deployments/scale", "statefulsets/scale", "replicasets/scale"], verbs: WRITE },
+    { apiGroups: ["apps"], resources: ["controllerrevisions"], verbs: READ },
+    { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: WRITE },
+    { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: WRITE },
+    { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: WRITE },
+    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: WRITE },
+    { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: READ },
+    { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: READ },
+    { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: READ },
+];

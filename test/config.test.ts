@@ -85,6 +85,8 @@ const cases: Case[] = [
     ["tenant listed twice", () => { const e = edge(); e.edge.tenants[1].name = "a"; return e; }, "agent-receiver:edge.tenants[1].name", /listed twice/],
     ["namespace in two tenants", () => { const e = edge(); e.edge.tenants[1].namespaces = ["tenant-a"]; return e; }, "agent-receiver:edge.tenants[1].namespaces[0]", /already belongs/],
     ["legacy tenant label without tenants", () => { const e = edge(); e.edge.tenants = []; e.edge.legacyTenantNodeLabel = true; return e; }, "agent-receiver:edge.legacyTenantNodeLabel", /only applies to a cluster with edge.tenants/],
+    ["tenant team bound to a system group", () => { const e = edge(); e.edge.tenants[1].group = "system:authenticated"; return e; }, "agent-receiver:edge.tenants[1].group", /must not be a system: group/],
+    ["two tenants with one team group", () => { const e = edge(); e.edge.tenants[1].group = "tenant-a"; return e; }, "agent-receiver:edge.tenants[1].group", /already tenant "a"'s/],
     ["tenant takes the platform namespace", () => { const e = edge(); e.edge.tenants[0].namespaces = ["monitoring"]; return e; }, "agent-receiver:edge.tenants[0].namespaces[0]", /platform's own namespace/],
     ["bad taint effect", () => { const e = edge(); e.edge.tenantTaintEffect = "NoRun"; return e; }, "agent-receiver:edge.tenantTaintEffect", /./],
     ["malformed central stack name", () => { const e = edge(); e.edge.centralStack = "cluster-01"; return e; }, "agent-receiver:edge.centralStack", /organization/],

@@ -132,4 +132,56 @@ describe("TenantIsolation and per-tenant agents (cluster-02)", () => {
             }
         }
     });
+    describe("the tenant teams' RBAC", () => {
+        type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+        /** Whether the rules allow `verb` on `group`/`resource` (RBAC semantics, wildcards included). */
+        const allows = (rules: Rule[], group: string, resource: string, verb: string) =>
+            rules.some(
+                (r) =>
+                    (r.apiGroups.includes(group) || r.apiGroups.includes("*")) &&
+                    (r.resources.includes(resource) || r.resources.includes("*")) &&
+                    (r.verbs.includes(verb) || r.verbs.includes("*")),
+            );
+        const WRITES = ["create", "update", "patch", "delete", "deletecollection"];
+
+        it("binds a Role in each tenant namespace to the tenant's group (default tenant-<name>)", async () => {
+            const plan = await planStack("cluster-02");
+            for (const t of ["a", "b"]) {
+                const binding = manifest(one(plan, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", `-tenant-${t}-tenant-${t}-team`));
+                assert.strictEqual(binding.metadata.namespace, `tenant-${t}`);
+                assert.deepStrictEqual(binding.subjects, [{ kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: `tenant-${t}` }]);
+                assert.deepStrictEqual(binding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "tenant-workloads" });
+                assert.strictEqual(manifest(one(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role", `-tenant-${t}-tenant-${t}-team`)).metadata.namespace, `tenant-${t}`);
+            }
+            const named = await edgeWith((e) => (e.tenants[0].group = "oidc:team-alpha"));
+            const binding = manifest(one(named, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "-tenant-a-tenant-a-team"));
+            assert.deepStrictEqual(binding.subjects.map((s: any) => s.name), ["oidc:team-alpha"]);
+        });
+
+        it("runs workloads but cannot edit NetworkPolicies, quotas, LimitRanges, RBAC or admission; no wildcard", async () => {
+            const role = manifest(one(await planStack("cluster-02"), "kubernetes:rbac.authorization.k8s.io/v1:Role", "-tenant-a-tenant-a-team"));
+            const rules: Rule[] = role.rules;
+            for (const r of rules) {
+                for (const field of [r.apiGroups, r.resources, r.verbs]) assert.ok(!field.includes("*"), `wildcard in ${JSON.stringify(r)}`);
+                assert.ok(!r.verbs.some((v) => ["escalate", "bind", "impersonate"].includes(v)), `privilege verbs in ${JSON.stringify(r)}`);
+                assert.strictEqual(r.resourceNames, undefined);
+            }
+            const work: [string, string][] = [
+                ["", "pods"], ["", "services"], ["", "configmaps"], ["", "secrets"], ["", "persistentvolumeclaims"], ["", "serviceaccounts"],
+                ["apps", "deployments"], ["apps", "statefulsets"], ["apps", "daemonsets"], ["batch", "jobs"], ["batch", "cronjobs"],
+                ["autoscaling", "horizontalpodautoscalers"], ["policy", "poddisruptionbudgets"],
+            ];
+            for (const [g, res] of work) for (const v of ["create", "update", "patch", "delete", "get", "list", "watch"]) assert.ok(allows(rules, g, res, v), `${v} ${g}/${res}`);
+            assert.ok(allows(rules, "", "pods/log", "get") && allows(rules, "", "pods/exec", "create"), "logs and exec");
+            const isolation: [string, string][] = [["networking.k8s.io", "networkpolicies"], ["", "resourcequotas"], ["", "limitranges"]];
+            for (const [g, res] of isolation) {
+                assert.ok(allows(rules, g, res, "get"), `reads ${res}`);
+                for (const v of WRITES) assert.ok(!allows(rules, g, res, v), `must not ${v} ${res}`);
+            }
+            const forbiddenGroups = ["admissionregistration.k8s.io", "rbac.authorization.k8s.io", "cilium.io"];
+            assert.deepStrictEqual(rules.filter((r) => r.apiGroups.some((g) => forbiddenGroups.includes(g))), [], "nothing on admission, RBAC or Cilium policies");
+            // The binding of the placement policy is cluster-scoped: a namespaced Role could not grant it anyway.
+            assert.ok(!rules.some((r) => r.resources.some((res) => res.startsWith("validatingadmissionpolic"))));
+        });
+    });
 });
