@@ -574,21 +574,36 @@ const centralSection = z.strictObject({
 // Edge (cluster-02/03/04)
 // ---------------------------------------------------------------------------------------------------------
 
-const tenantSchema = z.strictObject({
-    /** Tenant name; the writer id is `<cluster>-<name>`. */
-    name: dnsLabel,
-    /** Names of the existing Nodes that belong to this tenant. */
-    nodes: z.array(dnsName).min(1, "a tenant needs at least one node"),
-    /** Namespaces the tenant owns (created by the program). */
-    namespaces: z.array(dnsLabel).min(1, "a tenant needs at least one namespace"),
-    quota: z
-        .strictObject({
-            cpu: cpu.default("16"),
-            memory: memory.default("32Gi"),
-            pods: z.number().int().positive().default(200),
-        })
-        .prefault({}),
-});
+const tenantSchema = z
+    .strictObject({
+        /** Tenant name; the writer id is `<cluster>-<name>`. */
+        name: dnsLabel,
+        /** Names of the existing Nodes that belong to this tenant. */
+        nodes: z.array(dnsName).min(1, "a tenant needs at least one node"),
+        /** Namespaces the tenant owns (created by the program). */
+        namespaces: z.array(dnsLabel).min(1, "a tenant needs at least one namespace"),
+        quota: z
+            .strictObject({
+                cpu: cpu.default("16"),
+                memory: memory.default("32Gi"),
+                pods: z.number().int().positive().default(200),
+            })
+            .prefault({}),
+        /**
+         * The tenant team's group, as the API server's authentication reports it (an OIDC groups claim, a client
+         * certificate's Organization): bound to the `tenant-workloads` Role in each of the tenant's namespaces. Default
+         * `tenant-<name>`: a predictable name to create in the identity provider, and a binding to a group nobody is in
+         * grants nothing, so the default fails closed. A `system:` group is refused (`system:authenticated` would hand the
+         * tenant's namespaces to every user).
+         */
+        group: z
+            .string()
+            .min(1)
+            .regex(/^\S+$/, "must be a group name without spaces")
+            .refine((g) => !g.startsWith("system:"), "must not be a system: group (those hold every user or service account)")
+            .optional(),
+    })
+    .transform((t) => ({ ...t, group: t.group ?? `tenant-${t.name}` }));
 export type Tenant = z.infer<typeof tenantSchema>;
 
 const remoteWriteSchema = z
@@ -640,6 +655,13 @@ const edgeSection = z.strictObject({
     tenants: z.array(tenantSchema).default([]),
     /** Effect of the tenant taint on tenant nodes. */
     tenantTaintEffect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).default("NoSchedule"),
+    /**
+     * Migration window from the node label `tenant` (which a kubelet can set on its own Node) to
+     * `node-restriction.kubernetes.io/tenant`: also keep `tenant=<name>` on the tenant nodes, so that tenant workloads
+     * that still select it keep scheduling. Default `false`; turn it off once no tenant pod selects `tenant` (README,
+     * "Tenancy on cluster-02"): the next `pulumi up` removes the old label from the nodes.
+     */
+    legacyTenantNodeLabel: z.boolean().default(false),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -786,11 +808,19 @@ function checkEdge(e: z.infer<typeof edgeSection>, issue: Issue): void {
         issue(["edge", "agent", "walRetention"], `(${e.agent.walRetention}) must be at least sampleAgeLimit (${rw.sampleAgeLimit})`);
     }
 
+    if (e.legacyTenantNodeLabel && e.tenants.length === 0) {
+        issue(["edge", "legacyTenantNodeLabel"], "only applies to a cluster with edge.tenants: remove it");
+    }
+
     const nodeOwner = new Map<string, string>();
+    const groupOwner = new Map<string, string>();
     const names = new Set<string>();
     e.tenants.forEach((t, i) => {
         if (names.has(t.name)) issue(["edge", "tenants", i, "name"], `tenant "${t.name}" is listed twice`);
         names.add(t.name);
+        const groupOf = groupOwner.get(t.group);
+        if (groupOf !== undefined) issue(["edge", "tenants", i, "group"], `group "${t.group}" is already tenant "${groupOf}"'s: one team would get both tenants' namespaces`);
+        else groupOwner.set(t.group, t.name);
         t.nodes.forEach((n, j) => {
             const owner = nodeOwner.get(n);
             if (owner !== undefined) issue(["edge", "tenants", i, "nodes", j], `node "${n}" already belongs to tenant "${owner}"`);
