@@ -4,13 +4,23 @@
  * refuses to load a file with an unknown key (its YAML is read strictly), and a key in the wrong place is unknown
  * there. promtool check config (Debian's 2.42, test/prometheusAgent.test.ts) reads the compatibility rendering of the
  * same configuration; this check reads what the v3.14 agents really load, keys 2.42 does not have included.
+ *
+ * The central Prometheus' configuration is written by the Prometheus Operator from the Prometheus resource that
+ * kube-prometheus-stack renders; its `remoteWrite` comes from the program's chart values, in the CRD's form. Those
+ * keys are checked against the operator's RemoteWriteSpec and the types it reaches, at the operator version the chart
+ * deploys: the API server drops a field its CRD schema does not know (pruning), so a misspelt key there is lost
+ * without an error.
  */
 import * as assert from "assert";
 import * as path from "path";
-import { images } from "../lib/versions";
+import { parse } from "yaml";
+import { charts, images } from "../lib/versions";
+import { isHelmChart } from "../tools/plan";
+import { mapSecrets } from "../tools/offline";
+import { chartFolder } from "./helpers/charts";
 import { EDGE_STACKS, planStack, yaml } from "./helpers/plan";
 import { ConfigReference } from "./helpers/configReference";
-import { upstreamFile, upstreamFolder } from "./helpers/upstream";
+import { parseGoFields, upstreamFile, upstreamFolder, walkGoFields } from "./helpers/upstream";
 
 const PROMETHEUS_REFRESH =
     "Copy docs/configuration/configuration.md of github.com/prometheus/prometheus at that tag (a first line naming the " +
@@ -73,4 +83,70 @@ describe("Prometheus configuration against the pinned version's configuration re
             assert.deepStrictEqual(problems, [], `keys Prometheus ${images.prometheus.tag} does not read:\n${problems.join("\n")}`);
         });
     }
+});
+
+/**
+ * The operator version kube-prometheus-stack deploys (its appVersion) whose fields are kept under another version,
+ * with the reason; an entry whose pin has moved fails, so it cannot outlive the pin it was written for.
+ */
+const OPERATOR_FOLDER_EXCEPTIONS: Record<string, { folder: string; reason: string }> = {
+    "v0.93.1": {
+        folder: "v0.93.0",
+        reason: "no v0.93.1 tag was available; the listed types are unchanged from v0.93.0 to main at 6adcebc (see the folder's SOURCE.json)",
+    },
+};
+
+function operatorVersion(): string {
+    const chart = parse(upstreamFile(chartFolder(charts.kubePrometheusStack.chart, charts.kubePrometheusStack.version), "Chart.yaml"));
+    return chart.appVersion as string;
+}
+
+function remoteWriteFields() {
+    const pinned = operatorVersion();
+    const version = OPERATOR_FOLDER_EXCEPTIONS[pinned]?.folder ?? pinned;
+    const dir = upstreamFolder(
+        "prometheus-operator",
+        version,
+        "Derive remote-write.fields.txt from pkg/apis/monitoring/v1 of github.com/prometheus-operator/prometheus-operator at that tag " +
+            "(one line per field: struct, json tag name, Go type, file:line; see the folder's SOURCE.json) — never copy the code.",
+    );
+    return { version, where: `prometheus-operator ${version} remote-write.fields.txt`, fields: parseGoFields(upstreamFile(dir, "remote-write.fields.txt"), `${dir}/remote-write.fields.txt`) };
+}
+
+describe("the central Prometheus' remoteWrite against the Prometheus Operator's RemoteWriteSpec", () => {
+    it("the operator version is kube-prometheus-stack's appVersion, and a folder exception is for the current pin only", () => {
+        assert.match(operatorVersion(), /^v\d+\.\d+\.\d+$/);
+        for (const pin of Object.keys(OPERATOR_FOLDER_EXCEPTIONS)) assert.strictEqual(pin, operatorVersion(), `exception for ${pin}, but the chart deploys ${operatorVersion()}`);
+    });
+
+    it("the field list parses, resolves inline structs, and the walk reports a misspelt or misplaced key (so the check below can fail)", () => {
+        const { fields, where } = remoteWriteFields();
+        const rw = [
+            {
+                url: "https://r",
+                tlsConfig: { ca: { secret: { name: "s", key: "ca.crt" } }, caFile: "/x", keySecret: { name: "s", key: "k", optinal: true } },
+                queueConfig: { capacity: 1, retryOnHttp429: true },
+                proxyUrl: "http://p",
+                sampleAgeLimit: "1h",
+            },
+        ];
+        assert.deepStrictEqual(walkGoFields(rw, "[]RemoteWriteSpec", fields, where), [
+            `[0].tlsConfig.keySecret.optinal: SecretKeySelector has no field optinal (${where})`,
+            `[0].queueConfig.retryOnHttp429: QueueConfig has no field retryOnHttp429 (${where})`,
+            `[0].sampleAgeLimit: RemoteWriteSpec has no field sampleAgeLimit (${where})`,
+        ]);
+        assert.deepStrictEqual(walkGoFields([{ url: "https://r", oauth2: { clientId: "x" } }], "[]RemoteWriteSpec", fields, where), [
+            `[0].oauth2: a mapping where ${where} has *OAuth2 (no field list for it)`,
+        ]);
+    });
+
+    it("cluster-01: every key of the central Prometheus' remoteWrite is a field of the operator's RemoteWriteSpec", async () => {
+        const { fields, where } = remoteWriteFields();
+        const kps = (await planStack("cluster-01")).resources.filter(isHelmChart).map((r) => mapSecrets(r.inputs, true) as { chart: string; values: any }).filter((c) => c.chart === charts.kubePrometheusStack.chart && c.values?.prometheus?.prometheusSpec);
+        assert.strictEqual(kps.length, 1, "one kube-prometheus-stack instance with a Prometheus");
+        const remoteWrite = kps[0].values.prometheus.prometheusSpec.remoteWrite;
+        assert.ok(Array.isArray(remoteWrite) && remoteWrite.length > 0, "remoteWrite entries");
+        const problems = walkGoFields(remoteWrite, "[]RemoteWriteSpec", fields, where, "prometheus.prometheusSpec.remoteWrite");
+        assert.deepStrictEqual(problems, [], problems.join("\n"));
+    });
 });

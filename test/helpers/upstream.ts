@@ -144,3 +144,85 @@ export function prometheusDocFlags(md: string, booleans: Record<string, string>,
     for (const b of Object.keys(booleans)) if (!specs.some((s) => s.long === b)) throw new Error(`${where}: no --${b} in the table`);
     return flagList(specs, where);
 }
+
+/** One field of a Go struct as a derived `*.fields.txt` lists it. */
+export interface GoField {
+    readonly struct: string;
+    /** The key (json/yaml tag name); `(inline)`: every key of `type` is a key of `struct`. */
+    readonly key: string;
+    readonly type: string;
+    /** Where upstream defines it (file:line, a dependency as module@version/path). */
+    readonly source: string;
+}
+
+/**
+ * A derived field list: `#` comment lines, then one field per line: struct, key, Go type and upstream file:line,
+ * separated by tabs. A malformed line throws, so a bad fixture cannot check nothing.
+ */
+export function parseGoFields(text: string, where: string): Map<string, GoField[]> {
+    const out = new Map<string, GoField[]>();
+    text.split("\n").forEach((line, i) => {
+        if (line.trim() === "" || line.startsWith("#")) return;
+        const cells = line.split("\t");
+        if (cells.length !== 4 || cells.some((c) => c === "") || !/^[A-Za-z0-9_]+$/.test(cells[0]) || !/:\d+$/.test(cells[3])) {
+            throw new Error(`${where}:${i + 1}: not "<Struct>\\t<key>\\t<type>\\t<file:line>": ${JSON.stringify(line)}`);
+        }
+        const [struct, key, type, source] = cells;
+        if (key.startsWith("(") && key !== "(inline)") throw new Error(`${where}:${i + 1}: ${key}: only (inline) is a special key`);
+        const list = out.get(struct) ?? [];
+        if (list.some((f) => f.key === key && key !== "(inline)")) throw new Error(`${where}:${i + 1}: ${struct}.${key} twice`);
+        list.push({ struct, key, type, source });
+        out.set(struct, list);
+    });
+    return out;
+}
+
+/** The keys of a struct, inline structs resolved: key → field. */
+export function goStructKeys(fields: ReadonlyMap<string, GoField[]>, struct: string, where: string): Map<string, GoField> {
+    const list = fields.get(struct);
+    if (!list) throw new Error(`${where}: no field list for ${struct}`);
+    const out = new Map<string, GoField>();
+    for (const f of list) {
+        if (f.key === "(inline)") for (const [k, v] of goStructKeys(fields, goBaseType(f.type), where)) out.set(k, v);
+        else out.set(f.key, f);
+    }
+    return out;
+}
+
+/** `*v1.SecretKeySelector` → `SecretKeySelector`. */
+function goBaseType(type: string): string {
+    return type.replace(/^\*/, "").replace(/^[a-z][A-Za-z0-9]*\./, "");
+}
+
+/**
+ * Every key of `value` that the Go struct (as the field list describes it) has no field for, as `path: message`
+ * lines. Go types: `*T` is T, `[]T` a list of T, `map[string]T` a map with free keys and T values, `any` and
+ * `interface{}` anything; a named type the list does not describe is a scalar (a mapping there is reported).
+ */
+export function walkGoFields(value: unknown, type: string, fields: ReadonlyMap<string, GoField[]>, where: string, path = ""): string[] {
+    const here = path || "(root)";
+    if (value === null || value === undefined) return [];
+    const t = type.replace(/^\*/, "");
+    if (t === "any" || t === "interface{}") return [];
+    if (t.startsWith("[]")) {
+        if (!Array.isArray(value)) return [`${here}: a ${typeof value} where ${where} has a list (${type})`];
+        return value.flatMap((v, i) => walkGoFields(v, t.slice(2), fields, where, `${path}[${i}]`));
+    }
+    const map = /^map\[string\](.+)$/.exec(t);
+    if (map) {
+        if (typeof value !== "object" || Array.isArray(value)) return [`${here}: not a mapping where ${where} has ${type}`];
+        return Object.entries(value).flatMap(([k, v]) => walkGoFields(v, map[1], fields, where, path ? `${path}.${k}` : k));
+    }
+    const base = goBaseType(t);
+    if (!fields.has(base)) return typeof value === "object" ? [`${here}: a mapping where ${where} has ${type} (no field list for it)`] : [];
+    if (typeof value !== "object" || Array.isArray(value)) return [`${here}: not a mapping where ${where} has the struct ${base}`];
+    const keys = goStructKeys(fields, base, where);
+    const problems: string[] = [];
+    for (const [k, v] of Object.entries(value)) {
+        const f = keys.get(k);
+        const p = path ? `${path}.${k}` : k;
+        if (f === undefined) problems.push(`${p}: ${base} has no field ${k} (${where})`);
+        else problems.push(...walkGoFields(v, f.type, fields, where, p));
+    }
+    return problems;
+}
