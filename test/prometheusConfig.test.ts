@@ -13,14 +13,13 @@
  */
 import * as assert from "assert";
 import * as path from "path";
-import { parse } from "yaml";
 import { charts, images } from "../lib/versions";
 import { isHelmChart } from "../tools/plan";
 import { mapSecrets } from "../tools/offline";
-import { chartFolder } from "./helpers/charts";
+import { OPERATOR_FOLDER_EXCEPTIONS, operatorFields, operatorVersion } from "./helpers/operator";
 import { EDGE_STACKS, planStack, yaml } from "./helpers/plan";
 import { ConfigReference } from "./helpers/configReference";
-import { parseGoFields, upstreamFile, upstreamFolder, walkGoFields } from "./helpers/upstream";
+import { upstreamFile, upstreamFolder, walkGoFields } from "./helpers/upstream";
 
 const PROMETHEUS_REFRESH =
     "Copy docs/configuration/configuration.md of github.com/prometheus/prometheus at that tag (a first line naming the " +
@@ -85,33 +84,7 @@ describe("Prometheus configuration against the pinned version's configuration re
     }
 });
 
-/**
- * The operator version kube-prometheus-stack deploys (its appVersion) whose fields are kept under another version,
- * with the reason; an entry whose pin has moved fails, so it cannot outlive the pin it was written for.
- */
-const OPERATOR_FOLDER_EXCEPTIONS: Record<string, { folder: string; reason: string }> = {
-    "v0.93.1": {
-        folder: "v0.93.0",
-        reason: "no v0.93.1 tag was available; the listed types are unchanged from v0.93.0 to main at 6adcebc (see the folder's SOURCE.json)",
-    },
-};
-
-function operatorVersion(): string {
-    const chart = parse(upstreamFile(chartFolder(charts.kubePrometheusStack.chart, charts.kubePrometheusStack.version), "Chart.yaml"));
-    return chart.appVersion as string;
-}
-
-function remoteWriteFields() {
-    const pinned = operatorVersion();
-    const version = OPERATOR_FOLDER_EXCEPTIONS[pinned]?.folder ?? pinned;
-    const dir = upstreamFolder(
-        "prometheus-operator",
-        version,
-        "Derive remote-write.fields.txt from pkg/apis/monitoring/v1 of github.com/prometheus-operator/prometheus-operator at that tag " +
-            "(one line per field: struct, json tag name, Go type, file:line; see the folder's SOURCE.json) — never copy the code.",
-    );
-    return { version, where: `prometheus-operator ${version} remote-write.fields.txt`, fields: parseGoFields(upstreamFile(dir, "remote-write.fields.txt"), `${dir}/remote-write.fields.txt`) };
-}
+const remoteWriteFields = () => operatorFields("remote-write.fields.txt");
 
 describe("the central Prometheus' remoteWrite against the Prometheus Operator's RemoteWriteSpec", () => {
     it("the operator version is kube-prometheus-stack's appVersion, and a folder exception is for the current pin only", () => {
