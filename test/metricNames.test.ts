@@ -1,8 +1,35 @@
 import * as assert from "assert";
+import { parse } from "yaml";
 import { DROP_LISTS } from "../lib/agentConfig";
-import { PRODUCED_METRICS, producedMetricNames } from "../lib/producedMetrics";
+import { MetricSource, PRODUCED_METRICS, producedMetricNames } from "../lib/producedMetrics";
+import { charts } from "../lib/versions";
+import { chartFolder } from "./helpers/charts";
 import { manifest, one, planStack, yaml } from "./helpers/plan";
 import { parsePromQL } from "./helpers/promql";
+import { MetricDefinition, parseMetricsTxt, upstreamFile, upstreamFolder } from "./helpers/upstream";
+
+/** The definitions kept for an exporter at a version (test/fixtures/upstream/<project>-<version>/metrics.txt). */
+function definitions(project: string, version: string): Map<string, MetricDefinition> {
+    const dir = upstreamFolder(
+        project,
+        version,
+        "Add metrics.txt: for each name the platform reads, grep its definition in the exporter's source at that tag and record " +
+            "name, file:line and how the name is formed (see the other folders' metrics.txt) — never copy the code.",
+    );
+    return parseMetricsTxt(upstreamFile(dir, "metrics.txt"), `${dir}/metrics.txt`);
+}
+
+/** Names of a produced-metrics list its exporter's pinned version does not define. */
+function undefinedNames(s: MetricSource): string[] {
+    if (!s.exporter) return [];
+    const defs = definitions(s.exporter.project, s.exporter.version);
+    return s.names.filter((n) => !defs.has(n)).map((n) => `${n}: not defined by ${s.exporter!.project} ${s.exporter!.version} (metrics.txt)`);
+}
+
+/** A chart's appVersion, the version of what it runs when the image tag is left to it. */
+function appVersion(chart: { chart: string; version: string }): string {
+    return parse(upstreamFile(chartFolder(chart.chart, chart.version), "Chart.yaml")).appVersion as string;
+}
 
 /** Every PromQL expression the platform ships: the ruler's rules and the dashboards' panel queries. */
 async function shippedQueries(): Promise<{ where: string; expr: string }[]> {
@@ -44,10 +71,33 @@ describe("metric names used by rules and dashboards", () => {
         assert.deepStrictEqual([...used].filter((n) => dropped.some((re) => re.test(n))), []);
     });
 
-    it("every produced metric list names its source", () => {
+    it("every produced metric list names its source, and its exporter's version or why it has none", () => {
         for (const [k, s] of Object.entries(PRODUCED_METRICS)) {
             assert.ok(s.source.length > 10, k);
             assert.ok(s.names.length > 0, k);
+            assert.ok((s.exporter !== undefined) !== (s.unpinned !== undefined), `${k}: an exporter version, or the reason for none`);
         }
     });
+});
+
+describe("metric names against the pinned exporters' definitions", () => {
+    it("a name the exporter's list does not define is reported (so the check below can fail)", () => {
+        const typo: MetricSource = { source: "x", names: ["thanos_receive_replications_total", "thanos_receive_replication_total"], exporter: PRODUCED_METRICS.thanosReceive.exporter };
+        assert.deepStrictEqual(undefinedNames(typo), [`thanos_receive_replication_total: not defined by thanos ${PRODUCED_METRICS.thanosReceive.exporter!.version} (metrics.txt)`]);
+        // The new queue metric is defined at v3.14.0 and not at Debian's 2.42.
+        assert.ok(definitions("prometheus", "v3.14.0").has("prometheus_remote_storage_queue_highest_timestamp_seconds"));
+        assert.ok(!definitions("prometheus", "v2.42.0").has("prometheus_remote_storage_queue_highest_timestamp_seconds"));
+    });
+
+    it("versions taken from a chart's appVersion match the pinned chart", () => {
+        assert.strictEqual(PRODUCED_METRICS.kubeStateMetrics.exporter!.version, `v${appVersion(charts.kubeStateMetrics)}`);
+        assert.strictEqual(PRODUCED_METRICS.fluentBit.exporter!.version, `v${appVersion(charts.fluentBit)}`);
+    });
+
+    for (const [k, s] of Object.entries(PRODUCED_METRICS)) {
+        if (!s.exporter) continue;
+        it(`${k}: every name is defined by ${s.exporter.project} ${s.exporter.version} (metrics.txt names the upstream file:line)`, () => {
+            assert.deepStrictEqual(undefinedNames(s), []);
+        });
+    }
 });

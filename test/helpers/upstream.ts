@@ -249,3 +249,31 @@ export function walkGoFields(
     }
     return problems;
 }
+
+/** One metric series name as a derived `metrics.txt` lists it. */
+export interface MetricDefinition {
+    readonly name: string;
+    /** Where upstream defines it (file:line, a dependency as module@version/path:line). */
+    readonly source: string;
+    /** How the name is formed; a note starting with `deprecated:` quotes upstream's deprecation. */
+    readonly note: string;
+    readonly deprecated: boolean;
+}
+
+/**
+ * A derived `metrics.txt`: `#` comment lines, then one series name per line: name, upstream file:line and a note,
+ * separated by tabs. A malformed line throws, so a bad fixture cannot check nothing.
+ */
+export function parseMetricsTxt(text: string, where: string): Map<string, MetricDefinition> {
+    const out = new Map<string, MetricDefinition>();
+    text.split("\n").forEach((line, i) => {
+        if (line.trim() === "" || line.startsWith("#")) return;
+        const c = line.split("\t");
+        if (c.length !== 3 || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(c[0]) || !/:\d+$/.test(c[1]) || c[2].trim() === "") {
+            throw new Error(`${where}:${i + 1}: not "<name>\\t<file:line>\\t<note>": ${JSON.stringify(line)}`);
+        }
+        if (out.has(c[0])) throw new Error(`${where}:${i + 1}: ${c[0]} twice`);
+        out.set(c[0], { name: c[0], source: c[1], note: c[2], deprecated: c[2].startsWith("deprecated:") });
+    });
+    return out;
+}
