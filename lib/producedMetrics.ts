@@ -37,7 +37,7 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
             "prometheus_remote_storage_samples_dropped_total",
             "prometheus_remote_storage_samples_retried_total",
             "prometheus_remote_storage_samples_pending",
-            "prometheus_remote_storage_highest_timestamp_in_seconds",
+            "prometheus_remote_storage_queue_highest_timestamp_seconds",
             "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
             "prometheus_remote_storage_bytes_total",
         ],
