@@ -6,6 +6,7 @@ import { DROP_LISTS } from "../lib/agentConfig";
 import { MetricSource, PRODUCED_METRICS, producedMetricNames } from "../lib/producedMetrics";
 import { charts } from "../lib/versions";
 import { ROOT } from "../tools/plan";
+import { HIGHEST_ENQUEUED_TIMESTAMP, remoteWriteLagOf } from "../scripts/lib/harness";
 import { chartFolder } from "./helpers/charts";
 import { manifest, one, planStack, yaml } from "./helpers/plan";
 import { parsePromQL } from "./helpers/promql";
@@ -53,6 +54,28 @@ function deprecatedNames(): Map<string, string> {
 /** Uses of deprecated metrics in queries, as `where: name (why)` lines. */
 function deprecatedUses(queries: { where: string; expr: string }[], deprecated: Map<string, string>): string[] {
     return queries.flatMap((q) => parsePromQL(q.expr).metricNames.filter((n) => deprecated.has(n)).map((n) => `${q.where}: ${n} (${deprecated.get(n)})`));
+}
+
+/** Debian's Prometheus, which npm test, the e2e run and the bench run (scripts/ensure-tools.sh). */
+const DEBIAN_PROMETHEUS = "v2.42.0";
+
+/** The Prometheus metric names the scripts read (`"prometheus_…"` literals in scripts/), with the file. */
+function scriptMetricNames(): { where: string; name: string }[] {
+    const ts = (dir: string): string[] =>
+        fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? ts(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
+    return ts(path.join(ROOT, "scripts")).flatMap((f) => [...fs.readFileSync(f, "utf8").matchAll(/"(prometheus_[a-z0-9_]+)"/g)].map((m) => ({ where: path.relative(ROOT, f), name: m[1] })));
+}
+
+/**
+ * Names the scripts read that Debian's Prometheus does not define. The per-queue enqueued timestamp is allowed as
+ * the newer half of HIGHEST_ENQUEUED_TIMESTAMP (read when exposed, the deprecated half otherwise), provided the
+ * pinned version defines it and Debian's defines the other half.
+ */
+function undefinedForScripts(uses: { where: string; name: string }[]): string[] {
+    const debian = definitions("prometheus", DEBIAN_PROMETHEUS);
+    const pinned = definitions("prometheus", PRODUCED_METRICS.prometheusAgent.exporter!.version);
+    const fallback = (n: string) => n === HIGHEST_ENQUEUED_TIMESTAMP.current && pinned.has(n) && debian.has(HIGHEST_ENQUEUED_TIMESTAMP.deprecated);
+    return uses.filter((u) => !debian.has(u.name) && !fallback(u.name)).map((u) => `${u.where}: ${u.name} is not defined by Debian's Prometheus ${DEBIAN_PROMETHEUS}`);
 }
 
 /** A chart's appVersion, the version of what it runs when the image tag is left to it. */
@@ -134,6 +157,30 @@ describe("metric names against the pinned exporters' definitions", () => {
         const queries = [...(await shippedQueries()), ...docQueries()];
         assert.ok(queries.length > 60, `${queries.length} queries`);
         assert.deepStrictEqual(deprecatedUses(queries, deprecatedNames()), []);
+    });
+
+    it("a script reading a name Debian's Prometheus lacks is reported, unless it is the newer half of the fallback (so the check below can fail)", () => {
+        assert.deepStrictEqual(undefinedForScripts([{ where: "s", name: "prometheus_remote_storage_samples_sent_total" }]), [
+            `s: prometheus_remote_storage_samples_sent_total is not defined by Debian's Prometheus ${DEBIAN_PROMETHEUS}`,
+        ]);
+        assert.deepStrictEqual(undefinedForScripts([{ where: "s", name: HIGHEST_ENQUEUED_TIMESTAMP.current }]), []);
+    });
+
+    it("the bench's remote-write lag reads the per-queue metric where it exists and the deprecated one on 2.42", () => {
+        const q = '{remote_name="a",url="u"}';
+        // Prometheus >= 3.7: both metrics, per queue; the deprecated global gauge is not used.
+        const v314 = [`${HIGHEST_ENQUEUED_TIMESTAMP.current}${q} 1000`, `prometheus_remote_storage_queue_highest_sent_timestamp_seconds${q} 940`, `${HIGHEST_ENQUEUED_TIMESTAMP.deprecated} 5000`].join("\n");
+        assert.strictEqual(remoteWriteLagOf(v314), 60);
+        // Debian's 2.42: the global gauge only.
+        const v242 = [`${HIGHEST_ENQUEUED_TIMESTAMP.deprecated} 1000`, `prometheus_remote_storage_queue_highest_sent_timestamp_seconds${q} 990`].join("\n");
+        assert.strictEqual(remoteWriteLagOf(v242), 10);
+        assert.throws(() => remoteWriteLagOf("up 1"), /exposes neither/);
+    });
+
+    it("every Prometheus metric the e2e run and the bench read is defined by the Prometheus they run (Debian's 2.42)", () => {
+        const uses = scriptMetricNames();
+        assert.ok(uses.some((u) => u.where.endsWith("bench.ts")) && uses.some((u) => u.where.endsWith("e2e.ts")), uses.map((u) => u.where).join());
+        assert.deepStrictEqual(undefinedForScripts(uses), []);
     });
 
     for (const [k, s] of Object.entries(PRODUCED_METRICS)) {
