@@ -44,7 +44,8 @@ async function files() {
     const args = (suffix: string) => manifest(one(plan, "kubernetes:apps/v1:Deployment", suffix)).spec.template.spec.containers[0].args as string[];
     const qf = args("-query-frontend-deployment");
     return {
-        objstore: yaml(manifest(one(plan, "kubernetes:core/v1:Secret", "-objstore")).stringData["objstore.yml"]),
+        // Every component's objstore.yml has the same keys (one user each); the receive one stands for all.
+        objstore: yaml(manifest(one(plan, "kubernetes:core/v1:Secret", "-receive-objstore")).stringData["objstore.yml"]),
         hashring: JSON.parse(manifest(one(plan, "kubernetes:core/v1:ConfigMap", "-receive-hashring")).data["hashrings.json"]),
         limits: yaml(manifest(one(plan, "kubernetes:core/v1:ConfigMap", "-receive-limits")).data["limits.yaml"]),
         queryRangeCache: yaml(flag(qf, "query-range.response-cache-config")!),
