@@ -7,11 +7,21 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 
+/** A manifest digest as registries print it: `sha256:` and 64 lowercase hex digits (checked by `imageName`). */
+export type ImageDigest = `sha256:${string}`;
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
 export interface ImageRef {
     /** Registry host, e.g. `quay.io`. Rewritten to the site's mirror when `images.registryMirror` is set. */
     readonly registry: string;
     readonly repository: string;
     readonly tag: string;
+    /**
+     * The digest the tag pointed to when it was pinned (Renovate's digest pinning writes it). When present, pods pull
+     * by digest, so a tag moved upstream (or on the mirror) cannot change what runs; the tag stays for people and for
+     * Renovate's version updates.
+     */
+    readonly digest?: ImageDigest;
 }
 
 export const images = {
@@ -83,10 +93,16 @@ export const charts = {
     },
 } as const satisfies Record<string, ChartRef>;
 
-/** `registry/repository:tag`, with the registry replaced by the site mirror when one is configured. */
+/**
+ * `registry/repository:tag`, or `registry/repository:tag@sha256:…` when the pin has a digest, with the registry
+ * replaced by the site mirror when one is configured. A malformed digest throws: it would only fail at pull time.
+ */
 export function imageName(ref: ImageRef, registryMirror?: string): string {
+    if (ref.digest !== undefined && !DIGEST.test(ref.digest)) {
+        throw new Error(`${ref.registry}/${ref.repository}:${ref.tag}: digest ${JSON.stringify(ref.digest)} is not sha256:<64 lowercase hex digits>`);
+    }
     const registry = registryMirror ? `${registryMirror.replace(/\/+$/, "")}/${ref.registry}` : ref.registry;
-    return `${registry}/${ref.repository}:${ref.tag}`;
+    return `${registry}/${ref.repository}:${ref.tag}${ref.digest ? `@${ref.digest}` : ""}`;
 }
 
 /** Arguments of a `helm.v4.Chart` for a pinned chart: every chart the program installs goes through here. */

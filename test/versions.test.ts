@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { declaredImages, planStack } from "../tools/plan";
 import { STACKS } from "../tools/stacks";
-import { charts, imageName, images } from "../lib/versions";
+import { ImageDigest, ImageRef, charts, imageName, images } from "../lib/versions";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -47,9 +47,23 @@ describe("pinned versions", () => {
         for (const c of Object.values(charts)) assert.match(c.version, /^\d+\.\d+\.\d+$/);
     });
 
-    it("rewrites the registry for the site mirror", () => {
-        assert.strictEqual(imageName(images.thanos), "quay.io/thanos/thanos:v0.42.4");
-        assert.strictEqual(imageName(images.thanos, "harbor.site/proxy/"), "harbor.site/proxy/quay.io/thanos/thanos:v0.42.4");
+    it("names an image by its tag, or by tag and digest when the pin has a digest; the site mirror rewrites the registry", () => {
+        const thanos: ImageRef = { registry: "quay.io", repository: "thanos/thanos", tag: images.thanos.tag };
+        assert.strictEqual(imageName(thanos), `quay.io/thanos/thanos:${thanos.tag}`);
+        assert.strictEqual(imageName(thanos, "harbor.site/proxy/"), `harbor.site/proxy/quay.io/thanos/thanos:${thanos.tag}`);
+        const digest: ImageDigest = `sha256:${"0123456789abcdef".repeat(4)}`;
+        assert.strictEqual(imageName({ ...thanos, digest }), `quay.io/thanos/thanos:${thanos.tag}@${digest}`);
+        assert.strictEqual(imageName({ ...thanos, digest }, "harbor.site/proxy"), `harbor.site/proxy/quay.io/thanos/thanos:${thanos.tag}@${digest}`);
+    });
+
+    it("refuses a malformed digest: by type (not sha256:…) when compiling, by format when the program runs", () => {
+        // @ts-expect-error a digest is `sha256:…`; typecheck (npm test) fails if this line compiles
+        const md5: ImageRef = { ...images.thanos, digest: "md5:0123" };
+        assert.throws(() => imageName(md5), /digest "md5:0123" is not sha256:<64 lowercase hex digits>/);
+        for (const bad of ["sha256:", `sha256:${"0".repeat(63)}`, `sha256:${"A".repeat(64)}`, `sha256:${"0".repeat(64)} `, `sha256:${"0".repeat(65)}`]) {
+            assert.throws(() => imageName({ ...images.thanos, digest: bad as ImageDigest }), /is not sha256:/, bad);
+        }
+        for (const ref of Object.values(images) as ImageRef[]) assert.doesNotThrow(() => imageName(ref), `${ref.repository}: its digest, if any, is well formed`);
     });
 
     it("one Node.js line everywhere: .ci/run installs the pinned 24.x (Renovate sees the pin), the workflows, engines and README say 24", () => {
