@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import Handlebars from "handlebars";
+import { parse } from "yaml";
 import { declaredImages, planStack } from "../tools/plan";
 import { STACKS } from "../tools/stacks";
 import { ImageDigest, ImageRef, charts, imageName, images } from "../lib/versions";
@@ -103,17 +104,25 @@ describe("pinned versions", () => {
         }
     });
 
-    it("Renovate's workflow pattern sees the Pulumi CLI version of every workflow that installs it", () => {
-        const manager = (renovate.customManagers as { description: string; managerFilePatterns: string[]; matchStrings: string[] }[]).find((m) => /Pulumi CLI/.test(m.description))!;
-        const filePattern = new RegExp(manager.managerFilePatterns[0].slice(1, -1));
-        for (const file of ["pull-request.yml", "drift.yml"]) {
-            assert.ok(filePattern.test(`.github/workflows/${file}`), file);
-            const text = fs.readFileSync(path.join(ROOT, ".github", "workflows", file), "utf8");
-            const pins = [...text.matchAll(/pulumi-version: (\S+)/g)].map((m) => m[1]);
-            const seen = [...text.matchAll(new RegExp(manager.matchStrings[0], "g"))].map((m) => `${m.groups!.depName}@${m.groups!.currentValue}`);
-            assert.ok(pins.length > 0, `${file} pins no CLI version`);
-            assert.deepStrictEqual(seen, pins.map((v) => `pulumi/pulumi@${v}`), file);
+    it("the Pulumi CLI version of the workflows has one updater: Renovate's github-actions manager (pulumi/actions' pulumi-version input), no custom manager besides", () => {
+        const dir = path.join(ROOT, ".github", "workflows");
+        const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
+        let pins = 0;
+        for (const file of files) {
+            const text = fs.readFileSync(path.join(dir, file), "utf8");
+            // Renovate's built-in extraction (lib/modules/manager/github-actions/known-actions: 'pulumi/actions' →
+            // github-releases pulumi/pulumi, from `with: pulumi-version`) reads the input of a pulumi/actions step only.
+            const steps = Object.values(parse(text).jobs as Record<string, { steps?: { uses?: string; with?: Record<string, unknown> }[] }>).flatMap((j) => j.steps ?? []);
+            const onPulumiSteps = steps.filter((st) => st.with?.["pulumi-version"] !== undefined);
+            for (const st of onPulumiSteps) assert.match(String(st.uses), /^pulumi\/actions@/, `${file}: pulumi-version outside a pulumi/actions step is not seen by Renovate`);
+            assert.strictEqual([...text.matchAll(/pulumi-version:/g)].length, onPulumiSteps.length, `${file}: every pulumi-version is a step input`);
+            pins += onPulumiSteps.length;
+            // A custom manager on the same input would extract a second dependency for the same line (two PRs racing).
+            for (const m of managers.filter((x) => x.managerFilePatterns.some((fp) => new RegExp(fp.slice(1, -1)).test(`.github/workflows/${file}`)))) {
+                assert.deepStrictEqual(extract(m, text).map((x) => x.match), [], `${file}: custom manager "${m.description}" duplicates the github-actions manager`);
+            }
         }
+        assert.ok(pins >= 2, "the preview and drift workflows install a pinned CLI");
     });
 
     it("every image the stacks declare is a pin of lib/versions.ts, and every pinned image is used (what the image scan reads)", async () => {
