@@ -4,17 +4,30 @@
  */
 import * as assert from "assert";
 import { execFile } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
 import { charts } from "../lib/versions";
 import { chartImages, imageMaps, imageSites, planChartImages, qualified, valueAt } from "../tools/chartImages";
 import { chartMeta } from "../tools/charts";
-import { declaredImages, isHelmChart } from "../tools/plan";
-import { STACKS, manifest, planStack } from "./helpers/plan";
+import { Plan, declaredImages, isHelmChart } from "../tools/plan";
+import { STACKS, manifest, planStack, tmpDir, yaml } from "./helpers/plan";
 import { effectiveValues } from "./helpers/charts";
 
 const ROOT = path.resolve(__dirname, "..");
 const KPS = charts.kubePrometheusStack;
+const MIRROR = "harbor.example.internal/proxy";
+
+/** The stack files with `images.registryMirror` set, in a folder of their own (the program is the same). */
+function mirroredStackDir(): string {
+    const dir = tmpDir("mirror-");
+    for (const stack of STACKS) {
+        const doc = yaml(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8"));
+        doc.config["agent-receiver:images"] = { ...doc.config["agent-receiver:images"], registryMirror: MIRROR };
+        fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), JSON.stringify(doc));
+    }
+    return dir;
+}
 
 /** Places in a chart's effective values that name an image and that the table does not know, and the reverse. */
 function coverage(chart: string, version: string, values: Record<string, unknown>): { unknown: string[]; stale: string[] } {
@@ -106,6 +119,20 @@ describe("images the charts run (npm run images, tools/chartImages.ts)", functio
             chartImages(os.chart, os.version, { persistence: { enableInitChown: true }, sysctlInit: { enabled: true } }).map((i) => i.image).slice(1),
             ["docker.io/library/busybox:latest", "docker.io/library/busybox:latest"],
         );
+    });
+
+    it("with images.registryMirror set, every image each stack runs, its own and its charts', comes through the mirror (<mirror>/<registry>/<repository>:<tag>)", async () => {
+        const dir = mirroredStackDir();
+        for (const stack of STACKS) {
+            const [plain, mirrored]: Plan[] = [await planStack(stack), await planStack(stack, { dir })];
+            assert.deepStrictEqual(declaredImages(mirrored), declaredImages(plain).map((i) => `${MIRROR}/${i}`), `${stack}: the program's images`);
+            const chartsOf = (p: Plan) => planChartImages(p).map((i) => `${i.chart} ${i.at} ${i.image}`);
+            assert.deepStrictEqual(
+                chartsOf(mirrored),
+                planChartImages(plain).map((i) => `${i.chart} ${i.at} ${MIRROR}/${i.image}`),
+                `${stack}: the charts' images (a chart whose values do not take the mirror pulls from upstream, which a site with a mirror may not reach)`,
+            );
+        }
     });
 
     it("names are fully qualified as a container runtime resolves them (Docker Hub, library/)", () => {
