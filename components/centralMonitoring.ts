@@ -18,6 +18,8 @@ export interface CentralMonitoringArgs {
     readonly cluster: string;
     readonly storageClass: string;
     readonly imagePullSecrets?: { name: string }[];
+    /** Site registry mirror (`images.registryMirror`): every image the chart runs is pulled as `<mirror>/<registry>/…`. */
+    readonly registryMirror?: string;
     readonly prometheus: { replicas: number; retention: string; storageSize: string; resources: Resources };
     readonly alertmanager: { replicas: number; storageSize: string };
     /** Rotation generation of the Grafana admin password (`central.rotation.grafanaAdmin`). */
@@ -132,6 +134,9 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
         volumeClaimTemplate: { spec: { storageClassName: a.storageClass, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } } },
     });
     const secretKey = (key: string) => ({ secret: { name: REMOTE_WRITE_TLS_SECRET, key } });
+    // Through the site mirror, each image under the path of its upstream registry (the chart's default registry of
+    // that image; `global.imageRegistry` would put every image under one registry). Nothing is set without a mirror.
+    const mirror = (registry: string) => (a.registryMirror ? { image: { registry: `${a.registryMirror}/${registry}` } } : {});
     return {
         fullnameOverride: KPS_RELEASE,
         // CRDs come from a separate, protected chart instance: a v4 Chart deletes the CRDs it owns with it.
@@ -143,6 +148,7 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
             // Alertmanager and its config reloader read mounted files only: no API token in the pod.
             serviceAccount: { automountServiceAccountToken: false },
             alertmanagerSpec: {
+                ...mirror("quay.io"),
                 automountServiceAccountToken: false,
                 replicas: a.alertmanager.replicas,
                 // The configuration is the program's (a Secret below): the chart's example config is not rendered.
@@ -154,6 +160,7 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
         },
         prometheus: {
             prometheusSpec: {
+                ...mirror("quay.io"),
                 replicas: a.prometheus.replicas,
                 replicaExternalLabelName: PROMETHEUS_REPLICA_LABEL,
                 // As on the agents: a resharding during a Receive outage waits for Receive instead of dropping its
@@ -182,6 +189,7 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
             },
         },
         grafana: {
+            ...mirror("docker.io"),
             // The chart's dashboards query the local Prometheus; the platform's dashboards are provisioned below.
             defaultDashboardsEnabled: false,
             admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
@@ -232,7 +240,7 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
             testFramework: { enabled: false },
         },
         // No kube_secret_* series and no cluster-wide list of Secrets (the chart's default collectors include them).
-        "kube-state-metrics": { collectorsExclude: ["secrets"] },
+        "kube-state-metrics": { ...mirror("registry.k8s.io"), collectorsExclude: ["secrets"] },
         // node-exporter runs in its own privileged namespace (NodeExporter component), not in the restricted one.
         nodeExporter: { enabled: false },
         // Control-plane components whose metrics endpoints bind to localhost on most installs: scraping them would
@@ -242,6 +250,9 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
         kubeEtcd: { enabled: false },
         kubeProxy: { enabled: false },
         prometheusOperator: {
+            ...mirror("quay.io"),
+            // The operator adds the config reloader to the Prometheus and Alertmanager pods.
+            ...(a.registryMirror ? { prometheusConfigReloader: mirror("quay.io") } : {}),
             // The webhook certificate is made by a Helm hook Job, and v4 Charts run no hooks.
             admissionWebhooks: { enabled: false },
             tls: { enabled: false },

@@ -301,6 +301,7 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
             cluster,
             storageClass: cfg.kubernetes.storageClass,
             imagePullSecrets: monNs.imagePullSecrets,
+            registryMirror: s.mirror,
             prometheus: m.prometheus,
             alertmanager: m.alertmanager,
             grafanaAdminPasswordGeneration: c.rotation.grafanaAdmin,

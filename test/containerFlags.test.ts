@@ -10,7 +10,7 @@ import * as assert from "assert";
 import { ChildProcess, spawn } from "child_process";
 import * as net from "net";
 import { parse } from "yaml";
-import { charts, images } from "../lib/versions";
+import { charts, imageName, images } from "../lib/versions";
 import { isHelmChart } from "../tools/plan";
 import { mapSecrets } from "../tools/offline";
 import { freePort } from "../scripts/lib/harness";
@@ -202,7 +202,8 @@ function containers(plan: Plan): Container[] {
 }
 
 function imageKey(image: string): ImageKey | undefined {
-    return (Object.keys(images) as ImageKey[]).find((k) => image.endsWith(`/${images[k].repository}:${images[k].tag}`));
+    // `/repository:tag[@digest]`, after the registry (the mirror may prefix it).
+    return (Object.keys(images) as ImageKey[]).find((k) => image.endsWith(imageName(images[k]).slice(images[k].registry.length)));
 }
 
 /** Every problem of every container of a plan, as `<where>: <problem> (<project> <version>)`. */

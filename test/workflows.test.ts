@@ -121,10 +121,20 @@ describe("GitHub Actions workflows", () => {
         }
     });
 
-    it("security scan: every image the stacks declare (npm run -s images) with a pinned Trivy; fixable HIGH/CRITICAL fail; scheduled failures open an issue", () => {
+    it("security scan: every image the stacks run, the program's and the charts' (npm run -s images), with a pinned Trivy; fixable HIGH/CRITICAL fail; scheduled failures open an issue", () => {
         const w = yaml(read("security-scan.yml"));
         assert.ok(w.on.schedule[0].cron, "daily: new CVEs appear in unchanged images");
-        assert.match(w.jobs["list-images"].steps.map((s: any) => s.run ?? "").join("\n"), /npm run -s images -- --json/);
+        for (const p of ["lib/versions.ts", "test/fixtures/upstream/**", "tools/chartImages.ts", "scripts/images.ts"]) assert.ok(w.on.pull_request.paths.includes(p), `a change to ${p} changes the list: scanned on the PR`);
+        const list = w.jobs["list-images"].steps.find((s: any) => s.id === "list");
+        assert.strictEqual(list.shell, "bash");
+        const lines = (list.run as string).split("\n").map((l) => l.trim());
+        // A failing listing must fail the step: `echo "x=$(cmd)"` exits 0 whatever cmd does, and `|| true` hides it.
+        assert.strictEqual(lines[0], "set -euo pipefail", "the list step starts with set -euo pipefail");
+        assert.ok(lines.includes("images=$(npm run -s images -- --json)"), "the listing is an assignment of its own (set -e sees its status)");
+        assert.ok(!/\|\|\s*(true|:)\b/.test(list.run) && !/set \+e/.test(list.run), "no failure is swallowed");
+        assert.ok(!lines.some((l) => /^echo .*\$\(/.test(l)), "no command substitution inside echo");
+        assert.ok(lines.some((l) => l.startsWith("jq -e") && l.includes("length > 0")), "an empty list fails");
+        assert.strictEqual(w.jobs["list-images"].outputs.images, "${{ steps.list.outputs.images }}");
         assert.strictEqual(w.jobs.images.strategy.matrix.image, "${{ fromJSON(needs.list-images.outputs.images) }}");
         const scan = w.jobs.images.steps.find((s: any) => String(s.uses).startsWith("aquasecurity/trivy-action@"));
         assert.strictEqual(scan.with["exit-code"], "1");

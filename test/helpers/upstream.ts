@@ -1,44 +1,9 @@
 /**
- * Upstream definitions at the pinned versions, kept in the project as test fixtures:
- * `test/fixtures/upstream/<project>-<version>/`, each folder with a `SOURCE.json` naming the repository, the tag
- * and, for every file, the upstream path it was taken from. A pin in `lib/versions.ts` that moves without its
- * folder fails with the folder to add and where its files come from.
+ * Readers of the upstream fixtures (`test/fixtures/upstream/<project>-<version>/`): the folder access lives in
+ * tools/upstream.ts (npm run images reads the charts' defaults too); the flag-list parsers the tests use are here.
  */
-import * as fs from "fs";
-import * as path from "path";
-
-export const UPSTREAM_DIR = path.resolve(__dirname, "..", "fixtures", "upstream");
-
-export interface UpstreamSource {
-    readonly repository: string;
-    readonly tag: string;
-    readonly pin: string;
-    readonly files: Record<string, { readonly path: string; readonly extract?: string }>;
-}
-
-/** The folder of `project` at `version`; fails naming the folder to add and the upstream files it needs. */
-export function upstreamFolder(project: string, version: string, howToRefresh: string): string {
-    const dir = path.join(UPSTREAM_DIR, `${project}-${version}`);
-    if (!fs.existsSync(path.join(dir, "SOURCE.json"))) {
-        const have = fs.readdirSync(UPSTREAM_DIR).filter((d) => d.startsWith(`${project}-`));
-        throw new Error(
-            `no upstream data for ${project} ${version} (the version pinned in lib/versions.ts): add ` +
-                `${path.relative(path.resolve(__dirname, "..", ".."), dir)}/ with its SOURCE.json ` +
-                `(folders present: ${have.join(", ") || "none"}). ${howToRefresh}`,
-        );
-    }
-    return dir;
-}
-
-export function upstreamSource(dir: string): UpstreamSource {
-    return JSON.parse(fs.readFileSync(path.join(dir, "SOURCE.json"), "utf8")) as UpstreamSource;
-}
-
-/** One file of an upstream folder; it must be listed in the folder's SOURCE.json. */
-export function upstreamFile(dir: string, file: string): string {
-    if (!(file in upstreamSource(dir).files)) throw new Error(`${dir}/SOURCE.json does not name the source of ${file}`);
-    return fs.readFileSync(path.join(dir, file), "utf8");
-}
+export { UPSTREAM_DIR, upstreamFile, upstreamFolder, upstreamSource } from "../../tools/upstream";
+export type { UpstreamSource } from "../../tools/upstream";
 
 /**
  * The long flags a kingpin `--help` text lists. Flag lines start at the left margin (`  -h, --help` or
