@@ -197,6 +197,16 @@ describe("policy pack (policy/)", () => {
                 assert.ok(exemptionsFor(chartUrn(e.component, "kubernetes:x/v1:" + e.kind), { kind: e.kind, metadata: { name: e.name } }).includes(e));
             }
         });
+
+        it("the README lists every exemption: the object, what it waives, exception or gap", () => {
+            const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8").split("\n");
+            for (const e of EXEMPTIONS) {
+                const waived = [...(e.waives.hardenedContainers ?? []), ...(e.waives.wildcardRbac ?? []).map((f) => `${f} *`)];
+                const row = readme.find((l) => l.startsWith("|") && l.includes(`\`${e.kind} ${e.name}\``) && waived.every((w) => l.includes(`\`${w}\``)));
+                assert.ok(row, `README: no row for ${e.kind} ${e.name} waiving ${waived.join(", ")}`);
+                assert.ok(row.includes(e.category), `README row of ${e.kind} ${e.name}: ${e.category}`);
+            }
+        });
     });
 
     for (const stack of STACKS) {
