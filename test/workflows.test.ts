@@ -52,6 +52,26 @@ describe("GitHub Actions workflows", () => {
         assert.strictEqual(p.if, "github.event.pull_request.head.repo.full_name == github.repository");
     });
 
+    it("the policy pack runs in every preview and every pulumi up, its own dependencies installed first (policy/package-lock.json)", () => {
+        const installsPack = (steps: any[], before: number, where: string) => {
+            const i = steps.findIndex((x) => /^npm ci --prefix policy\b/.test(String(x.run ?? "")));
+            assert.ok(i >= 0 && i < before, `${where}: npm ci --prefix policy before the Pulumi step`);
+            assert.ok(fs.existsSync(path.join(ROOT, "policy", "package-lock.json")), "npm ci needs the pack's lock file");
+        };
+        const preview = yaml(read("pull-request.yml")).jobs.preview;
+        const at = preview.steps.findIndex((x: any) => String(x.uses).startsWith("pulumi/actions@") && x.with?.command === "preview");
+        assert.strictEqual(preview.steps[at].with.policyPacks, "policy", "pulumi/actions' policyPacks input (one path per line)");
+        installsPack(preview.steps, at, "pull-request.yml preview");
+        const deploy = yaml(read("deploy.yml"));
+        for (const job of ["central", "edges"]) {
+            const steps = deploy.jobs[job].steps;
+            const up = steps.findIndex((x: any) => /pulumi up /.test(String(x.run ?? "")));
+            assert.match(steps[up].run, /pulumi up --yes .*--policy-pack policy /, `deploy.yml ${job}`);
+            installsPack(steps, up, `deploy.yml ${job}`);
+        }
+        assert.ok(fs.existsSync(path.join(ROOT, "policy", "PulumiPolicy.yaml")));
+    });
+
     it("every job with a stack's credentials runs in that stack's GitHub Environment, keeps no checkout token, takes credentials from secrets only", () => {
         for (const [where, j] of credentialJobs()) {
             assert.match(String(j.environment), /^(\$\{\{ matrix\.stack \}\}|cluster-01)$/, `${where}: environment`);
