@@ -7,26 +7,13 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { isCelError, run } from "@bufbuild/cel";
-import { parseFlatConfig } from "../lib/config";
 import { tenantPlacementValidations } from "../lib/tenancy";
-import { asStackReference, runOffline } from "../tools/offline";
-import { Plan, ROOT, readStackFile } from "../tools/plan";
-import { buildStack } from "../stacks";
-import { all, manifest, planStack } from "./helpers/plan";
+import { Plan, ROOT } from "../tools/plan";
+import { all, manifest, planEdgeWith, planStack } from "./helpers/plan";
 
 const LABEL = "node-restriction.kubernetes.io/tenant";
 const A_NODES = ["cluster-02-worker-1", "cluster-02-worker-2"];
 
-/** cluster-02 planned with its edge config changed by `change`. */
-async function edgeWith(change: (edge: any) => void): Promise<Plan> {
-    const file = readStackFile("cluster-02");
-    const raw = JSON.parse(file.flat["agent-receiver:edge"]);
-    change(raw);
-    file.flat["agent-receiver:edge"] = JSON.stringify(raw);
-    const cfg = parseFlatConfig("cluster-02", file.flat, (k) => file.secretKeys.includes(k));
-    const refs = { [cfg.edge!.centralStack]: asStackReference((await planStack("cluster-01")).outputs) };
-    return { stack: "cluster-02", ...(await runOffline({ project: "agent-receiver", stack: "cluster-02", stackReferences: refs }, () => buildStack(cfg, {}))) };
-}
 
 type Validation = { expression: string; message: string };
 
@@ -106,7 +93,7 @@ describe("tenant placement admission (ValidatingAdmissionPolicy, CEL run with @b
         describe(phase, () => {
             let v: Validation[];
             before(async () => {
-                const plan = migrating ? await planStack("cluster-02") : await edgeWith((e) => delete e.legacyTenantNodeLabel);
+                const plan = migrating ? await planStack("cluster-02") : await planEdgeWith("cluster-02", (e) => delete e.legacyTenantNodeLabel);
                 v = policyOf(plan, "a").spec.validations;
                 assert.strictEqual(v.length, 4);
             });

@@ -1,20 +1,6 @@
 import * as assert from "assert";
-import { parseFlatConfig } from "../lib/config";
-import { asStackReference, runOffline } from "../tools/offline";
-import { Plan, readStackFile } from "../tools/plan";
-import { buildStack } from "../stacks";
-import { all, container, manifest, one, planStack, yaml } from "./helpers/plan";
+import { all, container, manifest, one, planEdgeWith, planStack, yaml } from "./helpers/plan";
 
-/** cluster-02 planned with its edge config changed by `change` (against the real cluster-01 plan's outputs). */
-async function edgeWith(change: (edge: any) => void): Promise<Plan> {
-    const file = readStackFile("cluster-02");
-    const raw = JSON.parse(file.flat["agent-receiver:edge"]);
-    change(raw);
-    file.flat["agent-receiver:edge"] = JSON.stringify(raw);
-    const cfg = parseFlatConfig("cluster-02", file.flat, (k) => file.secretKeys.includes(k));
-    const refs = { [cfg.edge!.centralStack]: asStackReference((await planStack("cluster-01")).outputs) };
-    return { stack: "cluster-02", ...(await runOffline({ project: "agent-receiver", stack: "cluster-02", stackReferences: refs }, () => buildStack(cfg, {}))) };
-}
 
 const LABEL = "node-restriction.kubernetes.io/tenant";
 
@@ -112,7 +98,7 @@ describe("TenantIsolation and per-tenant agents (cluster-02)", () => {
         for (const p of migrating) assert.deepStrictEqual(Object.keys(p.metadata.labels).sort(), [LABEL, "tenant"]);
         assert.ok(migrating.every((p) => p.metadata.labels.tenant === p.metadata.labels[LABEL]));
         // After the window: the new label alone (server-side apply then removes `tenant`, which only the patch owned).
-        const after = await edgeWith((e) => delete e.legacyTenantNodeLabel);
+        const after = await planEdgeWith("cluster-02", (e) => delete e.legacyTenantNodeLabel);
         const patches = all(after, "kubernetes:core/v1:NodePatch");
         assert.deepStrictEqual(patches.map((p) => p.urn).sort(), all(await planStack("cluster-02"), "kubernetes:core/v1:NodePatch").map((p) => p.urn).sort(), "same resources: the label changes in place");
         for (const p of patches.map(manifest)) assert.deepStrictEqual(Object.keys(p.metadata.labels), [LABEL]);
@@ -153,7 +139,7 @@ describe("TenantIsolation and per-tenant agents (cluster-02)", () => {
                 assert.deepStrictEqual(binding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "tenant-workloads" });
                 assert.strictEqual(manifest(one(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role", `-tenant-${t}-tenant-${t}-team`)).metadata.namespace, `tenant-${t}`);
             }
-            const named = await edgeWith((e) => (e.tenants[0].group = "oidc:team-alpha"));
+            const named = await planEdgeWith("cluster-02", (e) => (e.tenants[0].group = "oidc:team-alpha"));
             const binding = manifest(one(named, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "-tenant-a-tenant-a-team"));
             assert.deepStrictEqual(binding.subjects.map((s: any) => s.name), ["oidc:team-alpha"]);
         });

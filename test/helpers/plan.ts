@@ -5,9 +5,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { PlannedResource, SecretValue, mapSecrets } from "../../tools/offline";
-import { Plan, isKubernetesObject, planStack } from "../../tools/plan";
-import { StackConfig, requiredSecrets } from "../../lib/config";
+import { PlannedResource, SecretValue, asStackReference, mapSecrets, runOffline } from "../../tools/offline";
+import { Plan, isKubernetesObject, planStack, readStackFile } from "../../tools/plan";
+import { StackConfig, parseFlatConfig, requiredSecrets } from "../../lib/config";
+import { buildStack } from "../../stacks";
 import type { StackSecrets } from "../../stacks";
 
 export { STACKS, EDGE_STACKS } from "../../tools/stacks";
@@ -77,4 +78,15 @@ export function centralSecrets(cfg: StackConfig): StackSecrets {
 /** Whether `obj[key]` is a secret: the value itself, or (as the engine serialises it) the whole object holding it. */
 export function isSecretAt(obj: any, key: string): boolean {
     return isSecret(obj) || (obj !== undefined && isSecret(obj[key]));
+}
+
+/** An edge stack planned with its edge config changed by `change`, against the real central plan's outputs. */
+export async function planEdgeWith(stack: string, change: (edge: any) => void): Promise<Plan> {
+    const file = readStackFile(stack);
+    const raw = JSON.parse(file.flat["agent-receiver:edge"]);
+    change(raw);
+    file.flat["agent-receiver:edge"] = JSON.stringify(raw);
+    const cfg = parseFlatConfig(stack, file.flat, (k) => file.secretKeys.includes(k));
+    const refs = { [cfg.edge!.centralStack]: asStackReference((await planStack(cfg.edge!.centralStack.split("/").pop()!)).outputs) };
+    return { stack, ...(await runOffline({ project: "agent-receiver", stack, stackReferences: refs }, () => buildStack(cfg, {}))) };
 }
