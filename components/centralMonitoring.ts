@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import type { RuleGroup } from "../lib/alertRules";
 import type { Resources } from "../lib/config";
 import { Dashboard, dashboardJson } from "../lib/dashboards";
 import { nonEmptyTo, resourceRequirements } from "../lib/k8s";
@@ -27,6 +28,8 @@ export interface CentralMonitoringArgs {
     readonly queryFrontendUrl: string;
     readonly grafanaHostname: string;
     readonly dashboards: Dashboard[];
+    /** The Prometheus pair's own rule groups (`selfMonitoringRuleGroups`): alerts that must not depend on Query or Receive. */
+    readonly selfMonitoringRules: RuleGroup[];
     /** Namespaces whose platform pods the central Prometheus scrapes with PodMonitors (the Thanos namespace). */
     readonly thanosNamespace: string;
     /** Namespace of this cluster's Fluent Bit (scraped for log delivery errors). */
@@ -280,6 +283,20 @@ export class CentralMonitoring extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
+
+        // Evaluated by the Prometheus pair itself, on its own scrapes: the chart's values leave ruleSelector empty with
+        // ruleSelectorNilUsesHelmValues off, so the Prometheus selects every PrometheusRule (ruleNamespaceSelector {}:
+        // in every namespace), and alertingEndpoints empty, so it sends to this release's Alertmanager.
+        new k8s.apiextensions.CustomResource(
+            `${name}-self-monitoring-rules`,
+            {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "PrometheusRule",
+                metadata: { name: "agent-receiver-self-monitoring", namespace: ns, labels },
+                spec: { groups: args.selfMonitoringRules },
+            },
+            { parent: this, dependsOn: crds },
+        );
 
         // The platform's own pods: job = the pod's app.kubernetes.io/name, which the alert rules select on.
         const podMonitor = (id: string, namespace: string, names: string[], endpoint: { port: string; path?: string; metricRelabelings?: unknown[] }) =>

@@ -56,7 +56,6 @@ export const ALERT_NAMES = [
     "AgentRemoteWriteFailing",
     "AgentRemoteWriteBehind",
     "AgentSamplesDropped",
-    "ReceiveHttpErrors",
     "ReceiveRefusingWrites",
     "ReceiveReplicationFailing",
     "ReceiveHashringReloadFailing",
@@ -130,17 +129,6 @@ export function alertRules(a: AlertRuleArgs): AlertRule[] {
             severity: "warning",
             summary: "Agent of {{ $labels.tenant_id }} drops samples before sending ({{ $value | humanize }}/s).",
             description: "Samples older than sample_age_limit are dropped after a long outage, or a relabel rule drops them.",
-        },
-        {
-            alert: "ReceiveHttpErrors",
-            expr: `${ratio(
-                `sum by (cluster) (rate(http_requests_total{job="thanos-receive", handler="receive", code=~"5.."}[5m]))`,
-                `sum by (cluster) (rate(http_requests_total{job="thanos-receive", handler="receive"}[5m]))`,
-            )} > 0.05`,
-            for: "5m",
-            severity: "critical",
-            summary: "Receive fails {{ $value | humanizePercentage }} of write requests.",
-            description: "5xx on the write path: quorum not reached (replicas down), TSDB errors, or out of disk.",
         },
         {
             alert: "ReceiveRefusingWrites",
@@ -290,25 +278,33 @@ export function alertRules(a: AlertRuleArgs): AlertRule[] {
     return rules;
 }
 
+/** One rule group as Prometheus (and Thanos Ruler, and a PrometheusRule's `spec.groups`) reads it. */
+export interface RuleGroup {
+    readonly name: string;
+    readonly interval?: string;
+    readonly rules: Record<string, unknown>[];
+}
+
+/** The alerts as a rule group: severity as a label, summary, description and the runbook link as annotations. */
+export function alertGroup(name: string, rules: AlertRule[], runbookBaseUrl: string, interval?: string): RuleGroup {
+    return {
+        name,
+        ...(interval ? { interval } : {}),
+        rules: rules.map((r) => ({
+            alert: r.alert,
+            expr: r.expr,
+            ...(r.for ? { for: r.for } : {}),
+            labels: { severity: r.severity },
+            annotations: {
+                summary: r.summary,
+                description: r.description,
+                runbook_url: `${runbookBaseUrl}${runbookPath(r.alert)}`,
+            },
+        })),
+    };
+}
+
 /** The Prometheus rule file (one group) the ruler loads. */
 export function renderAlertRules(a: AlertRuleArgs, interval: string): string {
-    return stringify({
-        groups: [
-            {
-                name: "agent-receiver-platform",
-                interval,
-                rules: alertRules(a).map((r) => ({
-                    alert: r.alert,
-                    expr: r.expr,
-                    ...(r.for ? { for: r.for } : {}),
-                    labels: { severity: r.severity },
-                    annotations: {
-                        summary: r.summary,
-                        description: r.description,
-                        runbook_url: `${a.runbookBaseUrl}${runbookPath(r.alert)}`,
-                    },
-                })),
-            },
-        ],
-    }, { lineWidth: 0 });
+    return stringify({ groups: [alertGroup("agent-receiver-platform", alertRules(a), a.runbookBaseUrl, interval)] }, { lineWidth: 0 });
 }

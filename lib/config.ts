@@ -176,7 +176,18 @@ const alertingSection = z
          * Dead-man's switch: the always-firing Watchdog goes to this external heartbeat service, which pages when it
          * stops hearing it. Without it, a dead alerting path is silent.
          */
-        heartbeat: z.strictObject({ webhookUrlSecret: webhookSecretKey, repeatInterval: duration.default("1m") }).optional(),
+        heartbeat: z
+            .strictObject({
+                webhookUrlSecret: webhookSecretKey,
+                /**
+                 * A second heartbeat check, for the central Prometheus pair's SelfMonitoringWatchdog. Required, and another
+                 * key than `webhookUrlSecret`: one check fed by both watchdogs keeps pinging while either path is dead.
+                 * (Optional in the shape only, so that its absence is reported with the command that fixes it.)
+                 */
+                selfMonitoringWebhookUrlSecret: webhookSecretKey.optional(),
+                repeatInterval: duration.default("1m"),
+            })
+            .optional(),
         /**
          * Where the webhook receivers and the heartbeat service are, as CIDRs (their URLs are secrets; their
          * addresses are not): Alertmanager may send HTTPS (443) there and nowhere else outside the cluster. A service
@@ -567,6 +578,15 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
     if (a.defaultReceiver !== undefined && !receivers.has(a.defaultReceiver)) {
         issue(["central", "monitoring", "alerting", "defaultReceiver"], `unknown receiver "${a.defaultReceiver}" (known: ${[...receivers].join(", ")})`);
     }
+    if (a.heartbeat) {
+        const key = ["central", "monitoring", "alerting", "heartbeat", "selfMonitoringWebhookUrlSecret"];
+        const own = a.heartbeat.selfMonitoringWebhookUrlSecret;
+        if (own === undefined) {
+            issue(key, "is required with a heartbeat: name a second heartbeat check's secret key (e.g. alertWebhookHeartbeatSelfMonitoring) for the central Prometheus pair's SelfMonitoringWatchdog, then set it with pulumi config set --secret");
+        } else if (own === a.heartbeat.webhookUrlSecret) {
+            issue(key, `(${own}) must differ from heartbeat.webhookUrlSecret: one check fed by both watchdogs keeps pinging while either path is dead`);
+        }
+    }
     a.routes.forEach((r, i) => {
         if (!receivers.has(r.receiver)) issue(["central", "monitoring", "alerting", "routes", i, "receiver"], `unknown receiver "${r.receiver}" (known: ${[...receivers].join(", ")})`);
         for (const cl of r.clusters) if (!clusters.includes(cl)) issue(["central", "monitoring", "alerting", "routes", i, "clusters"], `unknown cluster "${cl}" (known: ${clusters.join(", ")})`);
@@ -715,7 +735,8 @@ export function isSecretKeyName(key: string): boolean {
 /** The webhook secret keys a central configuration names (receivers and heartbeat). */
 export function webhookSecretKeys(c: CentralConfig): `alertWebhook${string}`[] {
     const a = c.monitoring.alerting;
-    const keys = [...a.receivers.map((r) => r.webhookUrlSecret), ...(a.heartbeat ? [a.heartbeat.webhookUrlSecret] : [])];
+    const h = a.heartbeat;
+    const keys = [...a.receivers.map((r) => r.webhookUrlSecret), ...(h ? [h.webhookUrlSecret, ...(h.selfMonitoringWebhookUrlSecret ? [h.selfMonitoringWebhookUrlSecret] : [])] : [])];
     return [...new Set(keys)] as `alertWebhook${string}`[];
 }
 

@@ -63,13 +63,32 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
         source: "thanos-io/thanos pkg/store/bucket.go",
         names: ["thanos_bucket_store_series_get_all_duration_seconds_bucket"],
     },
+    thanosRuler: {
+        source:
+            "thanos-io/thanos pkg/alert/alert.go (sender and queue), cmd/thanos/rule.go (loaded rules), and the Prometheus rule manager it embeds (prometheus/prometheus rules/group.go); the same names in the mixin's thanos-rule group at v0.42.4",
+        names: [
+            "prometheus_rule_evaluations_total",
+            "prometheus_rule_evaluation_failures_total",
+            "prometheus_rule_group_last_evaluation_timestamp_seconds",
+            "prometheus_rule_group_interval_seconds",
+            "thanos_rule_loaded_rules",
+            "thanos_alert_sender_alerts_dropped_total",
+            "thanos_alert_queue_alerts_dropped_total",
+        ],
+    },
     memcachedExporter: {
         source: "prometheus/memcached_exporter pkg/exporter/exporter.go",
         names: ["memcached_commands_total", "memcached_current_bytes", "memcached_limit_bytes", "memcached_items_evicted_total"],
     },
     kubeStateMetrics: {
-        source: "kubernetes/kube-state-metrics docs/metrics/workload/pod-metrics.md (v2.x)",
-        names: ["kube_pod_container_status_last_terminated_reason", "kube_pod_container_status_restarts_total", "kube_pod_container_resource_requests"],
+        source: "kubernetes/kube-state-metrics docs/metrics/workload/pod-metrics.md, docs/metrics/storage/persistentvolumeclaim-metrics.md (v2.x)",
+        names: [
+            "kube_pod_container_status_last_terminated_reason",
+            "kube_pod_container_status_restarts_total",
+            "kube_pod_container_status_waiting_reason",
+            "kube_pod_container_resource_requests",
+            "kube_persistentvolumeclaim_info",
+        ],
     },
     cadvisor: {
         source: "google/cadvisor docs/storage/prometheus.md (kubelet /metrics/cadvisor)",
@@ -77,7 +96,7 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
     },
     kubelet: {
         source: "kubernetes pkg/kubelet/metrics/collectors/volume_stats.go (kubelet /metrics)",
-        names: ["kubelet_volume_stats_used_bytes", "kubelet_volume_stats_capacity_bytes"],
+        names: ["kubelet_volume_stats_used_bytes", "kubelet_volume_stats_available_bytes", "kubelet_volume_stats_capacity_bytes"],
     },
     fluentBit: {
         source: "fluent/fluent-bit src/flb_metrics_exporter.c, /api/v1/metrics/prometheus",

@@ -7,7 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as minio from "@pulumi/minio";
 import * as pulumi from "@pulumi/pulumi";
-import { CentralMonitoring, GRAFANA_PORT, GRAFANA_SERVICE } from "../components/centralMonitoring";
+import { CentralMonitoring, GRAFANA_PORT, GRAFANA_SERVICE, THANOS_JOBS } from "../components/centralMonitoring";
 import { HttpsGateway } from "../components/httpsGateway";
 import { DASHBOARDS_NAME, DASHBOARDS_PORT, LogDashboards } from "../components/logDashboards";
 import { LogShipper } from "../components/logShipper";
@@ -25,6 +25,7 @@ import { ThanosRuler } from "../components/thanosRuler";
 import { ThanosStoreGateway } from "../components/thanosStoreGateway";
 import { ALERTMANAGER_PORT } from "../components/centralMonitoring";
 import { renderAlertRules } from "../lib/alertRules";
+import { selfMonitoringRuleGroups } from "../lib/selfMonitoringRules";
 import { renderAlertmanagerConfig } from "../lib/alertmanagerConfig";
 import { CentralConfig, StackConfig, webhookSecretKeys, writerIds } from "../lib/config";
 import { dashboards } from "../lib/dashboards";
@@ -301,6 +302,7 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
             queryFrontendUrl: pipeline.frontend.httpUrl,
             grafanaHostname: m.grafana.hostname,
             dashboards: dashboards(platformNamespaces),
+            selfMonitoringRules: selfMonitoringRuleGroups({ thanosJobs: THANOS_JOBS, namespaces: platformNamespaces, runbookBaseUrl: m.alerting.runbookBaseUrl }),
             thanosNamespace: c.namespace,
             logShipperNamespace: LOG_SHIPPER_NAMESPACE,
             logStoreNamespace: c.logs.namespace,

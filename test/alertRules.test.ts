@@ -1,11 +1,10 @@
 import * as assert from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { stringify } from "yaml";
 import { ALERT_NAMES, AlertName, runbookPath } from "../lib/alertRules";
 import { ROOT } from "../tools/plan";
-import { manifest, one, planStack, tmpDir, tool, yaml } from "./helpers/plan";
+import { manifest, one, planStack, yaml } from "./helpers/plan";
+import { AlertCases, assertAnnotated, assertCasesComplete, promtoolCheckRules, promtoolTestRules } from "./helpers/ruleTests";
 
 /** The rule file exactly as the cluster-01 ruler loads it (from the plan's ConfigMap). */
 async function rulesText(): Promise<string> {
@@ -16,17 +15,6 @@ const C = 'cluster="cluster-01"';
 const E = 'cluster="cluster-03", tenant_id="cluster-03"';
 /** Exporter series as they reach Receive: the exporter's own `cluster` renamed by the PodMonitor, ours added. */
 const OS = 'cluster="cluster-01", job="opensearch-exporter", opensearch_cluster="opensearch-cluster"';
-
-interface Case {
-    /** Series in promtool's notation; a function gets the writer ids of the real config. */
-    series: [string, string][] | ((writers: string[]) => [string, string][]);
-    at: string;
-}
-interface AlertCases {
-    firing: Case & { labels: Record<string, string> };
-    /** The healthy twin of `firing`: same shape, healthy values, no alert. */
-    silent?: Case;
-}
 
 /**
  * For every alert: synthetic series that make it fire (with the labels it must carry) and a healthy twin that keeps
@@ -66,23 +54,6 @@ const CASES: Record<AlertName, AlertCases> = {
     AgentSamplesDropped: {
         firing: { series: [[`prometheus_remote_storage_samples_dropped_total{${E}}`, "0+5x30"]], at: "20m", labels: { cluster: "cluster-03", tenant_id: "cluster-03" } },
         silent: { series: [[`prometheus_remote_storage_samples_dropped_total{${E}}`, "0x30"]], at: "20m" },
-    },
-    ReceiveHttpErrors: {
-        firing: {
-            series: [
-                [`http_requests_total{${C}, job="thanos-receive", handler="receive", code="500"}`, "0+10x30"],
-                [`http_requests_total{${C}, job="thanos-receive", handler="receive", code="200"}`, "0+90x30"],
-            ],
-            at: "20m",
-            labels: { cluster: "cluster-01" },
-        },
-        silent: {
-            series: [
-                [`http_requests_total{${C}, job="thanos-receive", handler="receive", code="500"}`, "0x30"],
-                [`http_requests_total{${C}, job="thanos-receive", handler="receive", code="200"}`, "0+90x30"],
-            ],
-            at: "20m",
-        },
     },
     ReceiveRefusingWrites: {
         firing: {
@@ -261,10 +232,6 @@ const CASES: Record<AlertName, AlertCases> = {
     },
 };
 
-function severityOf(rules: any, alert: string): string {
-    return rules.groups[0].rules.find((r: any) => r.alert === alert).labels.severity;
-}
-
 describe("Alert rules (Thanos Ruler, global view)", () => {
     let text: string;
     let rules: any;
@@ -276,68 +243,24 @@ describe("Alert rules (Thanos Ruler, global view)", () => {
     });
 
     it("the rule file the ruler loads passes the real promtool check rules", () => {
-        const dir = tmpDir("rules-");
-        fs.writeFileSync(path.join(dir, "platform.yaml"), text);
-        const out = execFileSync(tool("promtool"), ["check", "rules", path.join(dir, "platform.yaml")]).toString();
-        assert.match(out, new RegExp(`SUCCESS: ${ALERT_NAMES.length} rules found`));
+        assert.match(promtoolCheckRules(text), new RegExp(`SUCCESS: ${ALERT_NAMES.length} rules found`));
     });
 
     it("every alert has a severity, summary, description and a runbook link to a path in this repository", () => {
-        const got = rules.groups[0].rules as any[];
-        assert.deepStrictEqual(got.map((r) => r.alert), [...ALERT_NAMES]);
-        for (const r of got) {
-            assert.match(r.labels.severity, /^(critical|warning|info|none)$/, r.alert);
-            assert.ok(r.annotations.summary && r.annotations.description, `${r.alert}: summary and description`);
-            assert.strictEqual(r.annotations.runbook_url, runbookPath(r.alert), `${r.alert}: runbook link (runbookBaseUrl is empty in cluster-01)`);
-            assert.match(r.annotations.runbook_url, /^docs\/ko\/runbooks\/[a-z0-9-]+\.md$/);
-        }
+        assertAnnotated(rules.groups[0], ALERT_NAMES, runbookPath);
     });
 
     it("every alert has a firing case and (except Watchdog) a silent case below", () => {
-        for (const a of ALERT_NAMES) {
-            assert.ok(CASES[a]?.firing, `${a}: no firing case`);
-            if (a !== "Watchdog") assert.ok(CASES[a].silent, `${a}: no silent case`);
-        }
+        assertCasesComplete(ALERT_NAMES, CASES, ["Watchdog"]);
     });
 
     it("promtool test rules: each alert fires from its synthetic series and stays silent when healthy", () => {
-        // promtool compares annotations too; those are templates checked by `check rules` above and by the runbook
-        // test, so the unit tests run the same rules (expr, for, labels) without annotations.
-        const withoutAnnotations = (r: any) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== "annotations"));
-        const bare = { groups: rules.groups.map((g: any) => ({ ...g, rules: g.rules.map(withoutAnnotations) })) };
-        const dir = tmpDir("rules-test-");
-        fs.writeFileSync(path.join(dir, "platform.yaml"), stringify(bare, { lineWidth: 0 }));
-        const seriesOf = (c: Case) => (typeof c.series === "function" ? c.series(writers) : c.series).map(([series, values]) => ({ series, values }));
-        const tests = ALERT_NAMES.flatMap((a) => {
-            const c = CASES[a];
-            const fire = {
-                name: `${a} fires`,
-                interval: "1m",
-                input_series: seriesOf(c.firing),
-                alert_rule_test: [{ eval_time: c.firing.at, alertname: a, exp_alerts: [{ exp_labels: { ...c.firing.labels, severity: severityOf(rules, a) } }] }],
-            };
-            const quiet = c.silent
-                ? [{ name: `${a} silent`, interval: "1m", input_series: seriesOf(c.silent), alert_rule_test: [{ eval_time: c.silent.at, alertname: a, exp_alerts: [] }] }]
-                : [];
-            return [fire, ...quiet];
-        });
-        fs.writeFileSync(path.join(dir, "tests.yaml"), stringify({ rule_files: ["platform.yaml"], evaluation_interval: "1m", tests }, { lineWidth: 0 }));
-        try {
-            execFileSync(tool("promtool"), ["test", "rules", "tests.yaml"], { cwd: dir, stdio: "pipe" });
-        } catch (e) {
-            const err = e as { stdout?: Buffer; stderr?: Buffer };
-            assert.fail(`promtool test rules failed:\n${err.stdout}\n${err.stderr}`);
-        }
+        promtoolTestRules(rules, ALERT_NAMES, CASES, writers);
     });
 
     it("a broken rule makes promtool test rules fail (the test above can fail)", () => {
-        const broken = text.replace("thanos_compact_halted{", "thanos_compact_halted_typo{");
-        const dir = tmpDir("rules-broken-");
-        fs.writeFileSync(path.join(dir, "platform.yaml"), broken);
-        const c = CASES.CompactorHalted.firing;
-        const tests = [{ interval: "1m", input_series: (c.series as [string, string][]).map(([series, values]) => ({ series, values })), alert_rule_test: [{ eval_time: c.at, alertname: "CompactorHalted", exp_alerts: [{ exp_labels: { ...c.labels, severity: "critical" } }] }] }];
-        fs.writeFileSync(path.join(dir, "tests.yaml"), stringify({ rule_files: ["platform.yaml"], evaluation_interval: "1m", tests }));
-        assert.throws(() => execFileSync(tool("promtool"), ["test", "rules", "tests.yaml"], { cwd: dir, stdio: "pipe" }));
+        const broken = yaml(text.replace("thanos_compact_halted{", "thanos_compact_halted_typo{"));
+        assert.throws(() => promtoolTestRules(broken, ["CompactorHalted"], CASES), /promtool test rules failed/);
     });
 
     it("the ruler evaluates this file against Thanos Query and sends to every Alertmanager replica", async () => {

@@ -36,12 +36,17 @@ describe("CentralMonitoring (cluster-01)", () => {
             assert.match(amtool(["check-config", file]), /SUCCESS/);
         });
 
-        it("routes: Watchdog to the heartbeat only; tenant B's alerts to its team and the platform; the rest by severity", async () => {
+        it("routes: each watchdog to its own heartbeat only; tenant B's alerts to its team and the platform; the rest by severity", async () => {
             const { text } = await amConfig();
             const file = path.join(tmpDir("am-routes-"), "alertmanager.yaml");
             fs.writeFileSync(file, text.split(SECRET_PLACEHOLDER).join("https://hooks.example.internal/x"));
             const route = (...labels: string[]) => amtool(["config", "routes", "test", `--config.file=${file}`, ...labels]).trim();
             assert.strictEqual(route("alertname=Watchdog", "severity=none"), "heartbeat");
+            // The central Prometheus' watchdog (external label cluster) goes to the second heartbeat check, nowhere else.
+            assert.strictEqual(route("alertname=SelfMonitoringWatchdog", "severity=none", "cluster=cluster-01"), "heartbeat-self-monitoring");
+            const c = yaml(text.split(SECRET_PLACEHOLDER).join("https://hooks.example.internal/x"));
+            const urls = c.receivers.filter((r: any) => r.name.startsWith("heartbeat")).map((r: any) => r.webhook_configs[0].url);
+            assert.strictEqual(urls.length, 2);
             assert.strictEqual(route("alertname=WriterStoppedSending", "severity=critical", "tenant_id=cluster-02-b", "cluster=cluster-02"), "tenant-b,platform");
             assert.strictEqual(route("alertname=WriterStoppedSending", "severity=critical", "tenant_id=cluster-03", "cluster=cluster-03"), "platform");
             assert.strictEqual(route("alertname=CacheHitRatioLow", "severity=warning", "cluster=cluster-01"), "platform");

@@ -4,11 +4,12 @@ import { PRODUCED_METRICS, producedMetricNames } from "../lib/producedMetrics";
 import { all, manifest, one, planStack, yaml } from "./helpers/plan";
 import { parsePromQL } from "./helpers/promql";
 
-/** Every PromQL expression the platform ships: the ruler's rules and the dashboards' panel queries. */
+/** Every PromQL expression the platform ships: the ruler's rules, the central Prometheus' PrometheusRules and the dashboards' panel queries. */
 async function shippedQueries(): Promise<{ where: string; expr: string }[]> {
     const plan = await planStack("cluster-01");
     const rules = yaml(manifest(one(plan, "kubernetes:core/v1:ConfigMap", "-ruler-rules")).data["platform.yaml"]);
-    const out = rules.groups.flatMap((g: any) => g.rules.map((r: any) => ({ where: `rule ${r.alert}`, expr: r.expr as string })));
+    const local = all(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").flatMap((r) => manifest(r).spec.groups);
+    const out = [...rules.groups, ...local].flatMap((g: any) => g.rules.map((r: any) => ({ where: `rule ${r.alert ?? r.record}`, expr: r.expr as string })));
     for (const cm of all(plan, "kubernetes:core/v1:ConfigMap").map(manifest).filter((m) => m.metadata.labels?.grafana_dashboard === "1")) {
         const d = JSON.parse(Object.values(cm.data)[0] as string);
         for (const p of d.panels) for (const t of p.targets) out.push({ where: `${d.title} / ${p.title}`, expr: t.expr });
