@@ -3,6 +3,9 @@
  * Query). Edge agents evaluate nothing. The rule file the ruler loads is `renderAlertRules(...)`; the tests run the
  * same text through the real `promtool check rules` and `promtool test rules`.
  *
+ * These alerts depend on Query and Receive. What must still fire when those fail (the query path, the Ruler itself,
+ * the components being down) is evaluated by the central Prometheus pair instead: `selfMonitoringRules.ts`.
+ *
  * Label conventions the expressions rely on:
  * - `cluster`: external label of every Prometheus (agents and the central pair).
  * - `tenant_id`: the writer id Receive takes from the client certificate (`cluster-02-a`, `cluster-03`).
@@ -64,6 +67,13 @@ export const ALERT_NAMES = [
     "CompactorHalted",
     "BucketOperationsFailing",
     "ReceiveUploadsFailing",
+    "ReceiveNotUploading",
+    "ReceiveLatencyHigh",
+    "ReceiveLimitsReloadFailing",
+    "ReceiveMetaMonitoringFailing",
+    "CompactionsFailing",
+    "CompactorNotRunning",
+    "BucketOperationsSlow",
     "QueryLatencySLO",
     "CacheHitRatioLow",
     "PlatformContainerOOMKilled",
@@ -156,7 +166,10 @@ export function alertRules(a: AlertRuleArgs): AlertRule[] {
         },
         {
             alert: "ReceiveHashringReloadFailing",
-            expr: `min by (cluster, pod) (thanos_receive_config_last_reload_successful{job="thanos-receive"}) == 0`,
+            // The last reload failed, or refreshing the watched file keeps failing (the mixin's two alerts).
+            expr:
+                `min by (cluster, pod) (thanos_receive_config_last_reload_successful{job="thanos-receive"}) == 0` +
+                ` or sum by (cluster, pod) (increase(thanos_receive_hashrings_file_errors_total{job="thanos-receive"}[5m])) > 0`,
             for: "5m",
             severity: "warning",
             summary: "{{ $labels.pod }} cannot load the hashring file.",
@@ -203,6 +216,78 @@ export function alertRules(a: AlertRuleArgs): AlertRule[] {
             severity: "critical",
             summary: "{{ $labels.pod }} cannot upload blocks to the bucket.",
             description: "Blocks stay on the local disk only: past local retention they are lost, and the disk fills.",
+        },
+        {
+            alert: "ReceiveNotUploading",
+            // Uploads stopped, not failed: a receiver that is up but shipped no block in 3h (blocks are cut every 2h;
+            // the first one about 3h after start). ReceiveUploadsFailing only sees attempts that fail.
+            expr:
+                `sum by (cluster, pod) (increase(thanos_shipper_uploads_total{job="thanos-receive"}[3h])) == 0` +
+                ` and on (cluster, pod) max by (cluster, pod) (up{job="thanos-receive"}) == 1`,
+            for: "3h",
+            severity: "critical",
+            summary: "{{ $labels.pod }} has uploaded no block for 3 hours.",
+            description: "Its blocks stay on the local disk only: past localRetention they are deleted without ever reaching the bucket, and the disk fills.",
+        },
+        {
+            alert: "ReceiveLatencyHigh",
+            expr:
+                `histogram_quantile(0.99, sum by (cluster, le) (rate(http_request_duration_seconds_bucket{job="thanos-receive", handler="receive"}[5m]))) > 10` +
+                ` and on (cluster) sum by (cluster) (rate(http_request_duration_seconds_count{job="thanos-receive", handler="receive"}[5m])) > 0`,
+            for: "10m",
+            severity: "critical",
+            summary: "99th percentile of remote-write requests takes {{ $value | humanizeDuration }}.",
+            description: "Agents send slower than they scrape and fall behind: replication waits on a slow or overloaded replica, the TSDB is slow (disk), or the head is too large.",
+        },
+        {
+            alert: "ReceiveLimitsReloadFailing",
+            expr: `sum by (cluster, pod) (increase(thanos_receive_limits_config_reload_err_total{job="thanos-receive"}[5m])) > 0`,
+            for: "5m",
+            severity: "warning",
+            summary: "{{ $labels.pod }} cannot reload the tenant limits file.",
+            description: "The replica keeps its previous limits: a limit raised for a tenant under pressure does not apply there.",
+        },
+        {
+            alert: "ReceiveMetaMonitoringFailing",
+            // The limiter asks Query for every tenant's head series every 15 s (20 times in 5m): over 4 failures is
+            // the mixin's 20 %.
+            expr: `sum by (cluster, pod) (increase(thanos_receive_metamonitoring_failed_queries_total{job="thanos-receive"}[5m])) > 4`,
+            for: "5m",
+            severity: "warning",
+            summary: "{{ $labels.pod }} cannot read tenants' head series from Thanos Query.",
+            description: "The head-series limit works from the last answer it got: a tenant can grow past its limit unchecked, or stay limited after its series dropped.",
+        },
+        {
+            alert: "CompactionsFailing",
+            expr: `${ratio(
+                `sum by (cluster) (rate(thanos_compact_group_compactions_failures_total{job="thanos-compact"}[5m]))`,
+                `sum by (cluster) (rate(thanos_compact_group_compactions_total{job="thanos-compact"}[5m]))`,
+            )} > 0.05`,
+            for: "15m",
+            severity: "warning",
+            summary: "The compactor fails {{ $value | humanizePercentage }} of its compactions.",
+            description: "Blocks stay small and overlapping (queries over long ranges slow down); repeated failures end in CompactorHalted.",
+        },
+        {
+            alert: "CompactorNotRunning",
+            // The mixin's ThanosCompactHasNotRun: nothing uploaded for a day. Also fires on a new bucket until the
+            // first compaction (8h of 2h blocks) is uploaded.
+            expr: `(time() - max by (cluster) (max_over_time(thanos_objstore_bucket_last_successful_upload_time{job="thanos-compact"}[24h]))) / 3600 > 24`,
+            for: "1h",
+            severity: "warning",
+            summary: "The compactor has uploaded nothing for {{ $value | humanize }} hours.",
+            description: "No compaction, downsampling or retention ran: the compactor is stuck, waiting on a lock or a bucket error, or not running at all.",
+        },
+        {
+            alert: "BucketOperationsSlow",
+            // Store Gateway only (as the mixin): Receive and the compactor upload whole blocks, which take longer.
+            expr:
+                `histogram_quantile(0.99, sum by (cluster, job, le) (rate(thanos_objstore_bucket_operation_duration_seconds_bucket{job="thanos-store"}[5m]))) > 2` +
+                ` and on (cluster, job) sum by (cluster, job) (rate(thanos_objstore_bucket_operation_duration_seconds_count{job="thanos-store"}[5m])) > 0`,
+            for: "10m",
+            severity: "warning",
+            summary: "99th percentile of the Store Gateway's bucket operations takes {{ $value | humanizeDuration }}.",
+            description: "MinIO answers slowly (disk, network, or load): queries over the bucket's range slow down with it.",
         },
         {
             alert: "QueryLatencySLO",

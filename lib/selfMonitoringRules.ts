@@ -8,9 +8,11 @@
  * guide asks for exactly this (docs/components/rule.md, "Must have: essential Ruler alerts": alert on the Ruler from
  * another scraper in the same cluster).
  *
- * What is here: cluster-01's own workloads and volumes, the Thanos components, the Ruler itself, Alertmanager. What
- * only the global view sees (the edges, the writers, the tenants) stays in `alertRules.ts`; an alert that exists in
- * both sets (crash loops, volumes, targets) is split by cluster, so one condition never notifies twice.
+ * What is here: cluster-01's own workloads and volumes, the Thanos components being down, the write errors of Receive,
+ * the query path (Query, its stores, DNS, gRPC) and the Ruler itself: everything whose failure would silence the
+ * Ruler's alerts. The rest (Receive's limits and uploads, the compactor, the bucket, the writers, the edges, the
+ * tenants) stays in `alertRules.ts`; an alert that exists in both sets (crash loops, volumes, targets) is split by
+ * cluster, so one condition never notifies twice.
  *
  * The local series carry no `cluster` label (Prometheus adds its external labels only to what leaves it: remote
  * write and alerts), so no expression groups by cluster; the alerts reach Alertmanager with `cluster="cluster-01"`.
@@ -28,6 +30,12 @@ export const SELF_MONITORING_ALERT_NAMES = [
     "RulerNotEvaluating",
     "RulerEvaluationFailing",
     "RulerDroppingAlerts",
+    "RulerEvaluationSlow",
+    "QueryErrors",
+    "QueryStoreRequestsFailing",
+    "QueryOverloaded",
+    "ThanosGrpcErrors",
+    "ThanosDnsLookupsFailing",
     "VolumeFillingUp",
     "VolumeFull",
     "VolumeUsageUnknown",
@@ -39,7 +47,17 @@ export type SelfMonitoringAlertName = (typeof SELF_MONITORING_ALERT_NAMES)[numbe
  * `app.kubernetes.io/name`; kube-prometheus-stack's ServiceMonitors give `kubelet` (the kubelet Service's `k8s-app`
  * label) and `kube-state-metrics` (the subchart's `app.kubernetes.io/name`).
  */
-export const SELF_MONITORING_JOBS = { ruler: "thanos-ruler", receive: "thanos-receive", kubelet: "kubelet", kubeStateMetrics: "kube-state-metrics" } as const;
+export const SELF_MONITORING_JOBS = {
+    ruler: "thanos-ruler",
+    receive: "thanos-receive",
+    query: "thanos-query",
+    store: "thanos-store",
+    kubelet: "kubelet",
+    kubeStateMetrics: "kube-state-metrics",
+} as const;
+
+/** gRPC codes that mean the server failed (the mixin's list: not the client's mistakes, not cancellations). */
+const GRPC_SERVER_ERRORS = "Unknown|ResourceExhausted|Internal|Unavailable|DataLoss|DeadlineExceeded";
 
 /** Free share of a volume below which a volume that is still filling is worth a warning (kube-prometheus: 15 %). */
 export const VOLUME_FREE_WARNING = 0.15;
@@ -103,6 +121,13 @@ export function selfMonitoringRules(a: SelfMonitoringRuleArgs): AlertRule[] {
     const ns = `namespace=~"${a.namespaces.join("|")}"`;
     const ruler = `job="${SELF_MONITORING_JOBS.ruler}"`;
     const volumes = volumeRules(ns, []);
+    const query = `job="${SELF_MONITORING_JOBS.query}"`;
+    const grpcServers = `job=~"${[SELF_MONITORING_JOBS.query, SELF_MONITORING_JOBS.store, SELF_MONITORING_JOBS.ruler].join("|")}"`;
+    const dnsFailures: [string, string][] = [
+        [SELF_MONITORING_JOBS.query, "thanos_query_store_apis"],
+        [SELF_MONITORING_JOBS.ruler, "thanos_rule_query_apis"],
+        [SELF_MONITORING_JOBS.ruler, "thanos_rule_alertmanagers"],
+    ];
     const rules: AlertRule[] = [
         {
             alert: "SelfMonitoringWatchdog",
@@ -168,6 +193,68 @@ export function selfMonitoringRules(a: SelfMonitoringRuleArgs): AlertRule[] {
             severity: "critical",
             summary: "Ruler {{ $labels.pod }} drops alerts instead of sending them.",
             description: "Every Alertmanager refused or timed out (sender), or the Ruler's queue overflowed: platform alerts that fire do not notify anybody.",
+        },
+        {
+            alert: "RulerEvaluationSlow",
+            expr:
+                `sum by (pod, rule_group) (prometheus_rule_group_last_duration_seconds{${ruler}})` +
+                ` > sum by (pod, rule_group) (prometheus_rule_group_interval_seconds{${ruler}})`,
+            for: "5m",
+            severity: "warning",
+            summary: "Ruler {{ $labels.pod }} takes longer than its interval to evaluate {{ $labels.rule_group }}.",
+            description: "Evaluations are skipped: alerts fire late or not at all. Queries through Query are slow (see QueryLatencySLO) or a rule reads too much.",
+        },
+        {
+            alert: "QueryErrors",
+            expr:
+                `(sum by (job, handler) (rate(http_requests_total{${query}, handler=~"query|query_range", code=~"5.."}[5m])))` +
+                ` / (sum by (job, handler) (rate(http_requests_total{${query}, handler=~"query|query_range"}[5m]))) > 0.05`,
+            for: "5m",
+            severity: "critical",
+            summary: "Thanos Query fails {{ $value | humanizePercentage }} of its {{ $labels.handler }} requests.",
+            description: "Dashboards show errors and the Ruler's evaluations fail with them: platform alerts cannot fire.",
+        },
+        {
+            alert: "QueryStoreRequestsFailing",
+            expr:
+                `(sum by (job) (rate(grpc_client_handled_total{${query}, grpc_code!="OK"}[5m])))` +
+                ` / (sum by (job) (rate(grpc_client_started_total{${query}}[5m]))) > 0.05`,
+            for: "5m",
+            severity: "warning",
+            summary: "Thanos Query's calls to its stores fail ({{ $value | humanizePercentage }}).",
+            description: "Receive or the Store Gateway does not answer Query: results are partial (Query answers with warnings), so dashboards and alerts miss data.",
+        },
+        {
+            alert: "QueryOverloaded",
+            // Fewer than one free slot of the concurrent-query gate, on average over 5 minutes.
+            expr:
+                `min by (pod) (max_over_time(thanos_query_concurrent_gate_queries_max{${query}}[5m])` +
+                ` - avg_over_time(thanos_query_concurrent_gate_queries_in_flight{${query}}[5m])) < 1`,
+            for: "15m",
+            severity: "warning",
+            summary: "Thanos Query {{ $labels.pod }} runs at its concurrent-query limit.",
+            description: "New queries queue behind running ones: dashboards and the Ruler's evaluations wait. Look for expensive queries before adding replicas.",
+        },
+        {
+            alert: "ThanosGrpcErrors",
+            expr:
+                `(sum by (job) (rate(grpc_server_handled_total{${grpcServers}, grpc_code=~"${GRPC_SERVER_ERRORS}"}[5m])))` +
+                ` / (sum by (job) (rate(grpc_server_started_total{${grpcServers}}[5m]))) > 0.05`,
+            for: "5m",
+            severity: "warning",
+            summary: "{{ $labels.job }} fails {{ $value | humanizePercentage }} of its gRPC requests.",
+            description: "The StoreAPI of the component returns server errors: queries that reach it get partial or no data.",
+        },
+        {
+            alert: "ThanosDnsLookupsFailing",
+            // Query resolving its stores (dnssrv+), the Ruler resolving Query and Alertmanager (dns+).
+            expr: dnsFailures
+                .map(([job, prefix]) => `(sum by (job) (rate(${prefix}_dns_failures_total{job="${job}"}[5m])) / sum by (job) (rate(${prefix}_dns_lookups_total{job="${job}"}[5m]))) > 0.01`)
+                .join(" or "),
+            for: "15m",
+            severity: "warning",
+            summary: "{{ $labels.job }} fails {{ $value | humanizePercentage }} of its DNS lookups.",
+            description: "Service discovery goes stale: Query loses stores (Receive replicas, Store Gateways), the Ruler loses Query or Alertmanager.",
         },
         volumes.VolumeFillingUp,
         volumes.VolumeFull,

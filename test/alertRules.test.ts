@@ -123,6 +123,101 @@ const CASES: Record<AlertName, AlertCases> = {
         firing: { series: [[`thanos_shipper_upload_failures_total{${C}, job="thanos-receive", pod="thanos-receive-0"}`, "0+1x60"]], at: "45m", labels: { cluster: "cluster-01", pod: "thanos-receive-0" } },
         silent: { series: [[`thanos_shipper_upload_failures_total{${C}, job="thanos-receive", pod="thanos-receive-0"}`, "0x60"]], at: "45m" },
     },
+    ReceiveNotUploading: {
+        // Samples every 5 minutes.
+        firing: {
+            series: [
+                [`thanos_shipper_uploads_total{${C}, job="thanos-receive", pod="thanos-receive-0"}`, "5x80"],
+                [`up{${C}, job="thanos-receive", pod="thanos-receive-0"}`, "1x80"],
+            ],
+            at: "4h",
+            interval: "5m",
+            labels: { cluster: "cluster-01", pod: "thanos-receive-0" },
+        },
+        // A block every 2h, the first one 2h after start: the quiet start does not last the 3h of `for`.
+        silent: {
+            series: [
+                [`thanos_shipper_uploads_total{${C}, job="thanos-receive", pod="thanos-receive-0"}`, "0x23 1x23 2x32"],
+                [`up{${C}, job="thanos-receive", pod="thanos-receive-0"}`, "1x80"],
+            ],
+            at: "4h",
+            interval: "5m",
+        },
+    },
+    ReceiveLatencyHigh: {
+        firing: {
+            series: [
+                [`http_request_duration_seconds_bucket{${C}, job="thanos-receive", handler="receive", le="1"}`, "0x30"],
+                [`http_request_duration_seconds_bucket{${C}, job="thanos-receive", handler="receive", le="30"}`, "0+10x30"],
+                [`http_request_duration_seconds_bucket{${C}, job="thanos-receive", handler="receive", le="+Inf"}`, "0+10x30"],
+                [`http_request_duration_seconds_count{${C}, job="thanos-receive", handler="receive"}`, "0+10x30"],
+            ],
+            at: "25m",
+            labels: { cluster: "cluster-01" },
+        },
+        silent: {
+            series: [
+                [`http_request_duration_seconds_bucket{${C}, job="thanos-receive", handler="receive", le="1"}`, "0+10x30"],
+                [`http_request_duration_seconds_bucket{${C}, job="thanos-receive", handler="receive", le="30"}`, "0+10x30"],
+                [`http_request_duration_seconds_bucket{${C}, job="thanos-receive", handler="receive", le="+Inf"}`, "0+10x30"],
+                [`http_request_duration_seconds_count{${C}, job="thanos-receive", handler="receive"}`, "0+10x30"],
+            ],
+            at: "25m",
+        },
+    },
+    ReceiveLimitsReloadFailing: {
+        firing: { series: [[`thanos_receive_limits_config_reload_err_total{${C}, job="thanos-receive", pod="thanos-receive-2"}`, "0+1x20"]], at: "15m", labels: { cluster: "cluster-01", pod: "thanos-receive-2" } },
+        silent: { series: [[`thanos_receive_limits_config_reload_err_total{${C}, job="thanos-receive", pod="thanos-receive-2"}`, "0x20"]], at: "15m" },
+    },
+    ReceiveMetaMonitoringFailing: {
+        firing: { series: [[`thanos_receive_metamonitoring_failed_queries_total{${C}, job="thanos-receive", pod="thanos-receive-1"}`, "0+1x20"]], at: "15m", labels: { cluster: "cluster-01", pod: "thanos-receive-1" } },
+        // One failed query in 5 minutes (of about 20) is no outage.
+        silent: { series: [[`thanos_receive_metamonitoring_failed_queries_total{${C}, job="thanos-receive", pod="thanos-receive-1"}`, "0+0.2x20"]], at: "15m" },
+    },
+    CompactionsFailing: {
+        firing: {
+            series: [
+                [`thanos_compact_group_compactions_total{${C}, job="thanos-compact", resolution="0"}`, "0+10x30"],
+                [`thanos_compact_group_compactions_failures_total{${C}, job="thanos-compact", resolution="0"}`, "0+2x30"],
+            ],
+            at: "25m",
+            labels: { cluster: "cluster-01" },
+        },
+        silent: {
+            series: [
+                [`thanos_compact_group_compactions_total{${C}, job="thanos-compact", resolution="0"}`, "0+10x30"],
+                [`thanos_compact_group_compactions_failures_total{${C}, job="thanos-compact", resolution="0"}`, "0x30"],
+            ],
+            at: "25m",
+        },
+    },
+    CompactorNotRunning: {
+        // The gauge is a Unix time: an upload 25h before promtool's clock starts (at 0) is over 24h old at once.
+        firing: { series: [[`thanos_objstore_bucket_last_successful_upload_time{${C}, job="thanos-compact", pod="thanos-compact-0"}`, "-90000x100"]], at: "75m", labels: { cluster: "cluster-01" } },
+        // An upload every minute: the gauge follows the clock.
+        silent: { series: [[`thanos_objstore_bucket_last_successful_upload_time{${C}, job="thanos-compact", pod="thanos-compact-0"}`, "0+60x100"]], at: "75m" },
+    },
+    BucketOperationsSlow: {
+        firing: {
+            series: [
+                [`thanos_objstore_bucket_operation_duration_seconds_bucket{${C}, job="thanos-store", operation="get_range", le="1"}`, "0x30"],
+                [`thanos_objstore_bucket_operation_duration_seconds_bucket{${C}, job="thanos-store", operation="get_range", le="5"}`, "0+10x30"],
+                [`thanos_objstore_bucket_operation_duration_seconds_bucket{${C}, job="thanos-store", operation="get_range", le="+Inf"}`, "0+10x30"],
+                [`thanos_objstore_bucket_operation_duration_seconds_count{${C}, job="thanos-store", operation="get_range"}`, "0+10x30"],
+            ],
+            at: "25m",
+            labels: { cluster: "cluster-01", job: "thanos-store" },
+        },
+        silent: {
+            series: [
+                [`thanos_objstore_bucket_operation_duration_seconds_bucket{${C}, job="thanos-store", operation="get_range", le="1"}`, "0+10x30"],
+                [`thanos_objstore_bucket_operation_duration_seconds_bucket{${C}, job="thanos-store", operation="get_range", le="5"}`, "0+10x30"],
+                [`thanos_objstore_bucket_operation_duration_seconds_bucket{${C}, job="thanos-store", operation="get_range", le="+Inf"}`, "0+10x30"],
+                [`thanos_objstore_bucket_operation_duration_seconds_count{${C}, job="thanos-store", operation="get_range"}`, "0+10x30"],
+            ],
+            at: "25m",
+        },
+    },
     QueryLatencySLO: {
         firing: {
             series: [

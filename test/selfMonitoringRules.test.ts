@@ -21,6 +21,8 @@ const KSM = 'job="kube-state-metrics"';
 const KUBELET = 'job="kubelet", instance="192.168.101.21:10250", node="node-1"';
 const PVC = 'namespace="thanos", persistentvolumeclaim="data-thanos-receive-0"';
 const RULER = 'job="thanos-ruler", pod="thanos-ruler-0"';
+const QUERY = 'job="thanos-query", pod="thanos-query-0"';
+const GRPC = 'grpc_service="thanos.Store", grpc_method="Series", grpc_type="server_stream"';
 const up = (job: string, pod: string, v: string): [string, string] => [`up{job="${job}", namespace="thanos", pod="${pod}"}`, v];
 
 /**
@@ -103,23 +105,130 @@ const CASES: Record<SelfMonitoringAlertName, AlertCases> = {
         firing: { series: [[`thanos_alert_sender_alerts_dropped_total{${RULER}}`, "0+1x30"], [`thanos_alert_queue_alerts_dropped_total{${RULER}}`, "0x30"]], at: "20m", labels: { pod: "thanos-ruler-0" } },
         silent: { series: [[`thanos_alert_sender_alerts_dropped_total{${RULER}}`, "0x30"], [`thanos_alert_queue_alerts_dropped_total{${RULER}}`, "0x30"]], at: "20m" },
     },
-    VolumeFillingUp: {
-        // 14 % free and losing 0.01 % a minute: empty in under a day.
+    RulerEvaluationSlow: {
         firing: {
             series: [
-                [`kubelet_volume_stats_available_bytes{${KUBELET}, ${PVC}}`, "14-0.01x500"],
-                [`kubelet_volume_stats_capacity_bytes{${KUBELET}, ${PVC}}`, "100x500"],
+                [`prometheus_rule_group_last_duration_seconds{${RULER}, rule_group="g"}`, "45x20"],
+                [`prometheus_rule_group_interval_seconds{${RULER}, rule_group="g"}`, "30x20"],
+            ],
+            at: "10m",
+            labels: { pod: "thanos-ruler-0", rule_group: "g" },
+        },
+        silent: {
+            series: [
+                [`prometheus_rule_group_last_duration_seconds{${RULER}, rule_group="g"}`, "2x20"],
+                [`prometheus_rule_group_interval_seconds{${RULER}, rule_group="g"}`, "30x20"],
+            ],
+            at: "10m",
+        },
+    },
+    QueryErrors: {
+        firing: {
+            series: [
+                [`http_requests_total{${QUERY}, handler="query_range", code="503"}`, "0+10x30"],
+                [`http_requests_total{${QUERY}, handler="query_range", code="200"}`, "0+90x30"],
+            ],
+            at: "20m",
+            labels: { job: "thanos-query", handler: "query_range" },
+        },
+        silent: {
+            series: [
+                [`http_requests_total{${QUERY}, handler="query_range", code="503"}`, "0x30"],
+                [`http_requests_total{${QUERY}, handler="query_range", code="200"}`, "0+90x30"],
+            ],
+            at: "20m",
+        },
+    },
+    QueryStoreRequestsFailing: {
+        firing: {
+            series: [
+                [`grpc_client_handled_total{${QUERY}, ${GRPC}, grpc_code="Unavailable"}`, "0+5x30"],
+                [`grpc_client_handled_total{${QUERY}, ${GRPC}, grpc_code="OK"}`, "0+45x30"],
+                [`grpc_client_started_total{${QUERY}, ${GRPC}}`, "0+50x30"],
+            ],
+            at: "20m",
+            labels: { job: "thanos-query" },
+        },
+        silent: {
+            series: [
+                [`grpc_client_handled_total{${QUERY}, ${GRPC}, grpc_code="Unavailable"}`, "0x30"],
+                [`grpc_client_handled_total{${QUERY}, ${GRPC}, grpc_code="OK"}`, "0+50x30"],
+                [`grpc_client_started_total{${QUERY}, ${GRPC}}`, "0+50x30"],
+            ],
+            at: "20m",
+        },
+    },
+    QueryOverloaded: {
+        firing: {
+            series: [
+                [`thanos_query_concurrent_gate_queries_max{${QUERY}}`, "20x30"],
+                [`thanos_query_concurrent_gate_queries_in_flight{${QUERY}}`, "20x30"],
+            ],
+            at: "25m",
+            labels: { pod: "thanos-query-0" },
+        },
+        silent: {
+            series: [
+                [`thanos_query_concurrent_gate_queries_max{${QUERY}}`, "20x30"],
+                [`thanos_query_concurrent_gate_queries_in_flight{${QUERY}}`, "3x30"],
+            ],
+            at: "25m",
+        },
+    },
+    ThanosGrpcErrors: {
+        firing: {
+            series: [
+                [`grpc_server_handled_total{job="thanos-store", pod="thanos-store-0", ${GRPC}, grpc_code="Internal"}`, "0+10x30"],
+                [`grpc_server_started_total{job="thanos-store", pod="thanos-store-0", ${GRPC}}`, "0+100x30"],
+            ],
+            at: "20m",
+            labels: { job: "thanos-store" },
+        },
+        // The same share of client errors (NotFound) is not the server failing.
+        silent: {
+            series: [
+                [`grpc_server_handled_total{job="thanos-store", pod="thanos-store-0", ${GRPC}, grpc_code="NotFound"}`, "0+10x30"],
+                [`grpc_server_started_total{job="thanos-store", pod="thanos-store-0", ${GRPC}}`, "0+100x30"],
+            ],
+            at: "20m",
+        },
+    },
+    ThanosDnsLookupsFailing: {
+        firing: {
+            series: [
+                [`thanos_query_store_apis_dns_failures_total{${QUERY}}`, "0+1x30"],
+                [`thanos_query_store_apis_dns_lookups_total{${QUERY}}`, "0+10x30"],
+            ],
+            at: "25m",
+            labels: { job: "thanos-query" },
+        },
+        silent: {
+            series: [
+                [`thanos_query_store_apis_dns_failures_total{${QUERY}}`, "0x30"],
+                [`thanos_query_store_apis_dns_lookups_total{${QUERY}}`, "0+10x30"],
+            ],
+            at: "25m",
+        },
+    },
+    VolumeFillingUp: {
+        // 14 % free and losing 0.01 % a minute: empty in under a day. Samples every 5 minutes.
+        firing: {
+            series: [
+                [`kubelet_volume_stats_available_bytes{${KUBELET}, ${PVC}}`, "14-0.05x100"],
+                [`kubelet_volume_stats_capacity_bytes{${KUBELET}, ${PVC}}`, "100x100"],
             ],
             at: "7h",
+            interval: "5m",
             labels: { namespace: "thanos", persistentvolumeclaim: "data-thanos-receive-0" },
         },
         // As full, but steady: nothing to predict.
         silent: {
             series: [
-                [`kubelet_volume_stats_available_bytes{${KUBELET}, ${PVC}}`, "14x500"],
-                [`kubelet_volume_stats_capacity_bytes{${KUBELET}, ${PVC}}`, "100x500"],
+                [`kubelet_volume_stats_available_bytes{${KUBELET}, ${PVC}}`, "14x100"],
+                [`kubelet_volume_stats_capacity_bytes{${KUBELET}, ${PVC}}`, "100x100"],
             ],
             at: "7h",
+            interval: "5m",
         },
     },
     VolumeFull: {

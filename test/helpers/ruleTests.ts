@@ -13,6 +13,8 @@ export interface Case {
     /** Series in promtool's notation; a function gets the writer ids of the real config. */
     series: [string, string][] | ((writers: string[]) => [string, string][]);
     at: string;
+    /** Time between the input samples (default 1m); longer for cases over days, which promtool is slow to expand. */
+    interval?: string;
 }
 export interface AlertCases {
     firing: Case & { labels: Record<string, string> };
@@ -43,12 +45,12 @@ export function promtoolTestRules(rules: { groups: any[] }, names: readonly stri
         const c = cases[a];
         const fire = {
             name: `${a} fires`,
-            interval: "1m",
+            interval: c.firing.interval ?? "1m",
             input_series: seriesOf(c.firing),
             alert_rule_test: [{ eval_time: c.firing.at, alertname: a, exp_alerts: [{ exp_labels: { ...c.firing.labels, severity: severity(a) } }] }],
         };
         const quiet = c.silent
-            ? [{ name: `${a} silent`, interval: "1m", input_series: seriesOf(c.silent), alert_rule_test: [{ eval_time: c.silent.at, alertname: a, exp_alerts: [] }] }]
+            ? [{ name: `${a} silent`, interval: c.silent.interval ?? "1m", input_series: seriesOf(c.silent), alert_rule_test: [{ eval_time: c.silent.at, alertname: a, exp_alerts: [] }] }]
             : [];
         return [fire, ...quiet];
     });
