@@ -50,6 +50,8 @@ export interface CentralMonitoringArgs {
 
 /** Release name: fixes the names the chart derives (`kps-prometheus`, `alertmanager-kps-alertmanager`). */
 export const KPS_RELEASE = "kps";
+/** The chart's Alertmanager ServiceMonitor names the job after the Service, `<fullname>-alertmanager` (as its own rules select it). */
+export const ALERTMANAGER_JOB = `${KPS_RELEASE}-alertmanager`;
 /** The grafana subchart names its Service `<release>-grafana` (it has no fullnameOverride value). */
 export const GRAFANA_SERVICE = `${KPS_RELEASE}-grafana`;
 

@@ -16,6 +16,7 @@
  *   replicas never raise two alerts.
  */
 import { stringify } from "yaml";
+import { kubeWorkloadRules, targetDownRule } from "./kubeRules";
 
 export type Severity = "critical" | "warning" | "info" | "none";
 
@@ -43,6 +44,11 @@ export interface AlertRuleArgs {
     };
     /** Namespaces whose containers the platform runs (OOM alerts). */
     readonly platformNamespaces: string[];
+    /**
+     * The central cluster: its workloads, volumes and targets are watched by its own Prometheus pair
+     * (`selfMonitoringRules.ts`), so the Kubernetes alerts here leave it out and one condition notifies once.
+     */
+    readonly centralCluster: string;
     /** Prefix of runbook links; the rest is the runbook's path in this repository. */
     readonly runbookBaseUrl: string;
 }
@@ -81,6 +87,13 @@ export const ALERT_NAMES = [
     "OpenSearchClusterRed",
     "OpenSearchDiskLow",
     "OpenSearchHealthUnknown",
+    "PodCrashLooping",
+    "StatefulSetReplicasMismatch",
+    "TargetDown",
+    "VolumeFillingUp",
+    "VolumeFull",
+    "VolumeUsageUnknown",
+    "AgentConfigReloadFailing",
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
@@ -96,6 +109,8 @@ export function alertRules(a: AlertRuleArgs): AlertRule[] {
         .filter((w) => (a.headSeriesLimits[w] ?? 0) > 0)
         .map((w) => `sum by (tenant) (prometheus_tsdb_head_series{job="thanos-receive", tenant="${w}"}) / ${a.headSeriesLimits[w]}`);
     const platformNs = a.platformNamespaces.join("|");
+    const edges = `cluster!="${a.centralCluster}"`;
+    const kube = kubeWorkloadRules(`${edges}, namespace=~"${platformNs}"`, ["cluster", "tenant_id"]);
 
     const rules: AlertRule[] = [
         {
@@ -356,6 +371,21 @@ export function alertRules(a: AlertRuleArgs): AlertRule[] {
             severity: "warning",
             summary: "OpenSearch health in {{ $labels.cluster }} is unknown.",
             description: "The exporter is down or cannot query OpenSearch (TLS, its user, or OpenSearch itself): red and disk alerts cannot fire meanwhile.",
+        },
+        // The edges' workloads, volumes (the agents' WAL) and targets; cluster-01's are self-monitored.
+        kube.PodCrashLooping,
+        kube.StatefulSetReplicasMismatch,
+        targetDownRule(edges, ["cluster", "tenant_id"]),
+        kube.VolumeFillingUp,
+        kube.VolumeFull,
+        kube.VolumeUsageUnknown,
+        {
+            alert: "AgentConfigReloadFailing",
+            expr: `max by (cluster, tenant_id) (max_over_time(prometheus_config_last_reload_successful{job="prometheus-agent"}[5m])) == 0`,
+            for: "10m",
+            severity: "warning",
+            summary: "Agent of {{ $labels.tenant_id }} cannot load its new configuration.",
+            description: "It keeps running the previous configuration: a changed scrape job, drop list or remote-write setting does not apply until the configuration loads.",
         },
     ];
     const names = rules.map((r) => r.alert);

@@ -89,6 +89,8 @@ export function renderAlertmanagerConfig(a: AlertingArgs, webhookUrls: Record<st
                 { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ["alertname", "cluster", "tenant_id"] },
                 // A writer that sends nothing makes its agent alerts noise.
                 { source_matchers: ['alertname="WriterStoppedSending"'], target_matchers: ['alertname=~"AgentRemoteWrite.*|AgentSamplesDropped"'], equal: ["tenant_id"] },
+                // A whole Thanos component down makes its targets-down alert noise.
+                { source_matchers: ['alertname="ThanosComponentDown"'], target_matchers: ['alertname="TargetDown"'], equal: ["cluster", "job"] },
             ],
             receivers,
         },

@@ -17,7 +17,7 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
         names: ["up"],
     },
     prometheusAgent: {
-        source: "prometheus/prometheus storage/remote/queue_manager.go, tsdb/agent (v2.42 and v3.x); self-scrape job prometheus-agent",
+        source: "prometheus/prometheus storage/remote/queue_manager.go, tsdb/agent, config reloading in cmd/prometheus/main.go (v2.42 and v3.x); self-scrape job prometheus-agent",
         names: [
             "prometheus_remote_storage_samples_failed_total",
             "prometheus_remote_storage_samples_dropped_total",
@@ -26,6 +26,7 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
             "prometheus_remote_storage_highest_timestamp_in_seconds",
             "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
             "prometheus_remote_storage_bytes_total",
+            "prometheus_config_last_reload_successful",
         ],
     },
     thanosReceive: {
@@ -100,18 +101,25 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
             "thanos_rule_alertmanagers_dns_lookups_total",
         ],
     },
+    alertmanager: {
+        source: "prometheus/alertmanager notify/notify.go (notifications), cluster/cluster.go (gossip members); job kps-alertmanager (the chart's ServiceMonitor)",
+        names: ["alertmanager_notifications_total", "alertmanager_notifications_failed_total", "alertmanager_cluster_members"],
+    },
     memcachedExporter: {
         source: "prometheus/memcached_exporter pkg/exporter/exporter.go",
         names: ["memcached_commands_total", "memcached_current_bytes", "memcached_limit_bytes", "memcached_items_evicted_total"],
     },
     kubeStateMetrics: {
-        source: "kubernetes/kube-state-metrics docs/metrics/workload/pod-metrics.md, docs/metrics/storage/persistentvolumeclaim-metrics.md (v2.x)",
+        source: "kubernetes/kube-state-metrics docs/metrics/workload/{pod,statefulset}-metrics.md, docs/metrics/storage/persistentvolumeclaim-metrics.md (v2.x)",
         names: [
             "kube_pod_container_status_last_terminated_reason",
             "kube_pod_container_status_restarts_total",
             "kube_pod_container_status_waiting_reason",
             "kube_pod_container_resource_requests",
             "kube_persistentvolumeclaim_info",
+            "kube_statefulset_replicas",
+            "kube_statefulset_status_replicas_ready",
+            "kube_statefulset_status_replicas_updated",
         ],
     },
     cadvisor: {

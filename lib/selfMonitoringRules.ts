@@ -20,12 +20,15 @@
  * (`alert_relabel_configs: labeldrop prometheus_replica`), so Alertmanager merges the two copies.
  */
 import { AlertRule, RuleGroup, alertGroup } from "./alertRules";
+import { KSM_JOB, KUBELET_JOB, expectedSeries, kubeWorkloadRules, targetDownRule } from "./kubeRules";
 
 /** Names of the self-monitoring alerts, in rule-file order (the tests require a firing and a silent case for each). */
 export const SELF_MONITORING_ALERT_NAMES = [
     "SelfMonitoringWatchdog",
     "ThanosComponentDown",
     "PodCrashLooping",
+    "StatefulSetReplicasMismatch",
+    "TargetDown",
     "ReceiveHttpErrors",
     "RulerNotEvaluating",
     "RulerEvaluationFailing",
@@ -39,6 +42,8 @@ export const SELF_MONITORING_ALERT_NAMES = [
     "VolumeFillingUp",
     "VolumeFull",
     "VolumeUsageUnknown",
+    "AlertmanagerNotificationsFailing",
+    "AlertmanagerClusterDegraded",
 ] as const;
 export type SelfMonitoringAlertName = (typeof SELF_MONITORING_ALERT_NAMES)[number];
 
@@ -52,75 +57,29 @@ export const SELF_MONITORING_JOBS = {
     receive: "thanos-receive",
     query: "thanos-query",
     store: "thanos-store",
-    kubelet: "kubelet",
-    kubeStateMetrics: "kube-state-metrics",
+    kubelet: KUBELET_JOB,
+    kubeStateMetrics: KSM_JOB,
 } as const;
 
 /** gRPC codes that mean the server failed (the mixin's list: not the client's mistakes, not cancellations). */
 const GRPC_SERVER_ERRORS = "Unknown|ResourceExhausted|Internal|Unavailable|DataLoss|DeadlineExceeded";
-
-/** Free share of a volume below which a volume that is still filling is worth a warning (kube-prometheus: 15 %). */
-export const VOLUME_FREE_WARNING = 0.15;
-/** Free share below which a volume is full for practical purposes (a TSDB compaction needs room to write a block). */
-export const VOLUME_FREE_CRITICAL = 0.05;
 
 export interface SelfMonitoringRuleArgs {
     /** Jobs of the Thanos components the central Prometheus scrapes (one per component). */
     readonly thanosJobs: string[];
     /** cluster-01's namespaces whose pods and volumes the platform owns. */
     readonly namespaces: string[];
+    /** The chart's Alertmanager: its ServiceMonitor's job (`<fullname>-alertmanager`) and the replicas it declares. */
+    readonly alertmanager: { job: string; replicas: number };
     readonly runbookBaseUrl: string;
-}
-
-/** One series per name, `label="name"`: the set a component-down rule subtracts the present ones from. */
-export function expectedSeries(label: string, values: string[]): string {
-    return values.map((v) => `label_replace(vector(1), "${label}", "${v}", "", "")`).join(" or ");
-}
-
-/** Volume rules over the kubelet's volume stats and kube-state-metrics' claims, for claims in `selector`. */
-export function volumeRules(selector: string, by: string[]): Record<"VolumeFillingUp" | "VolumeFull" | "VolumeUsageUnknown", AlertRule> {
-    const k = `job="${SELF_MONITORING_JOBS.kubelet}", ${selector}`;
-    const keys = [...by, "namespace", "persistentvolumeclaim"].join(", ");
-    const free = `min by (${keys}) (kubelet_volume_stats_available_bytes{${k}} / kubelet_volume_stats_capacity_bytes{${k}})`;
-    return {
-        VolumeFillingUp: {
-            alert: "VolumeFillingUp",
-            expr:
-                `${free} < ${VOLUME_FREE_WARNING}` +
-                ` and on (${keys}) min by (${keys}) (predict_linear(kubelet_volume_stats_available_bytes{${k}}[6h], 4 * 24 * 3600)) < 0`,
-            for: "1h",
-            severity: "warning",
-            summary: "Volume {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has {{ $value | humanizePercentage }} free and fills within 4 days.",
-            description: "At the current rate the volume is full within 4 days: Receive stops ingesting, the compactor halts, an agent loses its WAL backlog. Grow the volume (runbook) or cut what fills it.",
-        },
-        VolumeFull: {
-            alert: "VolumeFull",
-            expr: `${free} < ${VOLUME_FREE_CRITICAL}`,
-            for: "5m",
-            severity: "critical",
-            summary: "Volume {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has only {{ $value | humanizePercentage }} free.",
-            description: "A TSDB cannot cut or compact a block without free space: writes fail next. Grow the volume now (runbook).",
-        },
-        VolumeUsageUnknown: {
-            alert: "VolumeUsageUnknown",
-            // A claim the platform owns, minus those the kubelet reports: the two alerts above cannot fire for it.
-            expr:
-                `max by (${keys}) (kube_persistentvolumeclaim_info{job="${SELF_MONITORING_JOBS.kubeStateMetrics}", ${selector}})` +
-                ` unless on (${keys}) max by (${keys}) (kubelet_volume_stats_capacity_bytes{${k}})`,
-            for: "1h",
-            severity: "info",
-            summary: "No usage figures for volume {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }}.",
-            description:
-                "The kubelet reports volume stats only for volume types that measure themselves (CSI, local PVs); a hostPath PV such as local-path's default has none, and the volume alerts are blind to it. Watch the node's disk instead (runbook).",
-        },
-    };
 }
 
 /** The rules, as data. */
 export function selfMonitoringRules(a: SelfMonitoringRuleArgs): AlertRule[] {
     const ns = `namespace=~"${a.namespaces.join("|")}"`;
     const ruler = `job="${SELF_MONITORING_JOBS.ruler}"`;
-    const volumes = volumeRules(ns, []);
+    const kube = kubeWorkloadRules(ns, []);
+    const am = `job="${a.alertmanager.job}"`;
     const query = `job="${SELF_MONITORING_JOBS.query}"`;
     const grpcServers = `job=~"${[SELF_MONITORING_JOBS.query, SELF_MONITORING_JOBS.store, SELF_MONITORING_JOBS.ruler].join("|")}"`;
     const dnsFailures: [string, string][] = [
@@ -145,14 +104,10 @@ export function selfMonitoringRules(a: SelfMonitoringRuleArgs): AlertRule[] {
             summary: "No {{ $labels.job }} pod answers its metrics scrape.",
             description: "Every replica of the component is down or unreachable. Receive: edges buffer and then lose data. Query: no dashboard and no platform alert (the Ruler queries through it). Ruler: no platform alert.",
         },
-        {
-            alert: "PodCrashLooping",
-            expr: `max by (namespace, pod, container) (max_over_time(kube_pod_container_status_waiting_reason{job="${SELF_MONITORING_JOBS.kubeStateMetrics}", ${ns}, reason="CrashLoopBackOff"}[5m])) >= 1`,
-            for: "15m",
-            severity: "warning",
-            summary: "{{ $labels.namespace }}/{{ $labels.pod }} ({{ $labels.container }}) is crash-looping.",
-            description: "The container keeps exiting and Kubernetes backs off restarting it: a bad flag or configuration, a volume it cannot use, or OOM at start.",
-        },
+        kube.PodCrashLooping,
+        kube.StatefulSetReplicasMismatch,
+        // Every target of cluster-01 is the platform's or the cluster's own (kubelet, API server, CoreDNS).
+        targetDownRule("", ["namespace"]),
         {
             alert: "ReceiveHttpErrors",
             expr:
@@ -256,9 +211,28 @@ export function selfMonitoringRules(a: SelfMonitoringRuleArgs): AlertRule[] {
             summary: "{{ $labels.job }} fails {{ $value | humanizePercentage }} of its DNS lookups.",
             description: "Service discovery goes stale: Query loses stores (Receive replicas, Store Gateways), the Ruler loses Query or Alertmanager.",
         },
-        volumes.VolumeFillingUp,
-        volumes.VolumeFull,
-        volumes.VolumeUsageUnknown,
+        kube.VolumeFillingUp,
+        kube.VolumeFull,
+        kube.VolumeUsageUnknown,
+        {
+            alert: "AlertmanagerNotificationsFailing",
+            expr:
+                `(sum by (integration) (rate(alertmanager_notifications_failed_total{${am}}[5m])))` +
+                ` / (sum by (integration) (rate(alertmanager_notifications_total{${am}}[5m]))) > 0.01`,
+            for: "5m",
+            severity: "critical",
+            summary: "Alertmanager fails {{ $value | humanizePercentage }} of its {{ $labels.integration }} notifications.",
+            description: "Alerts fire but do not reach the receivers: this one only arrives through a receiver that still works. The heartbeats page when the heartbeat path itself fails.",
+        },
+        {
+            alert: "AlertmanagerClusterDegraded",
+            // Each replica should see all the declared replicas as gossip members.
+            expr: `min by (pod) (max_over_time(alertmanager_cluster_members{${am}}[5m])) < ${a.alertmanager.replicas}`,
+            for: "15m",
+            severity: "warning",
+            summary: `Alertmanager {{ $labels.pod }} sees {{ $value }} of ${a.alertmanager.replicas} cluster members.`,
+            description: "Replicas that do not gossip do not share silences and notification state: the same alert is sent once per replica, and a silence set on one does not hold on the other.",
+        },
     ];
     const names = rules.map((r) => r.alert);
     if (names.join() !== SELF_MONITORING_ALERT_NAMES.join()) throw new Error(`self-monitoring alert list out of sync: ${names.join()}`);

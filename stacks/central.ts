@@ -7,7 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as minio from "@pulumi/minio";
 import * as pulumi from "@pulumi/pulumi";
-import { CentralMonitoring, GRAFANA_PORT, GRAFANA_SERVICE, THANOS_JOBS } from "../components/centralMonitoring";
+import { ALERTMANAGER_JOB, CentralMonitoring, GRAFANA_PORT, GRAFANA_SERVICE, THANOS_JOBS } from "../components/centralMonitoring";
 import { HttpsGateway } from "../components/httpsGateway";
 import { DASHBOARDS_NAME, DASHBOARDS_PORT, LogDashboards } from "../components/logDashboards";
 import { LogShipper } from "../components/logShipper";
@@ -263,6 +263,7 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
             headSeriesLimits: Object.fromEntries(writers.map((id) => [id, c.receive.limits.tenants[id]?.headSeries ?? c.receive.limits.default.headSeries ?? 0])),
             thresholds: m.thresholds,
             platformNamespaces,
+            centralCluster: cluster,
             runbookBaseUrl: m.alerting.runbookBaseUrl,
         },
         m.ruler.evaluationInterval,
@@ -302,7 +303,12 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
             queryFrontendUrl: pipeline.frontend.httpUrl,
             grafanaHostname: m.grafana.hostname,
             dashboards: dashboards(platformNamespaces),
-            selfMonitoringRules: selfMonitoringRuleGroups({ thanosJobs: THANOS_JOBS, namespaces: platformNamespaces, runbookBaseUrl: m.alerting.runbookBaseUrl }),
+            selfMonitoringRules: selfMonitoringRuleGroups({
+                thanosJobs: THANOS_JOBS,
+                namespaces: platformNamespaces,
+                alertmanager: { job: ALERTMANAGER_JOB, replicas: m.alertmanager.replicas },
+                runbookBaseUrl: m.alerting.runbookBaseUrl,
+            }),
             thanosNamespace: c.namespace,
             logShipperNamespace: LOG_SHIPPER_NAMESPACE,
             logStoreNamespace: c.logs.namespace,

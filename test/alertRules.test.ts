@@ -16,6 +16,82 @@ const E = 'cluster="cluster-03", tenant_id="cluster-03"';
 /** Exporter series as they reach Receive: the exporter's own `cluster` renamed by the PodMonitor, ours added. */
 const OS = 'cluster="cluster-01", job="opensearch-exporter", opensearch_cluster="opensearch-cluster"';
 
+/** Series of an edge's kube-state-metrics and kubelet as they reach Receive (cluster-03's agent). */
+const EK = `${E}, job="kube-state-metrics", namespace="monitoring"`;
+const EV = `${E}, job="kubelet", instance="192.168.103.21:10250", node="node-1", namespace="monitoring", persistentvolumeclaim="wal-prometheus-agent-0"`;
+const EPVC = { cluster: "cluster-03", tenant_id: "cluster-03", namespace: "monitoring", persistentvolumeclaim: "wal-prometheus-agent-0" };
+
+/**
+ * The Kubernetes essentials on the edges (the agent's StatefulSet, its WAL volume, the scrape targets). The same
+ * series from cluster-01 must not fire here: cluster-01 is watched by its own Prometheus pair (test below).
+ */
+const EDGE_KUBE_CASES = {
+    PodCrashLooping: {
+        firing: {
+            series: [[`kube_pod_container_status_waiting_reason{${EK}, pod="prometheus-agent-0", container="prometheus", reason="CrashLoopBackOff"}`, "1x30"]],
+            at: "25m",
+            labels: { cluster: "cluster-03", tenant_id: "cluster-03", namespace: "monitoring", pod: "prometheus-agent-0", container: "prometheus" },
+        },
+        silent: { series: [[`kube_pod_container_status_waiting_reason{${EK}, pod="prometheus-agent-0", container="prometheus", reason="ContainerCreating"}`, "1x30"]], at: "25m" },
+    },
+    StatefulSetReplicasMismatch: {
+        firing: {
+            series: [
+                [`kube_statefulset_status_replicas_ready{${EK}, statefulset="prometheus-agent"}`, "0x30"],
+                [`kube_statefulset_replicas{${EK}, statefulset="prometheus-agent"}`, "1x30"],
+                [`kube_statefulset_status_replicas_updated{${EK}, statefulset="prometheus-agent"}`, "1x30"],
+            ],
+            at: "25m",
+            labels: { cluster: "cluster-03", tenant_id: "cluster-03", namespace: "monitoring", statefulset: "prometheus-agent" },
+        },
+        silent: {
+            series: [
+                [`kube_statefulset_status_replicas_ready{${EK}, statefulset="prometheus-agent"}`, "1x30"],
+                [`kube_statefulset_replicas{${EK}, statefulset="prometheus-agent"}`, "1x30"],
+                [`kube_statefulset_status_replicas_updated{${EK}, statefulset="prometheus-agent"}`, "1x30"],
+            ],
+            at: "25m",
+        },
+    },
+    TargetDown: {
+        firing: {
+            series: [
+                [`up{${E}, job="node-exporter", instance="192.168.103.21:9100"}`, "1x20"],
+                [`up{${E}, job="node-exporter", instance="192.168.103.22:9100"}`, "0x20"],
+            ],
+            at: "15m",
+            labels: { cluster: "cluster-03", tenant_id: "cluster-03", job: "node-exporter" },
+        },
+        silent: {
+            series: [
+                [`up{${E}, job="node-exporter", instance="192.168.103.21:9100"}`, "1x20"],
+                [`up{${E}, job="node-exporter", instance="192.168.103.22:9100"}`, "1x20"],
+            ],
+            at: "15m",
+        },
+    },
+    VolumeFillingUp: {
+        // The WAL grows through an outage: 14 % free, losing 0.01 % a minute (empty within a day); the trend needs two
+        // samples, then `for` 1h. Samples every 5 minutes.
+        firing: { series: [[`kubelet_volume_stats_available_bytes{${EV}}`, "14-0.05x20"], [`kubelet_volume_stats_capacity_bytes{${EV}}`, "100x20"]], at: "75m", interval: "5m", labels: EPVC },
+        silent: { series: [[`kubelet_volume_stats_available_bytes{${EV}}`, "14x20"], [`kubelet_volume_stats_capacity_bytes{${EV}}`, "100x20"]], at: "75m", interval: "5m" },
+    },
+    VolumeFull: {
+        firing: { series: [[`kubelet_volume_stats_available_bytes{${EV}}`, "3x20"], [`kubelet_volume_stats_capacity_bytes{${EV}}`, "100x20"]], at: "10m", labels: EPVC },
+        silent: { series: [[`kubelet_volume_stats_available_bytes{${EV}}`, "30x20"], [`kubelet_volume_stats_capacity_bytes{${EV}}`, "100x20"]], at: "10m" },
+    },
+    VolumeUsageUnknown: {
+        firing: { series: [[`kube_persistentvolumeclaim_info{${EK}, persistentvolumeclaim="wal-prometheus-agent-0", storageclass="local-path"}`, "1x100"]], at: "90m", labels: EPVC },
+        silent: {
+            series: [
+                [`kube_persistentvolumeclaim_info{${EK}, persistentvolumeclaim="wal-prometheus-agent-0", storageclass="local-path"}`, "1x100"],
+                [`kubelet_volume_stats_capacity_bytes{${EV}}`, "100x100"],
+            ],
+            at: "90m",
+        },
+    },
+} satisfies Partial<Record<AlertName, AlertCases>>;
+
 /**
  * For every alert: synthetic series that make it fire (with the labels it must carry) and a healthy twin that keeps
  * it silent. Watchdog has no silent case: its silence is itself the alarm.
@@ -325,6 +401,11 @@ const CASES: Record<AlertName, AlertCases> = {
             at: "30m",
         },
     },
+    ...EDGE_KUBE_CASES,
+    AgentConfigReloadFailing: {
+        firing: { series: [[`prometheus_config_last_reload_successful{${E}, job="prometheus-agent", instance="localhost:9090"}`, "1 1 0x30"]], at: "20m", labels: { cluster: "cluster-03", tenant_id: "cluster-03" } },
+        silent: { series: [[`prometheus_config_last_reload_successful{${E}, job="prometheus-agent", instance="localhost:9090"}`, "1x30"]], at: "20m" },
+    },
 };
 
 describe("Alert rules (Thanos Ruler, global view)", () => {
@@ -356,6 +437,15 @@ describe("Alert rules (Thanos Ruler, global view)", () => {
     it("a broken rule makes promtool test rules fail (the test above can fail)", () => {
         const broken = yaml(text.replace("thanos_compact_halted{", "thanos_compact_halted_typo{"));
         assert.throws(() => promtoolTestRules(broken, ["CompactorHalted"], CASES), /promtool test rules failed/);
+    });
+
+    it("the Kubernetes essentials leave cluster-01 to its own Prometheus pair: the same series from there stay silent here", () => {
+        const central = (c: (typeof EDGE_KUBE_CASES)[keyof typeof EDGE_KUBE_CASES]) => ({
+            firing: c.firing,
+            silent: { ...c.firing, series: (c.firing.series as [string, string][]).map(([s, v]) => [s.replace('cluster="cluster-03", tenant_id="cluster-03"', 'cluster="cluster-01", tenant_id="cluster-01"'), v] as [string, string]) },
+        });
+        const names = Object.keys(EDGE_KUBE_CASES) as (keyof typeof EDGE_KUBE_CASES)[];
+        promtoolTestRules(rules, names, Object.fromEntries(names.map((n) => [n, central(EDGE_KUBE_CASES[n])])));
     });
 
     it("the ruler evaluates this file against Thanos Query and sends to every Alertmanager replica", async () => {

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { THANOS_JOBS } from "../components/centralMonitoring";
+import { ALERTMANAGER_JOB, THANOS_JOBS } from "../components/centralMonitoring";
 import { runbookPath } from "../lib/alertRules";
 import { SELF_MONITORING_ALERT_NAMES, SelfMonitoringAlertName } from "../lib/selfMonitoringRules";
 import { ROOT } from "../tools/plan";
@@ -22,6 +22,7 @@ const KUBELET = 'job="kubelet", instance="192.168.101.21:10250", node="node-1"';
 const PVC = 'namespace="thanos", persistentvolumeclaim="data-thanos-receive-0"';
 const RULER = 'job="thanos-ruler", pod="thanos-ruler-0"';
 const QUERY = 'job="thanos-query", pod="thanos-query-0"';
+const AM = 'job="kps-alertmanager", namespace="monitoring", pod="alertmanager-kps-alertmanager-0"';
 const GRPC = 'grpc_service="thanos.Store", grpc_method="Series", grpc_type="server_stream"';
 const up = (job: string, pod: string, v: string): [string, string] => [`up{job="${job}", namespace="thanos", pod="${pod}"}`, v];
 
@@ -47,6 +48,30 @@ const CASES: Record<SelfMonitoringAlertName, AlertCases> = {
             labels: { namespace: "thanos", pod: "thanos-ruler-0", container: "thanos-ruler" },
         },
         silent: { series: [[`kube_pod_container_status_waiting_reason{${KSM}, namespace="thanos", pod="thanos-ruler-0", container="thanos-ruler", reason="ContainerCreating"}`, "1x30"]], at: "25m" },
+    },
+    StatefulSetReplicasMismatch: {
+        firing: {
+            series: [
+                [`kube_statefulset_status_replicas_ready{${KSM}, namespace="thanos", statefulset="thanos-receive"}`, "2x30"],
+                [`kube_statefulset_replicas{${KSM}, namespace="thanos", statefulset="thanos-receive"}`, "3x30"],
+                [`kube_statefulset_status_replicas_updated{${KSM}, namespace="thanos", statefulset="thanos-receive"}`, "3x30"],
+            ],
+            at: "25m",
+            labels: { namespace: "thanos", statefulset: "thanos-receive" },
+        },
+        silent: {
+            series: [
+                [`kube_statefulset_status_replicas_ready{${KSM}, namespace="thanos", statefulset="thanos-receive"}`, "3x30"],
+                [`kube_statefulset_replicas{${KSM}, namespace="thanos", statefulset="thanos-receive"}`, "3x30"],
+                [`kube_statefulset_status_replicas_updated{${KSM}, namespace="thanos", statefulset="thanos-receive"}`, "3x30"],
+            ],
+            at: "25m",
+        },
+    },
+    TargetDown: {
+        // One Store Gateway of two: the component answers, the target is down.
+        firing: { series: [up("thanos-store", "thanos-store-0", "1x20"), up("thanos-store", "thanos-store-1", "0x20")], at: "15m", labels: { namespace: "thanos", job: "thanos-store" } },
+        silent: { series: [up("thanos-store", "thanos-store-0", "1x20"), up("thanos-store", "thanos-store-1", "1x20")], at: "15m" },
     },
     ReceiveHttpErrors: {
         firing: {
@@ -211,23 +236,24 @@ const CASES: Record<SelfMonitoringAlertName, AlertCases> = {
         },
     },
     VolumeFillingUp: {
-        // 14 % free and losing 0.01 % a minute: empty in under a day. Samples every 5 minutes.
+        // 14 % free and losing 0.01 % a minute: empty within a day; the trend needs two samples, then `for` 1h.
+        // Samples every 5 minutes.
         firing: {
             series: [
-                [`kubelet_volume_stats_available_bytes{${KUBELET}, ${PVC}}`, "14-0.05x100"],
-                [`kubelet_volume_stats_capacity_bytes{${KUBELET}, ${PVC}}`, "100x100"],
+                [`kubelet_volume_stats_available_bytes{${KUBELET}, ${PVC}}`, "14-0.05x20"],
+                [`kubelet_volume_stats_capacity_bytes{${KUBELET}, ${PVC}}`, "100x20"],
             ],
-            at: "7h",
+            at: "75m",
             interval: "5m",
             labels: { namespace: "thanos", persistentvolumeclaim: "data-thanos-receive-0" },
         },
         // As full, but steady: nothing to predict.
         silent: {
             series: [
-                [`kubelet_volume_stats_available_bytes{${KUBELET}, ${PVC}}`, "14x100"],
-                [`kubelet_volume_stats_capacity_bytes{${KUBELET}, ${PVC}}`, "100x100"],
+                [`kubelet_volume_stats_available_bytes{${KUBELET}, ${PVC}}`, "14x20"],
+                [`kubelet_volume_stats_capacity_bytes{${KUBELET}, ${PVC}}`, "100x20"],
             ],
-            at: "7h",
+            at: "75m",
             interval: "5m",
         },
     },
@@ -262,6 +288,28 @@ const CASES: Record<SelfMonitoringAlertName, AlertCases> = {
             ],
             at: "90m",
         },
+    },
+    AlertmanagerNotificationsFailing: {
+        firing: {
+            series: [
+                [`alertmanager_notifications_failed_total{${AM}, integration="webhook", reason="other"}`, "0+1x30"],
+                [`alertmanager_notifications_total{${AM}, integration="webhook"}`, "0+10x30"],
+            ],
+            at: "20m",
+            labels: { integration: "webhook" },
+        },
+        silent: {
+            series: [
+                [`alertmanager_notifications_failed_total{${AM}, integration="webhook", reason="other"}`, "0x30"],
+                [`alertmanager_notifications_total{${AM}, integration="webhook"}`, "0+10x30"],
+            ],
+            at: "20m",
+        },
+    },
+    AlertmanagerClusterDegraded: {
+        // cluster-01 declares two replicas; this one sees only itself.
+        firing: { series: [[`alertmanager_cluster_members{${AM}}`, "1x30"]], at: "25m", labels: { pod: "alertmanager-kps-alertmanager-0" } },
+        silent: { series: [[`alertmanager_cluster_members{${AM}}`, "2x30"]], at: "25m" },
     },
 };
 
@@ -315,7 +363,7 @@ describe("Self-monitoring rules (central Prometheus pair, independent of Query a
     it("selects only jobs the central Prometheus produces (PodMonitors and the chart's ServiceMonitors)", async () => {
         const plan = await planStack("cluster-01");
         const podMonitorJobs = all(plan, "kubernetes:monitoring.coreos.com/v1:PodMonitor").flatMap((r) => manifest(r).spec.selector.matchExpressions[0].values as string[]);
-        const known = [...podMonitorJobs, "kubelet", "kube-state-metrics"];
+        const known = [...podMonitorJobs, "kubelet", "kube-state-metrics", ALERTMANAGER_JOB];
         const text = JSON.stringify(rules);
         for (const m of text.matchAll(/job=\\"([^"\\]+)\\"/g)) assert.ok(known.includes(m[1]), `job="${m[1]}" is produced by no PodMonitor or chart ServiceMonitor`);
         for (const m of text.matchAll(/job=~\\"([^"\\]+)\\"/g)) for (const j of m[1].split("|")) assert.ok(known.includes(j), `job "${j}"`);
