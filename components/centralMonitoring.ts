@@ -29,7 +29,7 @@ export interface CentralMonitoringArgs {
     readonly grafanaHostname: string;
     readonly dashboards: Dashboard[];
     /** The Prometheus pair's own rule groups (`selfMonitoringRuleGroups`): alerts that must not depend on Query or Receive. */
-    readonly selfMonitoringRules: RuleGroup[];
+    readonly selfMonitoringRules: pulumi.Input<RuleGroup[]>;
     /** Namespaces whose platform pods the central Prometheus scrapes with PodMonitors (the Thanos namespace). */
     readonly thanosNamespace: string;
     /** Namespace of this cluster's Fluent Bit (scraped for log delivery errors). */

@@ -16,6 +16,7 @@
  *   replicas never raise two alerts.
  */
 import { stringify } from "yaml";
+import { certificateExpiryRule } from "./certificates";
 import { kubeWorkloadRules, targetDownRule } from "./kubeRules";
 
 export type Severity = "critical" | "warning" | "info" | "none";
@@ -94,6 +95,7 @@ export const ALERT_NAMES = [
     "VolumeFull",
     "VolumeUsageUnknown",
     "AgentConfigReloadFailing",
+    "CertificateExpiringSoon",
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
@@ -387,6 +389,9 @@ export function alertRules(a: AlertRuleArgs): AlertRule[] {
             summary: "Agent of {{ $labels.tenant_id }} cannot load its new configuration.",
             description: "It keeps running the previous configuration: a changed scrape job, drop list or remote-write setting does not apply until the configuration loads.",
         },
+        // The client certificates the edges mount, as their node-exporters publish them; cluster-01's own are
+        // recorded and alerted on by its Prometheus pair.
+        certificateExpiryRule(edges, ["cluster", "tenant_id"]),
     ];
     const names = rules.map((r) => r.alert);
     if (names.join() !== ALERT_NAMES.join()) throw new Error(`alert list out of sync: ${names.join()}`);

@@ -105,6 +105,11 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
         source: "prometheus/alertmanager notify/notify.go (notifications), cluster/cluster.go (gossip members); job kps-alertmanager (the chart's ServiceMonitor)",
         names: ["alertmanager_notifications_total", "alertmanager_notifications_failed_total", "alertmanager_cluster_members"],
     },
+    certificates: {
+        source:
+            "this program, lib/certificates.ts: each certificate's NotAfter as @pulumi/tls issued it; recorded by the central Prometheus pair (PrometheusRule) for cluster-01's, served by node-exporter's textfile collector on the edges for their client certificates",
+        names: ["agent_receiver_certificate_expiry_timestamp_seconds"],
+    },
     memcachedExporter: {
         source: "prometheus/memcached_exporter pkg/exporter/exporter.go",
         names: ["memcached_commands_total", "memcached_current_bytes", "memcached_limit_bytes", "memcached_items_evicted_total"],

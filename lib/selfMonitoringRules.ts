@@ -20,6 +20,7 @@
  * (`alert_relabel_configs: labeldrop prometheus_replica`), so Alertmanager merges the two copies.
  */
 import { AlertRule, RuleGroup, alertGroup } from "./alertRules";
+import { CertificateExpiry, certificateExpiryRule, certificateRecordingGroup } from "./certificates";
 import { KSM_JOB, KUBELET_JOB, expectedSeries, kubeWorkloadRules, targetDownRule } from "./kubeRules";
 
 /** Names of the self-monitoring alerts, in rule-file order (the tests require a firing and a silent case for each). */
@@ -44,6 +45,7 @@ export const SELF_MONITORING_ALERT_NAMES = [
     "VolumeUsageUnknown",
     "AlertmanagerNotificationsFailing",
     "AlertmanagerClusterDegraded",
+    "CertificateExpiringSoon",
 ] as const;
 export type SelfMonitoringAlertName = (typeof SELF_MONITORING_ALERT_NAMES)[number];
 
@@ -233,13 +235,18 @@ export function selfMonitoringRules(a: SelfMonitoringRuleArgs): AlertRule[] {
             summary: `Alertmanager {{ $labels.pod }} sees {{ $value }} of ${a.alertmanager.replicas} cluster members.`,
             description: "Replicas that do not gossip do not share silences and notification state: the same alert is sent once per replica, and a silence set on one does not hold on the other.",
         },
+        // cluster-01's certificates, from the recording rules below.
+        certificateExpiryRule("", []),
     ];
     const names = rules.map((r) => r.alert);
     if (names.join() !== SELF_MONITORING_ALERT_NAMES.join()) throw new Error(`self-monitoring alert list out of sync: ${names.join()}`);
     return rules;
 }
 
-/** The `spec.groups` of the PrometheusRule the central Prometheus loads. */
-export function selfMonitoringRuleGroups(a: SelfMonitoringRuleArgs): RuleGroup[] {
-    return [alertGroup("agent-receiver-self-monitoring", selfMonitoringRules(a), a.runbookBaseUrl)];
+/**
+ * The `spec.groups` of the PrometheusRule the central Prometheus loads: the alerts, and one constant series per
+ * certificate cluster-01 mounts (`expiries`, as issued by the `pulumi up` that writes them).
+ */
+export function selfMonitoringRuleGroups(a: SelfMonitoringRuleArgs, expiries: CertificateExpiry[]): RuleGroup[] {
+    return [alertGroup("agent-receiver-self-monitoring", selfMonitoringRules(a), a.runbookBaseUrl), certificateRecordingGroup(expiries)];
 }

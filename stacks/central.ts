@@ -72,8 +72,10 @@ export function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackS
     const thanos = thanosNamespace(s);
     const storage = objectStorage(s, thanos.ns);
     const pipeline = metricsPipeline(s, thanos.common, storage);
-    const monitoring = centralMonitoring(s, thanos.common, pipeline);
-    const logs = centralLogs(s, monitoring.gatewayClass);
+    // Logs first: the central Prometheus pair publishes the expiry of OpenSearch's certificates too.
+    const m = c.monitoring.grafana;
+    const logs = centralLogs(s, { gatewayClassName: m.gatewayClassName, clusterIssuer: m.clusterIssuer });
+    const monitoring = centralMonitoring(s, thanos.common, pipeline, logs.store);
     return {
         clusterName: s.cluster,
         role: cfg.role,
@@ -251,7 +253,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
 }
 
 /** kube-prometheus-stack (Prometheus pair, Alertmanager, Grafana), node exporter, Grafana's gateway and the Ruler. */
-function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnType<typeof metricsPipeline>) {
+function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnType<typeof metricsPipeline>, logStore: LogStore) {
     const { c, w, flows, cluster, cfg } = s;
     const m = c.monitoring;
     // Every namespace the platform runs containers in, on any cluster (the edges use the same names by default).
@@ -303,12 +305,22 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
             queryFrontendUrl: pipeline.frontend.httpUrl,
             grafanaHostname: m.grafana.hostname,
             dashboards: dashboards(platformNamespaces),
-            selfMonitoringRules: selfMonitoringRuleGroups({
-                thanosJobs: THANOS_JOBS,
-                namespaces: platformNamespaces,
-                alertmanager: { job: ALERTMANAGER_JOB, replicas: m.alertmanager.replicas },
-                runbookBaseUrl: m.alerting.runbookBaseUrl,
-            }),
+            // The certificates cluster-01 mounts: the remote-write CA and server certificate, its own client
+            // certificate, OpenSearch's. The edges publish their client certificates' themselves.
+            selfMonitoringRules: pulumi
+                // NotAfter is no secret; the credentials it comes with are.
+                .all([pipeline.pki.expiries, pulumi.unsecret(pipeline.pki.writerCredentials.apply((cr) => cr[cluster].notAfter)), logStore.expiries])
+                .apply(([pki, ownClient, logsCerts]) =>
+                    selfMonitoringRuleGroups(
+                        {
+                            thanosJobs: THANOS_JOBS,
+                            namespaces: platformNamespaces,
+                            alertmanager: { job: ALERTMANAGER_JOB, replicas: m.alertmanager.replicas },
+                            runbookBaseUrl: m.alerting.runbookBaseUrl,
+                        },
+                        [...pki, { certificate: "remote-write-client", writer: cluster, notAfter: ownClient }, ...logsCerts],
+                    ),
+                ),
             thanosNamespace: c.namespace,
             logShipperNamespace: LOG_SHIPPER_NAMESPACE,
             logStoreNamespace: c.logs.namespace,
@@ -360,11 +372,7 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
         },
         s.opts,
     );
-    return {
-        grafanaUrl: grafana.url,
-        grafanaAdminPassword: monitoring.grafanaAdminPassword,
-        gatewayClass: { gatewayClassName: m.grafana.gatewayClassName, clusterIssuer: m.grafana.clusterIssuer },
-    };
+    return { grafanaUrl: grafana.url, grafanaAdminPassword: monitoring.grafanaAdminPassword };
 }
 
 /** OpenSearch for every cluster's logs, Dashboards behind a gateway, and this cluster's own Fluent Bit. */

@@ -406,6 +406,16 @@ const CASES: Record<AlertName, AlertCases> = {
         firing: { series: [[`prometheus_config_last_reload_successful{${E}, job="prometheus-agent", instance="localhost:9090"}`, "1 1 0x30"]], at: "20m", labels: { cluster: "cluster-03", tenant_id: "cluster-03" } },
         silent: { series: [[`prometheus_config_last_reload_successful{${E}, job="prometheus-agent", instance="localhost:9090"}`, "1x30"]], at: "20m" },
     },
+    CertificateExpiringSoon: {
+        // The edge's node-exporters publish its client certificate's NotAfter: 600000 s is under 7 days after
+        // promtool's clock starts (0).
+        firing: {
+            series: [[`agent_receiver_certificate_expiry_timestamp_seconds{${E}, job="node-exporter", instance="192.168.103.21:9100", certificate="remote-write-client", writer="cluster-03"}`, "600000x10"]],
+            at: "5m",
+            labels: { cluster: "cluster-03", tenant_id: "cluster-03", certificate: "remote-write-client", writer: "cluster-03" },
+        },
+        silent: { series: [[`agent_receiver_certificate_expiry_timestamp_seconds{${E}, job="node-exporter", instance="192.168.103.21:9100", certificate="remote-write-client", writer="cluster-03"}`, "5000000x10"]], at: "5m" },
+    },
 };
 
 describe("Alert rules (Thanos Ruler, global view)", () => {
