@@ -20,6 +20,8 @@ export interface ThanosReceiveArgs {
     readonly replicationFactor: number;
     readonly localRetention: string;
     readonly outOfOrderWindow: string;
+    /** `--tsdb.too-far-in-future.time-window`: samples further ahead of Receive's clock are refused. */
+    readonly tooFarInFutureWindow: string;
     readonly storageSize: string;
     readonly terminationGracePeriodSeconds: number;
     readonly defaultTenant: string;
@@ -205,6 +207,7 @@ export class ThanosReceive extends pulumi.ComponentResource {
             "--tsdb.path=/var/thanos/receive",
             `--tsdb.retention=${args.localRetention}`,
             `--tsdb.out-of-order.time-window=${args.outOfOrderWindow}`,
+            `--tsdb.too-far-in-future.time-window=${args.tooFarInFutureWindow}`,
             "--tsdb.wal-compression",
             OBJSTORE_FLAG,
         ];

@@ -351,6 +351,14 @@ const centralSection = z.strictObject({
              * older than the head). Must be at least the edges' `sampleAgeLimit`.
              */
             outOfOrderWindow: duration.default("3h"),
+            /**
+             * Samples stamped further than this ahead of Receive's clock are refused (`--tsdb.too-far-in-future.time-window`;
+             * Thanos' default 0s accepts any). One writer with a clock ahead would otherwise move the head forward, and
+             * every later sample of every writer in that tenant's TSDB falls out of bounds (answered 4xx, which
+             * Prometheus does not retry: lost). Refused, only the skewed writer's samples are lost, and
+             * ReceiveRefusingWrites names it. `0s` turns the guard off.
+             */
+            tooFarInFutureWindow: duration.default("10m"),
             storageSize: memory.default("50Gi"),
             /** Long grace period so the head is flushed and uploaded on shutdown (upstream uses 900 s). */
             terminationGracePeriodSeconds: z.number().int().min(60).default(900),

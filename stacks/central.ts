@@ -162,6 +162,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
             replicationFactor: c.receive.replicationFactor,
             localRetention: c.receive.localRetention,
             outOfOrderWindow: c.receive.outOfOrderWindow,
+            tooFarInFutureWindow: c.receive.tooFarInFutureWindow,
             storageSize: c.receive.storageSize,
             terminationGracePeriodSeconds: c.receive.terminationGracePeriodSeconds,
             defaultTenant: c.receive.defaultTenant,

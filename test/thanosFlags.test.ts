@@ -38,6 +38,7 @@ interface ThanosContainer {
     readonly where: string;
     readonly component: string;
     readonly args: string[];
+    readonly memoryLimit?: string;
 }
 
 function thanosContainers(plan: Awaited<ReturnType<typeof planStack>>): ThanosContainer[] {
@@ -48,7 +49,7 @@ function thanosContainers(plan: Awaited<ReturnType<typeof planStack>>): ThanosCo
         for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
             if (typeof c.image !== "string" || !c.image.includes("/thanos/thanos:")) continue;
             const args = [...(c.command ?? []).filter((x: string) => x !== "thanos"), ...(c.args ?? [])] as string[];
-            found.push({ where: `${plan.stack} ${m.kind} ${m.metadata.namespace}/${m.metadata.name} container ${c.name}`, component: args[0], args: args.slice(1) });
+            found.push({ where: `${plan.stack} ${m.kind} ${m.metadata.namespace}/${m.metadata.name} container ${c.name}`, component: args[0], args: args.slice(1), memoryLimit: c.resources?.limits?.memory });
         }
     }
     return found;
@@ -88,6 +89,13 @@ describe("Thanos flags against the pinned version's --help", () => {
                 }
             }
             assert.deepStrictEqual(unknown, [], `flags thanos ${images.thanos.tag} does not have:\n${unknown.join("\n")}`);
+        });
+
+        it(`${stack}: every Thanos container with a memory limit tells the Go runtime (--enable-auto-gomemlimit)`, async () => {
+            const plan = await planStack(stack);
+            const missing = thanosContainers(plan).filter((c) => c.memoryLimit !== undefined && !c.args.includes("--enable-auto-gomemlimit")).map((c) => c.where);
+            assert.deepStrictEqual(missing, []);
+            if (plan.stack === "cluster-01") assert.ok(thanosContainers(plan).every((c) => c.memoryLimit !== undefined), "every central Thanos container has a memory limit");
         });
     }
 });

@@ -60,6 +60,8 @@ describe("ThanosReceive (cluster-01)", () => {
         assert.strictEqual(flag(args, "receive.default-tenant-id"), "unknown");
         assert.ok(args.includes('--label=replica="$(POD_NAME)"'));
         assert.strictEqual(flag(args, "tsdb.retention"), "2d");
+        // One writer with its clock ahead must not push the head past everybody else's samples.
+        assert.strictEqual(flag(args, "tsdb.too-far-in-future.time-window"), "10m");
         assert.strictEqual(flag(args, "objstore.config-file"), "/etc/thanos/objstore/objstore.yml");
     });
 
