@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import type { Resources, TenantLimits } from "../lib/config";
 import { generateHashring, receiveEndpoint } from "../lib/hashring";
-import { commonLabels, podIdentityEnv, requireDistinctNodes, resourceRequirements, restrictedPodSecurityContext, selectorLabels } from "../lib/k8s";
+import { commonLabels, podIdentityEnv, requireDistinctNodes, resourceRequirements, restrictedPodSecurityContext, selectorLabels, spreadOverZones } from "../lib/k8s";
 import { OBJSTORE_FLAG, REPLICA_LABEL, TENANT_LABEL, THANOS_PORTS, dataClaim, objstoreVolume, thanosBaseArgs, thanosContainer } from "../lib/thanos";
 
 export interface ThanosReceiveArgs {
@@ -234,7 +234,11 @@ export class ThanosReceive extends pulumi.ComponentResource {
                             securityContext: restrictedPodSecurityContext(),
                             // Flushing and uploading the head on shutdown takes minutes.
                             terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
+                            // Hosts: required (two receivers on one node, and losing it breaks the write quorum).
+                            // Zones: preferred. With exactly as many nodes as replicas, a drained node's receiver stays
+                            // Pending until the node is back (docs/ko/scaling-receive.md): the ring runs on RF-1 copies.
                             affinity: requireDistinctNodes(selector),
+                            topologySpreadConstraints: spreadOverZones(selector),
                             containers: [
                                 thanosContainer({
                                     name: "thanos-receive",

@@ -65,7 +65,7 @@ describe("ThanosReceive (cluster-01)", () => {
         assert.strictEqual(flag(args, "objstore.config-file"), "/etc/thanos/objstore/objstore.yml");
     });
 
-    it("is safe to roll: PDB maxUnavailable 1, distinct nodes, 900 s grace, per-replica retained PVCs, probes", async () => {
+    it("is safe to roll: PDB maxUnavailable 1, distinct nodes, spread over zones, 900 s grace, per-replica retained PVCs, probes", async () => {
         const plan = await planStack("cluster-01");
         const m = manifest(one(plan, STS, "-receive-statefulset"));
         const pdb = manifest(one(plan, "kubernetes:policy/v1:PodDisruptionBudget", "-receive-pdb"));
@@ -73,6 +73,10 @@ describe("ThanosReceive (cluster-01)", () => {
         assert.deepStrictEqual(pdb.spec.selector.matchLabels, m.spec.selector.matchLabels);
         const anti = m.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0];
         assert.strictEqual(anti.topologyKey, "kubernetes.io/hostname");
+        // Zones as well, preferred: fewer zones than replicas, or none labelled, must not block scheduling.
+        assert.deepStrictEqual(m.spec.template.spec.topologySpreadConstraints, [
+            { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: m.spec.selector.matchLabels } },
+        ]);
         assert.strictEqual(m.spec.template.spec.terminationGracePeriodSeconds, 900);
         assert.strictEqual(m.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "50Gi");
         assert.strictEqual(m.spec.volumeClaimTemplates[0].spec.storageClassName, "local-path");
