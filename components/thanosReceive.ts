@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import type { Resources, TenantLimits } from "../lib/config";
+import { Resources, TenantLimits, receiveHeadSeriesLimit } from "../lib/config";
 import { generateHashring, receiveEndpoint } from "../lib/hashring";
 import { commonLabels, podIdentityEnv, requireDistinctNodes, resourceRequirements, restrictedPodSecurityContext, selectorLabels, spreadOverZones } from "../lib/k8s";
 import { OBJSTORE_FLAG, REPLICA_LABEL, TENANT_LABEL, THANOS_PORTS, dataClaim, objstoreVolume, thanosBaseArgs, thanosContainer } from "../lib/thanos";
@@ -46,8 +46,11 @@ export interface ThanosReceiveArgs {
 
 export const RECEIVE_NAME = "thanos-receive";
 
-/** Thanos' limits file from the config's per-tenant limits. Unset keys inherit Thanos' defaults (no limit). */
-export function limitsConfig(limits: ThanosReceiveArgs["limits"], metaMonitoringUrl?: string): string {
+/**
+ * Thanos' limits file from the config's per-tenant limits. Unset keys inherit Thanos' defaults (no limit). Head series
+ * are configured in unique series and written as Thanos counts them (times the replication factor).
+ */
+export function limitsConfig(limits: ThanosReceiveArgs["limits"], replicationFactor: number, metaMonitoringUrl?: string): string {
     const one = (l: TenantLimits) => {
         const request: Record<string, number> = {};
         if (l.requestSizeBytes !== undefined) request.size_bytes_limit = l.requestSizeBytes;
@@ -55,7 +58,7 @@ export function limitsConfig(limits: ThanosReceiveArgs["limits"], metaMonitoring
         if (l.requestSamples !== undefined) request.samples_limit = l.requestSamples;
         const out: Record<string, unknown> = {};
         if (Object.keys(request).length > 0) out.request = request;
-        if (l.headSeries !== undefined) out.head_series_limit = l.headSeries;
+        if (l.uniqueHeadSeries !== undefined) out.head_series_limit = receiveHeadSeriesLimit(l.uniqueHeadSeries, replicationFactor);
         return out;
     };
     const global: Record<string, unknown> = { max_concurrency: 30 };
@@ -125,7 +128,7 @@ export class ThanosReceive extends pulumi.ComponentResource {
             `${name}-limits`,
             {
                 metadata: { name: `${RECEIVE_NAME}-limits`, namespace: ns, labels },
-                data: { "limits.yaml": limitsConfig(args.limits, args.metaMonitoringUrl) },
+                data: { "limits.yaml": limitsConfig(args.limits, args.replicationFactor, args.metaMonitoringUrl) },
             },
             { parent: this },
         );

@@ -33,7 +33,10 @@ export interface AlertRule {
 export interface AlertRuleArgs {
     /** Every writer id the central config lists; a writer that goes quiet raises WriterStoppedSending. */
     readonly writers: string[];
-    /** Head-series limit per writer (0 = unlimited: no "near the limit" alert for it). */
+    /**
+     * Head-series limit per writer as Thanos counts it (every replica's copy, like the sum of prometheus_tsdb_head_series
+     * over the receivers the rule divides); 0 = unlimited: no "near the limit" alert for it.
+     */
     readonly headSeriesLimits: Record<string, number>;
     readonly thresholds: {
         readonly queryP99Seconds: number;

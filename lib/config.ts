@@ -134,9 +134,27 @@ const tenantLimits = z.strictObject({
     requestSeries: z.number().int().nonnegative().optional(),
     /** Samples per request (0 = no limit). */
     requestSamples: z.number().int().nonnegative().optional(),
-    /** Active head series per tenant (0 = no limit). Best effort: needs meta-monitoring through Thanos Query. */
-    headSeries: z.number().int().nonnegative().optional(),
+    /**
+     * Active series of the tenant as the writer sends them, each counted once (0 = no limit). Receive's limiter sums
+     * the head series of every receiver, so with replicationFactor 3 it sees every series three times: the program
+     * writes `uniqueHeadSeries × replicationFactor` into Thanos' limits file (`receiveHeadSeriesLimit`). Best effort:
+     * the limiter reads the sum through Thanos Query (meta-monitoring).
+     */
+    uniqueHeadSeries: z.number().int().nonnegative().optional(),
+    /**
+     * Refused (with how to convert): it was copied into Thanos' limits file as is, so it counted every replica's copy
+     * and its meaning differs from `uniqueHeadSeries`. Kept in the shape only so that an old stack file is told why.
+     */
+    headSeries: z.unknown().optional(),
 });
+
+/**
+ * The `head_series_limit` Thanos compares with the sum of every receiver's head series of the tenant: each series is
+ * there once per replica (the replication factor), so the limit in unique series is multiplied by it.
+ */
+export function receiveHeadSeriesLimit(uniqueHeadSeries: number, replicationFactor: number): number {
+    return uniqueHeadSeries * replicationFactor;
+}
 export type TenantLimits = z.infer<typeof tenantLimits>;
 
 /** A name a secret config key may carry for an alert receiver's webhook URL: `alertWebhook<Name>`. */
@@ -555,6 +573,20 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
     const clusters = [...new Set(c.writers.map((w) => w.cluster))];
     for (const cl of Object.keys(c.rotation.logs)) {
         if (!clusters.includes(cl)) issue(["central", "rotation", "logs", cl], `unknown cluster "${cl}" (known: ${clusters.join(", ")})`);
+    }
+    const limitSets: [string[], TenantLimits][] = [
+        [["default"], c.receive.limits.default],
+        ...Object.entries(c.receive.limits.tenants).map(([t, l]): [string[], TenantLimits] => [["tenants", t], l]),
+    ];
+    for (const [at, l] of limitSets) {
+        if (l.headSeries === undefined) continue;
+        const old = typeof l.headSeries === "number" ? l.headSeries : NaN;
+        const keep = Number.isFinite(old) ? ` (${old} / ${rf} = ${Math.floor(old / rf)} keeps the limit it enforced)` : "";
+        issue(
+            ["central", "receive", "limits", ...at, "headSeries"],
+            `is no longer read: Receive's limiter sums the head series of every receiver, so this limit counted each series ${rf} times (replicationFactor ${rf}). ` +
+                `Set uniqueHeadSeries instead, in series as the writer sends them: uniqueHeadSeries = headSeries / replicationFactor${keep}; the program multiplies it back`,
+        );
     }
     for (const tenant of Object.keys(c.receive.limits.tenants)) {
         if (!ids.includes(tenant)) {

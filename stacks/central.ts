@@ -27,7 +27,7 @@ import { ALERTMANAGER_PORT } from "../components/centralMonitoring";
 import { renderAlertRules } from "../lib/alertRules";
 import { selfMonitoringRuleGroups } from "../lib/selfMonitoringRules";
 import { renderAlertmanagerConfig } from "../lib/alertmanagerConfig";
-import { CentralConfig, StackConfig, webhookSecretKeys, writerIds } from "../lib/config";
+import { CentralConfig, StackConfig, receiveHeadSeriesLimit, webhookSecretKeys, writerIds } from "../lib/config";
 import { dashboards } from "../lib/dashboards";
 import { THANOS_PORTS, dnsSrv } from "../lib/thanos";
 import { imageName, images } from "../lib/versions";
@@ -263,7 +263,13 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
     const rules = renderAlertRules(
         {
             writers,
-            headSeriesLimits: Object.fromEntries(writers.map((id) => [id, c.receive.limits.tenants[id]?.headSeries ?? c.receive.limits.default.headSeries ?? 0])),
+            // As Thanos counts them (every replica's copy), like the sum the alert divides.
+            headSeriesLimits: Object.fromEntries(
+                writers.map((id) => [
+                    id,
+                    receiveHeadSeriesLimit(c.receive.limits.tenants[id]?.uniqueHeadSeries ?? c.receive.limits.default.uniqueHeadSeries ?? 0, c.receive.replicationFactor),
+                ]),
+            ),
             thresholds: m.thresholds,
             platformNamespaces,
             centralCluster: cluster,

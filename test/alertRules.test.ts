@@ -166,7 +166,7 @@ const CASES: Record<AlertName, AlertCases> = {
         silent: { series: [[`thanos_receive_config_last_reload_successful{${C}, job="thanos-receive", pod="thanos-receive-1"}`, "1x20"]], at: "10m" },
     },
     ReceiveTenantNearHeadSeriesLimit: {
-        // cluster-01's config: default head-series limit 2,000,000; warn at 80 %.
+        // cluster-01's config: 666,666 unique series, 1,999,998 as the receivers' heads count them (RF 3); warn at 80 %.
         firing: { series: [[`prometheus_tsdb_head_series{${C}, job="thanos-receive", tenant="cluster-03"}`, "1900000x30"]], at: "20m", labels: { tenant: "cluster-03" } },
         silent: { series: [[`prometheus_tsdb_head_series{${C}, job="thanos-receive", tenant="cluster-03"}`, "1500000x30"]], at: "20m" },
     },

@@ -91,7 +91,8 @@ describe("ThanosReceive (cluster-01)", () => {
     it("writes the per-tenant limits file from config", async () => {
         const cm = manifest(one(await planStack("cluster-01"), "kubernetes:core/v1:ConfigMap", "-receive-limits"));
         const limits = yaml(cm.data["limits.yaml"]);
-        assert.deepStrictEqual(limits.write.default, { request: { size_bytes_limit: 5242880, series_limit: 10000 }, head_series_limit: 2000000 });
+        // uniqueHeadSeries 666666 × replicationFactor 3: the limiter sums every receiver's copy of each series.
+        assert.deepStrictEqual(limits.write.default, { request: { size_bytes_limit: 5242880, series_limit: 10000 }, head_series_limit: 1999998 });
         assert.match(limits.write.global.meta_monitoring_url, /^http:\/\/thanos-query\.thanos\.svc/);
     });
 
