@@ -92,6 +92,7 @@ export const GRAFANA_PORT = 3000;
 export const PROMETHEUS_REPLICA_LABEL = "prometheus_replica";
 /** Jobs of the platform's own pods are named after the pod's `app.kubernetes.io/name` (the rules rely on it). */
 export const JOB_LABEL = "app.kubernetes.io/name";
+export const COMPONENT_LABEL = "app.kubernetes.io/component";
 export const THANOS_JOBS = ["thanos-receive", "thanos-query", "thanos-query-frontend", "thanos-store", "thanos-compact", "thanos-ruler"];
 /**
  * The exporter labels its series with the OpenSearch cluster's name as `cluster`. External labels never overwrite
@@ -301,7 +302,13 @@ export class CentralMonitoring extends pulumi.ComponentResource {
         );
 
         // The platform's own pods: job = the pod's app.kubernetes.io/name, which the alert rules select on.
-        const podMonitor = (id: string, namespace: string, names: string[], endpoint: { port: string; path?: string; metricRelabelings?: unknown[] }) =>
+        const podMonitor = (
+            id: string,
+            namespace: string,
+            names: string[],
+            endpoint: { port: string; path?: string; metricRelabelings?: unknown[] },
+            only?: { component: string; jobLabel?: string },
+        ) =>
             new k8s.apiextensions.CustomResource(
                 `${name}-podmonitor-${id}`,
                 {
@@ -309,16 +316,24 @@ export class CentralMonitoring extends pulumi.ComponentResource {
                     kind: "PodMonitor",
                     metadata: { name: id, namespace: ns, labels },
                     spec: {
-                        jobLabel: JOB_LABEL,
+                        jobLabel: only?.jobLabel ?? JOB_LABEL,
                         namespaceSelector: { matchNames: [namespace] },
-                        selector: { matchExpressions: [{ key: JOB_LABEL, operator: "In", values: names }] },
+                        selector: {
+                            matchExpressions: [
+                                { key: JOB_LABEL, operator: "In", values: names },
+                                ...(only ? [{ key: COMPONENT_LABEL, operator: "In", values: [only.component] }] : []),
+                            ],
+                        },
                         podMetricsEndpoints: [{ ...endpoint, interval: "30s" }],
                     },
                 },
                 { parent: this, dependsOn: crds },
             );
         podMonitor("thanos", args.thanosNamespace, THANOS_JOBS, { port: "http" });
-        podMonitor("memcached", args.thanosNamespace, ["memcached"], { port: "metrics" });
+        // Two memcached fleets: the results cache keeps job "memcached" (the cache alerts and dashboards read it), the
+        // Store Gateway's cache is job "store-cache" (its component label), so one never skews the other's ratios.
+        podMonitor("memcached", args.thanosNamespace, ["memcached"], { port: "metrics" }, { component: "query-cache" });
+        podMonitor("store-cache", args.thanosNamespace, ["memcached"], { port: "metrics" }, { component: "store-cache", jobLabel: COMPONENT_LABEL });
         podMonitor("fluent-bit", args.logShipperNamespace, ["fluent-bit"], { port: "http", path: "/api/v1/metrics/prometheus" });
         podMonitor(OPENSEARCH_EXPORTER_NAME, args.logStoreNamespace, [OPENSEARCH_EXPORTER_NAME], {
             port: "metrics",

@@ -427,6 +427,28 @@ const centralSection = z.strictObject({
             replicas: z.number().int().min(1).default(2),
             storageSize: memory.default("20Gi"),
             resources: resources({ cpu: "500m", memory: "2Gi" }, { memory: "4Gi" }),
+            /**
+             * Per Series request (one query's call to one Store Gateway), so that one query cannot take a pod down:
+             * past either limit the call fails and the query gets an error instead of the pod an OOM kill. Series
+             * hold their labels and chunk references in memory; samples are counted in the chunks fetched (about 1.3
+             * bytes each, compressed). The defaults fit the 4Gi limit with room for a few concurrent calls; raise them
+             * with the memory limit. 0 = no limit.
+             */
+            limits: z
+                .strictObject({
+                    requestSeries: z.number().int().nonnegative().default(500000),
+                    requestSamples: z.number().int().nonnegative().default(100000000),
+                })
+                .prefault({}),
+            /** Memcached for the index cache (postings, series) and the caching bucket (chunks, metadata), as kube-thanos. */
+            cache: z
+                .strictObject({
+                    replicas: z.number().int().min(1).default(2),
+                    memoryMiB: z.number().int().min(64).default(2048),
+                    /** Largest item (memcached -I); Thanos' memcached client skips larger items. kube-thanos: 1 MiB. */
+                    maxItemSizeMiB: z.number().int().min(1).max(128).default(1),
+                })
+                .prefault({}),
         })
         .prefault({}),
     compactor: z

@@ -82,3 +82,18 @@ export function dataClaim(storageClass: string, size: string, selector: Record<s
         spec: { accessModes: ["ReadWriteOnce"], storageClassName: storageClass, resources: { requests: { storage: size } } },
     };
 }
+
+/** Thanos' memcached client settings (cacheutil.MemcachedClientConfig), the same for every cache the platform uses. */
+export function memcachedClientConfig(addresses: string[], maxItemSizeMiB: number): Record<string, unknown> {
+    return {
+        addresses,
+        timeout: "500ms",
+        max_idle_connections: 100,
+        max_async_concurrency: 20,
+        max_async_buffer_size: 10000,
+        max_get_multi_concurrency: 100,
+        max_get_multi_batch_size: 100,
+        max_item_size: `${maxItemSizeMiB}MiB`,
+        dns_provider_update_interval: "10s",
+    };
+}

@@ -176,15 +176,37 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         },
         s.opts,
     );
+    const sg = c.storeGateway;
+    const storeCache = new Memcached(
+        `${cluster}-store-memcached`,
+        {
+            namespace: common.namespace,
+            namespaceName: c.namespace,
+            image: imageName(images.memcached, s.mirror),
+            exporterImage: imageName(images.memcachedExporter, s.mirror),
+            version: images.memcached.tag,
+            imagePullSecrets: common.imagePullSecrets,
+            role: "store-cache",
+            replicas: sg.cache.replicas,
+            memoryMiB: sg.cache.memoryMiB,
+            maxItemSizeMiB: sg.cache.maxItemSizeMiB,
+            clients: ingressPeers(flows, w.storeCache, "store-cache"),
+            metricsScrapers: ingressPeers(flows, w.storeCache, "metrics"),
+        },
+        s.opts,
+    );
     const store = new ThanosStoreGateway(
         `${cluster}-store`,
         {
             ...common,
             ...storage.network,
             storageClass: s.cfg.kubernetes.storageClass,
-            replicas: c.storeGateway.replicas,
-            storageSize: c.storeGateway.storageSize,
-            resources: c.storeGateway.resources,
+            replicas: sg.replicas,
+            storageSize: sg.storageSize,
+            resources: sg.resources,
+            limits: sg.limits,
+            cache: { addresses: [storeCache.address], maxItemSizeMiB: sg.cache.maxItemSizeMiB },
+            cachePeers: egressPeers(flows, w.store, "store-cache"),
             storeApiClients: ingressPeers(flows, w.store, "store-api"),
             metricsScrapers: ingressPeers(flows, w.store, "metrics"),
         },

@@ -22,6 +22,11 @@ const HIDDEN_FLAGS: Record<string, Record<string, string>> = {
         "compact.enable-vertical-compaction":
             'cmd/thanos/compact.go:809-812: cmd.Flag("compact.enable-vertical-compaction", "Experimental. …").Hidden().Default("false").BoolVar(…)',
     },
+    store: {
+        "store.caching-bucket.config":
+            'cmd/thanos/store.go:131: extflag.RegisterPathOrContent(hidden.HiddenCmdClause(cmd), "store.caching-bucket.config", "YAML that contains configuration for caching bucket. Experimental feature, …") ' +
+            "registers --store.caching-bucket.config and --store.caching-bucket.config-file, hidden by pkg/extflag/hidden.go (documented in docs/components/store.md, \"Caching Bucket\")",
+    },
     receive: {
         "receive.limits-config-file":
             'cmd/thanos/receive.go:1142: extflag.RegisterPathOrContent(cmd, "receive.limits-config", "YAML file that contains limit configuration.", extflag.WithEnvSubstitution(), extflag.WithHidden()) ' +
