@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import type { RuleGroup } from "../lib/alertRules";
 import type { Resources } from "../lib/config";
 import { Dashboard, dashboardJson } from "../lib/dashboards";
 import { nonEmptyTo, resourceRequirements } from "../lib/k8s";
@@ -32,6 +33,8 @@ export interface CentralMonitoringArgs {
     readonly queryFrontendUrl: string;
     readonly grafanaHostname: string;
     readonly dashboards: Dashboard[];
+    /** The Prometheus pair's own rule groups (`selfMonitoringRuleGroups`): alerts that must not depend on Query or Receive. */
+    readonly selfMonitoringRules: pulumi.Input<RuleGroup[]>;
     /** Namespaces whose platform pods the central Prometheus scrapes with PodMonitors (the Thanos namespace). */
     readonly thanosNamespace: string;
     /** Namespace of this cluster's Fluent Bit (scraped for log delivery errors). */
@@ -52,6 +55,8 @@ export interface CentralMonitoringArgs {
 
 /** Release name: fixes the names the chart derives (`kps-prometheus`, `alertmanager-kps-alertmanager`). */
 export const KPS_RELEASE = "kps";
+/** The chart's Alertmanager ServiceMonitor names the job after the Service, `<fullname>-alertmanager` (as its own rules select it). */
+export const ALERTMANAGER_JOB = `${KPS_RELEASE}-alertmanager`;
 /** The grafana subchart names its Service `<release>-grafana` (it has no fullnameOverride value). */
 export const GRAFANA_SERVICE = `${KPS_RELEASE}-grafana`;
 
@@ -102,6 +107,7 @@ export const GRAFANA_PORT = 3000;
 export const PROMETHEUS_REPLICA_LABEL = "prometheus_replica";
 /** Jobs of the platform's own pods are named after the pod's `app.kubernetes.io/name` (the rules rely on it). */
 export const JOB_LABEL = "app.kubernetes.io/name";
+export const COMPONENT_LABEL = "app.kubernetes.io/component";
 export const THANOS_JOBS = ["thanos-receive", "thanos-query", "thanos-query-frontend", "thanos-store", "thanos-compact", "thanos-ruler"];
 /**
  * The exporter labels its series with the OpenSearch cluster's name as `cluster`. External labels never overwrite
@@ -334,8 +340,28 @@ export class CentralMonitoring extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // Evaluated by the Prometheus pair itself, on its own scrapes: the chart's values leave ruleSelector empty with
+        // ruleSelectorNilUsesHelmValues off, so the Prometheus selects every PrometheusRule (ruleNamespaceSelector {}:
+        // in every namespace), and alertingEndpoints empty, so it sends to this release's Alertmanager.
+        new k8s.apiextensions.CustomResource(
+            `${name}-self-monitoring-rules`,
+            {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "PrometheusRule",
+                metadata: { name: "agent-receiver-self-monitoring", namespace: ns, labels },
+                spec: { groups: args.selfMonitoringRules },
+            },
+            { parent: this, dependsOn: crds },
+        );
+
         // The platform's own pods: job = the pod's app.kubernetes.io/name, which the alert rules select on.
-        const podMonitor = (id: string, namespace: string, names: string[], endpoint: { port: string; path?: string; metricRelabelings?: unknown[] }) =>
+        const podMonitor = (
+            id: string,
+            namespace: string,
+            names: string[],
+            endpoint: { port: string; path?: string; metricRelabelings?: unknown[] },
+            only?: { component: string; jobLabel?: string },
+        ) =>
             new k8s.apiextensions.CustomResource(
                 `${name}-podmonitor-${id}`,
                 {
@@ -343,16 +369,24 @@ export class CentralMonitoring extends pulumi.ComponentResource {
                     kind: "PodMonitor",
                     metadata: { name: id, namespace: ns, labels },
                     spec: {
-                        jobLabel: JOB_LABEL,
+                        jobLabel: only?.jobLabel ?? JOB_LABEL,
                         namespaceSelector: { matchNames: [namespace] },
-                        selector: { matchExpressions: [{ key: JOB_LABEL, operator: "In", values: names }] },
+                        selector: {
+                            matchExpressions: [
+                                { key: JOB_LABEL, operator: "In", values: names },
+                                ...(only ? [{ key: COMPONENT_LABEL, operator: "In", values: [only.component] }] : []),
+                            ],
+                        },
                         podMetricsEndpoints: [{ ...endpoint, interval: "30s" }],
                     },
                 },
                 { parent: this, dependsOn: crds },
             );
         podMonitor("thanos", args.thanosNamespace, THANOS_JOBS, { port: "http" });
-        podMonitor("memcached", args.thanosNamespace, ["memcached"], { port: "metrics" });
+        // Two memcached fleets: the results cache keeps job "memcached" (the cache alerts and dashboards read it), the
+        // Store Gateway's cache is job "store-cache" (its component label), so one never skews the other's ratios.
+        podMonitor("memcached", args.thanosNamespace, ["memcached"], { port: "metrics" }, { component: "query-cache" });
+        podMonitor("store-cache", args.thanosNamespace, ["memcached"], { port: "metrics" }, { component: "store-cache", jobLabel: COMPONENT_LABEL });
         podMonitor("fluent-bit", args.logShipperNamespace, ["fluent-bit"], { port: "http", path: "/api/v1/metrics/prometheus" });
         podMonitor(OPENSEARCH_EXPORTER_NAME, args.logStoreNamespace, [OPENSEARCH_EXPORTER_NAME], {
             port: "metrics",

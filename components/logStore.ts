@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
+import type { CertificateExpiry } from "../lib/certificates";
 import { createHash } from "crypto";
 import { stringify } from "yaml";
 import { logIndexPrefix } from "../lib/fluentBitConfig";
@@ -213,6 +214,8 @@ export class LogStore extends pulumi.ComponentResource {
     /** cluster → credential; secret. */
     public readonly credentials: pulumi.Output<Record<string, LogCredential>>;
     public readonly adminPassword: pulumi.Output<string>;
+    /** NotAfter of the logs CA, the node certificate (HTTP and transport) and the admin client certificate. */
+    public readonly expiries: pulumi.Output<CertificateExpiry[]>;
     /** OpenSearch Dashboards' server user; secret. */
     public readonly dashboardsServerCredential: pulumi.Output<{ username: string; password: string }>;
 
@@ -258,7 +261,7 @@ export class LogStore extends pulumi.ComponentResource {
                 { parent: this },
             );
             // OpenSearch reads PKCS#8 keys only.
-            return { certPem: cert.certPem, keyPem: key.privateKeyPemPkcs8 };
+            return { certPem: cert.certPem, keyPem: key.privateKeyPemPkcs8, notAfter: cert.validityEndTime };
         };
         const svc = (n: string) => [n, `${n}.${args.namespaceName}.svc`, `${n}.${args.namespaceName}.svc.cluster.local`];
         const node = leaf(
@@ -269,6 +272,11 @@ export class LogStore extends pulumi.ComponentResource {
             args.loadBalancerIP ? [args.loadBalancerIP] : undefined,
         );
         const admin = leaf("admin", "opensearch-admin", ["client_auth"]);
+        this.expiries = pulumi.all([ca.validityEndTime, node.notAfter, admin.notAfter]).apply(([caEnd, nodeEnd, adminEnd]) => [
+            { certificate: "logs-ca", notAfter: caEnd },
+            { certificate: "logs-node", notAfter: nodeEnd },
+            { certificate: "logs-admin", notAfter: adminEnd },
+        ]);
         const tlsSecret = new k8s.core.v1.Secret(
             `${name}-tls`,
             {

@@ -16,18 +16,28 @@ export interface MemcachedArgs {
     readonly memoryMiB: number;
     /** Largest item in MiB (`memcached -I`). */
     readonly maxItemSizeMiB: number;
+    /**
+     * What the cache serves (`app.kubernetes.io/component`): the Query Frontend's results (`query-cache`, the default)
+     * or the Store Gateway's index and chunks (`store-cache`). Separate fleets, so chunks never evict query results.
+     */
+    readonly role?: MemcachedRole;
     /** Pods allowed to use the cache. */
     readonly clients: k8s.types.input.networking.v1.NetworkPolicyPeer[];
     readonly metricsScrapers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
 }
 
 export const MEMCACHED_PORT = 11211;
+export type MemcachedRole = "query-cache" | "store-cache";
+/** Pod labels of a cache fleet by role: what the network table and the PodMonitors select it by. */
+export function memcachedPodLabels(role: MemcachedRole): Record<string, string> {
+    return { "app.kubernetes.io/name": "memcached", "app.kubernetes.io/component": role };
+}
 export const EXPORTER_PORT = 9150;
 /** uid of the `memcache` user in the official image. */
 const MEMCACHE_UID = 11211;
 
 /**
- * Memcached for the Query Frontend's results cache, declared here because there is no official chart and Bitnami's
+ * Memcached for the Query Frontend's results cache or the Store Gateway's index and chunk cache, declared here because there is no official chart and Bitnami's
  * images are no longer free. A StatefulSet behind a headless Service whose port is named `client`, so Thanos finds
  * every instance with `dnssrv+_client._tcp…`.
  */
@@ -37,8 +47,9 @@ export class Memcached extends pulumi.ComponentResource {
 
     constructor(name: string, args: MemcachedArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-receiver:cache:Memcached", name, {}, opts);
-        const selector = selectorLabels("memcached", name, "query-cache");
-        const labels = commonLabels("memcached", name, "query-cache", args.version);
+        const role = args.role ?? "query-cache";
+        const selector = selectorLabels("memcached", name, role);
+        const labels = commonLabels("memcached", name, role, args.version);
         const service = name;
         this.address = dnsSrv("client", service, args.namespaceName);
 

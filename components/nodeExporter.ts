@@ -9,11 +9,22 @@ export interface NodeExporterArgs {
     readonly imagePullSecrets?: { name: string }[];
     /** Create a ServiceMonitor (central cluster, where the Prometheus Operator runs); edges scrape the nodes directly. */
     readonly serviceMonitor?: boolean;
+    /**
+     * Metrics in the text format that node-exporter's textfile collector serves as its own (a ConfigMap mounted into
+     * its textfile directory): the edges publish the expiry of the certificates they mount this way. Absent: none.
+     */
+    readonly textfile?: pulumi.Input<string>;
 }
 
+/** Where the textfile ConfigMap is mounted and node-exporter reads `*.prom` files (`--collector.textfile.directory`). */
+export const TEXTFILE_DIR = "/etc/node-exporter/textfile";
+export const TEXTFILE_CONFIGMAP = "node-exporter-textfile";
+
 /** Helm values for the pinned prometheus-node-exporter chart; checked against the chart's defaults by the tests. */
-export function nodeExporterValues(a: Pick<NodeExporterArgs, "registryMirror" | "imagePullSecrets" | "serviceMonitor">): Record<string, unknown> {
+export function nodeExporterValues(a: Pick<NodeExporterArgs, "registryMirror" | "imagePullSecrets" | "serviceMonitor"> & { textfile?: boolean }): Record<string, unknown> {
+    const textfile = a.textfile ? { configmaps: [{ name: TEXTFILE_CONFIGMAP, mountPath: TEXTFILE_DIR }], extraArgs: [`--collector.textfile.directory=${TEXTFILE_DIR}`] } : {};
     return {
+        ...textfile,
         image: a.registryMirror ? { registry: `${a.registryMirror}/quay.io` } : {},
         imagePullSecrets: a.imagePullSecrets ?? [],
         // Every node, tenant nodes included: each tenant's agent scrapes only its own nodes' exporters.
@@ -38,10 +49,23 @@ export class NodeExporter extends pulumi.ComponentResource {
 
     constructor(name: string, args: NodeExporterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-receiver:edge:NodeExporter", name, {}, opts);
+        const textfile =
+            args.textfile === undefined
+                ? []
+                : [
+                      new k8s.core.v1.ConfigMap(
+                          `${name}-textfile`,
+                          {
+                              metadata: { name: TEXTFILE_CONFIGMAP, namespace: args.namespace, labels: { "app.kubernetes.io/part-of": "agent-receiver", "app.kubernetes.io/managed-by": "pulumi" } },
+                              data: { "agent-receiver.prom": args.textfile },
+                          },
+                          { parent: this },
+                      ),
+                  ];
         new k8s.helm.v4.Chart(
             `${name}-chart`,
-            pinnedChartArgs(charts.nodeExporter, args.namespace, nodeExporterValues(args)),
-            { parent: this },
+            pinnedChartArgs(charts.nodeExporter, args.namespace, nodeExporterValues({ ...args, textfile: textfile.length > 0 })),
+            { parent: this, dependsOn: textfile },
         );
         this.registerOutputs({});
     }

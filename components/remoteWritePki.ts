@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import type { CertificateExpiry } from "../lib/certificates";
 import { generationName } from "../lib/rotation";
 
 export interface RemoteWritePkiArgs {
@@ -25,6 +26,8 @@ export interface WriterCredential {
     readonly certPem: string;
     /** PEM private key. */
     readonly keyPem: string;
+    /** NotAfter of the certificate (RFC 3339): where it is mounted, this is published for the expiry alert. */
+    readonly notAfter: string;
 }
 
 const EARLY_RENEWAL_HOURS = 30 * 24;
@@ -44,6 +47,8 @@ export class RemoteWritePki extends pulumi.ComponentResource {
     public readonly serverKeyPem: pulumi.Output<string>;
     /** Writer id → client credential; secret. */
     public readonly writerCredentials: pulumi.Output<Record<string, WriterCredential>>;
+    /** NotAfter of the CA and the server certificate (the ones cluster-01 mounts; client certificates carry theirs). */
+    public readonly expiries: pulumi.Output<CertificateExpiry[]>;
 
     constructor(name: string, args: RemoteWritePkiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-receiver:security:RemoteWritePki", name, {}, opts);
@@ -84,7 +89,7 @@ export class RemoteWritePki extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            return { certPem: cert.certPem, keyPem: key.privateKeyPem };
+            return { certPem: cert.certPem, keyPem: key.privateKeyPem, notAfter: cert.validityEndTime };
         };
 
         const server = leaf(
@@ -98,13 +103,17 @@ export class RemoteWritePki extends pulumi.ComponentResource {
         const creds: Record<string, pulumi.Output<WriterCredential>> = {};
         for (const writer of args.writers) {
             const c = leaf(generationName(`${name}-writer-${writer}`, args.writerGenerations?.[writer]), { commonName: writer, organization: writer }, ["client_auth"]);
-            creds[writer] = pulumi.all([c.certPem, c.keyPem]).apply(([certPem, keyPem]) => ({ certPem, keyPem }));
+            creds[writer] = pulumi.all([c.certPem, c.keyPem, c.notAfter]).apply(([certPem, keyPem, notAfter]) => ({ certPem, keyPem, notAfter }));
         }
 
         this.caCertPem = ca.certPem;
         this.serverCertPem = server.certPem;
         this.serverKeyPem = pulumi.secret(server.keyPem);
         this.writerCredentials = pulumi.secret(pulumi.all(creds));
+        this.expiries = pulumi.all([ca.validityEndTime, server.notAfter]).apply(([caEnd, serverEnd]) => [
+            { certificate: "remote-write-ca", notAfter: caEnd },
+            { certificate: "remote-write-server", notAfter: serverEnd },
+        ]);
         this.registerOutputs({ caCertPem: this.caCertPem, writerCredentials: this.writerCredentials });
     }
 }

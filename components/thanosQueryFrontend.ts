@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import type { Resources } from "../lib/config";
 import { commonLabels, resourceRequirements, restrictedPodSecurityContext, selectorLabels, spreadOverNodes } from "../lib/k8s";
-import { THANOS_PORTS, thanosBaseArgs, thanosContainer } from "../lib/thanos";
+import { THANOS_PORTS, memcachedClientConfig, thanosBaseArgs, thanosContainer } from "../lib/thanos";
 
 export interface ThanosQueryFrontendArgs {
     readonly namespace: pulumi.Input<string>;
@@ -30,22 +30,9 @@ export interface ThanosQueryFrontendArgs {
 
 export const QUERY_FRONTEND_NAME = "thanos-query-frontend";
 
-/** Thanos' cache config for memcached. */
+/** Thanos' cache config for memcached (the results cache). */
 export function memcachedCacheConfig(addresses: string[], maxItemSizeMiB: number): string {
-    return stringify({
-        type: "MEMCACHED",
-        config: {
-            addresses,
-            timeout: "500ms",
-            max_idle_connections: 100,
-            max_async_concurrency: 20,
-            max_async_buffer_size: 10000,
-            max_get_multi_concurrency: 100,
-            max_get_multi_batch_size: 100,
-            max_item_size: `${maxItemSizeMiB}MiB`,
-            dns_provider_update_interval: "10s",
-        },
-    });
+    return stringify({ type: "MEMCACHED", config: memcachedClientConfig(addresses, maxItemSizeMiB) });
 }
 
 /**

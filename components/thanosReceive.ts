@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import type { Resources, TenantLimits } from "../lib/config";
+import { Resources, TenantLimits, receiveHeadSeriesLimit } from "../lib/config";
 import { generateHashring, receiveEndpoint } from "../lib/hashring";
-import { commonLabels, podIdentityEnv, requireDistinctNodes, resourceRequirements, restrictedPodSecurityContext, selectorLabels } from "../lib/k8s";
+import { commonLabels, podIdentityEnv, requireDistinctNodes, resourceRequirements, restrictedPodSecurityContext, selectorLabels, spreadOverZones } from "../lib/k8s";
 import { OBJSTORE_FLAG, REPLICA_LABEL, TENANT_LABEL, THANOS_PORTS, dataClaim, objstoreVolume, thanosBaseArgs, thanosContainer } from "../lib/thanos";
 
 export interface ThanosReceiveArgs {
@@ -20,6 +20,8 @@ export interface ThanosReceiveArgs {
     readonly replicationFactor: number;
     readonly localRetention: string;
     readonly outOfOrderWindow: string;
+    /** `--tsdb.too-far-in-future.time-window`: samples further ahead of Receive's clock are refused. */
+    readonly tooFarInFutureWindow: string;
     readonly storageSize: string;
     readonly terminationGracePeriodSeconds: number;
     readonly defaultTenant: string;
@@ -46,8 +48,11 @@ export interface ThanosReceiveArgs {
 
 export const RECEIVE_NAME = "thanos-receive";
 
-/** Thanos' limits file from the config's per-tenant limits. Unset keys inherit Thanos' defaults (no limit). */
-export function limitsConfig(limits: ThanosReceiveArgs["limits"], metaMonitoringUrl?: string): string {
+/**
+ * Thanos' limits file from the config's per-tenant limits. Unset keys inherit Thanos' defaults (no limit). Head series
+ * are configured in unique series and written as Thanos counts them (times the replication factor).
+ */
+export function limitsConfig(limits: ThanosReceiveArgs["limits"], replicationFactor: number, metaMonitoringUrl?: string): string {
     const one = (l: TenantLimits) => {
         const request: Record<string, number> = {};
         if (l.requestSizeBytes !== undefined) request.size_bytes_limit = l.requestSizeBytes;
@@ -55,7 +60,7 @@ export function limitsConfig(limits: ThanosReceiveArgs["limits"], metaMonitoring
         if (l.requestSamples !== undefined) request.samples_limit = l.requestSamples;
         const out: Record<string, unknown> = {};
         if (Object.keys(request).length > 0) out.request = request;
-        if (l.headSeries !== undefined) out.head_series_limit = l.headSeries;
+        if (l.uniqueHeadSeries !== undefined) out.head_series_limit = receiveHeadSeriesLimit(l.uniqueHeadSeries, replicationFactor);
         return out;
     };
     const global: Record<string, unknown> = { max_concurrency: 30 };
@@ -125,7 +130,7 @@ export class ThanosReceive extends pulumi.ComponentResource {
             `${name}-limits`,
             {
                 metadata: { name: `${RECEIVE_NAME}-limits`, namespace: ns, labels },
-                data: { "limits.yaml": limitsConfig(args.limits, args.metaMonitoringUrl) },
+                data: { "limits.yaml": limitsConfig(args.limits, args.replicationFactor, args.metaMonitoringUrl) },
             },
             { parent: this },
         );
@@ -211,6 +216,7 @@ export class ThanosReceive extends pulumi.ComponentResource {
             "--tsdb.path=/var/thanos/receive",
             `--tsdb.retention=${args.localRetention}`,
             `--tsdb.out-of-order.time-window=${args.outOfOrderWindow}`,
+            `--tsdb.too-far-in-future.time-window=${args.tooFarInFutureWindow}`,
             "--tsdb.wal-compression",
             OBJSTORE_FLAG,
         ];
@@ -237,7 +243,11 @@ export class ThanosReceive extends pulumi.ComponentResource {
                             securityContext: restrictedPodSecurityContext(),
                             // Flushing and uploading the head on shutdown takes minutes.
                             terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
+                            // Hosts: required (two receivers on one node, and losing it breaks the write quorum).
+                            // Zones: preferred. With exactly as many nodes as replicas, a drained node's receiver stays
+                            // Pending until the node is back (docs/ko/scaling-receive.md): the ring runs on RF-1 copies.
                             affinity: requireDistinctNodes(selector),
+                            topologySpreadConstraints: spreadOverZones(selector),
                             containers: [
                                 thanosContainer({
                                     name: "thanos-receive",

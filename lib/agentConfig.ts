@@ -5,6 +5,7 @@
 import { stringify } from "yaml";
 import type { RemoteWriteTuning } from "./config";
 import { TENANT_NODE_LABEL, nodeLabelMeta } from "./tenancy";
+import { CERTIFICATE_EXPIRY_METRIC } from "./certificates";
 import { TENANT_LABEL } from "./thanos";
 
 /**
@@ -101,6 +102,11 @@ export interface AgentScope {
     readonly nodes?: string[];
     /** Namespace of Fluent Bit, whose metrics (delivery errors) this agent also scrapes. */
     readonly logShipperNamespace?: string;
+    /**
+     * The cluster's other writers (the other tenants): node-exporter on every node publishes every writer's
+     * certificate expiry, and each agent keeps only its own writer's series.
+     */
+    readonly otherWriters?: string[];
 }
 
 export interface AgentConfigArgs {
@@ -184,7 +190,12 @@ export function agentConfig(a: AgentConfigArgs): Record<string, unknown> {
                 },
                 ...nodeLabels,
             ],
-            metric_relabel_configs: dropByName(extra),
+            metric_relabel_configs: [
+                ...dropByName(extra),
+                ...((a.scope.otherWriters ?? []).length > 0
+                    ? [{ source_labels: ["__name__", "writer"], regex: `${CERTIFICATE_EXPIRY_METRIC};(${a.scope.otherWriters!.join("|")})`, action: "drop" }]
+                    : []),
+            ],
         },
         {
             job_name: "kube-state-metrics",

@@ -3,6 +3,9 @@
  * Query). Edge agents evaluate nothing. The rule file the ruler loads is `renderAlertRules(...)`; the tests run the
  * same text through the real `promtool check rules` and `promtool test rules`.
  *
+ * These alerts depend on Query and Receive. What must still fire when those fail (the query path, the Ruler itself,
+ * the components being down) is evaluated by the central Prometheus pair instead: `selfMonitoringRules.ts`.
+ *
  * Label conventions the expressions rely on:
  * - `cluster`: external label of every Prometheus (agents and the central pair).
  * - `tenant_id`: the writer id Receive takes from the client certificate (`cluster-02-a`, `cluster-03`).
@@ -13,6 +16,8 @@
  *   replicas never raise two alerts.
  */
 import { stringify } from "yaml";
+import { certificateExpiryRule } from "./certificates";
+import { kubeWorkloadRules, targetDownRule } from "./kubeRules";
 
 export type Severity = "critical" | "warning" | "info" | "none";
 
@@ -28,7 +33,10 @@ export interface AlertRule {
 export interface AlertRuleArgs {
     /** Every writer id the central config lists; a writer that goes quiet raises WriterStoppedSending. */
     readonly writers: string[];
-    /** Head-series limit per writer (0 = unlimited: no "near the limit" alert for it). */
+    /**
+     * Head-series limit per writer as Thanos counts it (every replica's copy, like the sum of prometheus_tsdb_head_series
+     * over the receivers the rule divides); 0 = unlimited: no "near the limit" alert for it.
+     */
     readonly headSeriesLimits: Record<string, number>;
     readonly thresholds: {
         readonly queryP99Seconds: number;
@@ -40,6 +48,11 @@ export interface AlertRuleArgs {
     };
     /** Namespaces whose containers the platform runs (OOM alerts). */
     readonly platformNamespaces: string[];
+    /**
+     * The central cluster: its workloads, volumes and targets are watched by its own Prometheus pair
+     * (`selfMonitoringRules.ts`), so the Kubernetes alerts here leave it out and one condition notifies once.
+     */
+    readonly centralCluster: string;
     /** Prefix of runbook links; the rest is the runbook's path in this repository. */
     readonly runbookBaseUrl: string;
 }
@@ -56,7 +69,6 @@ export const ALERT_NAMES = [
     "AgentRemoteWriteFailing",
     "AgentRemoteWriteBehind",
     "AgentSamplesDropped",
-    "ReceiveHttpErrors",
     "ReceiveRefusingWrites",
     "ReceiveReplicationFailing",
     "ReceiveHashringReloadFailing",
@@ -65,6 +77,13 @@ export const ALERT_NAMES = [
     "CompactorHalted",
     "BucketOperationsFailing",
     "ReceiveUploadsFailing",
+    "ReceiveNotUploading",
+    "ReceiveLatencyHigh",
+    "ReceiveLimitsReloadFailing",
+    "ReceiveMetaMonitoringFailing",
+    "CompactionsFailing",
+    "CompactorNotRunning",
+    "BucketOperationsSlow",
     "QueryLatencySLO",
     "CacheHitRatioLow",
     "PlatformContainerOOMKilled",
@@ -72,6 +91,14 @@ export const ALERT_NAMES = [
     "OpenSearchClusterRed",
     "OpenSearchDiskLow",
     "OpenSearchHealthUnknown",
+    "PodCrashLooping",
+    "StatefulSetReplicasMismatch",
+    "TargetDown",
+    "VolumeFillingUp",
+    "VolumeFull",
+    "VolumeUsageUnknown",
+    "AgentConfigReloadFailing",
+    "CertificateExpiringSoon",
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
@@ -87,6 +114,8 @@ export function alertRules(a: AlertRuleArgs): AlertRule[] {
         .filter((w) => (a.headSeriesLimits[w] ?? 0) > 0)
         .map((w) => `sum by (tenant) (prometheus_tsdb_head_series{job="thanos-receive", tenant="${w}"}) / ${a.headSeriesLimits[w]}`);
     const platformNs = a.platformNamespaces.join("|");
+    const edges = `cluster!="${a.centralCluster}"`;
+    const kube = kubeWorkloadRules(`${edges}, namespace=~"${platformNs}"`, ["cluster", "tenant_id"]);
 
     const rules: AlertRule[] = [
         {
@@ -134,17 +163,6 @@ export function alertRules(a: AlertRuleArgs): AlertRule[] {
             description: "Samples older than sample_age_limit are dropped after a long outage, or a relabel rule drops them.",
         },
         {
-            alert: "ReceiveHttpErrors",
-            expr: `${ratio(
-                `sum by (cluster) (rate(http_requests_total{job="thanos-receive", handler="receive", code=~"5.."}[5m]))`,
-                `sum by (cluster) (rate(http_requests_total{job="thanos-receive", handler="receive"}[5m]))`,
-            )} > 0.05`,
-            for: "5m",
-            severity: "critical",
-            summary: "Receive fails {{ $value | humanizePercentage }} of write requests.",
-            description: "5xx on the write path: quorum not reached (replicas down), TSDB errors, or out of disk.",
-        },
-        {
             alert: "ReceiveRefusingWrites",
             expr: `sum by (cluster, tenant, code) (rate(thanos_receive_write_samples_count{job="thanos-receive", code=~"4.."}[5m])) > 0`,
             for: "10m",
@@ -170,7 +188,10 @@ export function alertRules(a: AlertRuleArgs): AlertRule[] {
         },
         {
             alert: "ReceiveHashringReloadFailing",
-            expr: `min by (cluster, pod) (thanos_receive_config_last_reload_successful{job="thanos-receive"}) == 0`,
+            // The last reload failed, or refreshing the watched file keeps failing (the mixin's two alerts).
+            expr:
+                `min by (cluster, pod) (thanos_receive_config_last_reload_successful{job="thanos-receive"}) == 0` +
+                ` or sum by (cluster, pod) (increase(thanos_receive_hashrings_file_errors_total{job="thanos-receive"}[5m])) > 0`,
             for: "5m",
             severity: "warning",
             summary: "{{ $labels.pod }} cannot load the hashring file.",
@@ -217,6 +238,78 @@ export function alertRules(a: AlertRuleArgs): AlertRule[] {
             severity: "critical",
             summary: "{{ $labels.pod }} cannot upload blocks to the bucket.",
             description: "Blocks stay on the local disk only: past local retention they are lost, and the disk fills.",
+        },
+        {
+            alert: "ReceiveNotUploading",
+            // Uploads stopped, not failed: a receiver that is up but shipped no block in 3h (blocks are cut every 2h;
+            // the first one about 3h after start). ReceiveUploadsFailing only sees attempts that fail.
+            expr:
+                `sum by (cluster, pod) (increase(thanos_shipper_uploads_total{job="thanos-receive"}[3h])) == 0` +
+                ` and on (cluster, pod) max by (cluster, pod) (up{job="thanos-receive"}) == 1`,
+            for: "3h",
+            severity: "critical",
+            summary: "{{ $labels.pod }} has uploaded no block for 3 hours.",
+            description: "Its blocks stay on the local disk only: past localRetention they are deleted without ever reaching the bucket, and the disk fills.",
+        },
+        {
+            alert: "ReceiveLatencyHigh",
+            expr:
+                `histogram_quantile(0.99, sum by (cluster, le) (rate(http_request_duration_seconds_bucket{job="thanos-receive", handler="receive"}[5m]))) > 10` +
+                ` and on (cluster) sum by (cluster) (rate(http_request_duration_seconds_count{job="thanos-receive", handler="receive"}[5m])) > 0`,
+            for: "10m",
+            severity: "critical",
+            summary: "99th percentile of remote-write requests takes {{ $value | humanizeDuration }}.",
+            description: "Agents send slower than they scrape and fall behind: replication waits on a slow or overloaded replica, the TSDB is slow (disk), or the head is too large.",
+        },
+        {
+            alert: "ReceiveLimitsReloadFailing",
+            expr: `sum by (cluster, pod) (increase(thanos_receive_limits_config_reload_err_total{job="thanos-receive"}[5m])) > 0`,
+            for: "5m",
+            severity: "warning",
+            summary: "{{ $labels.pod }} cannot reload the tenant limits file.",
+            description: "The replica keeps its previous limits: a limit raised for a tenant under pressure does not apply there.",
+        },
+        {
+            alert: "ReceiveMetaMonitoringFailing",
+            // The limiter asks Query for every tenant's head series every 15 s (20 times in 5m): over 4 failures is
+            // the mixin's 20 %.
+            expr: `sum by (cluster, pod) (increase(thanos_receive_metamonitoring_failed_queries_total{job="thanos-receive"}[5m])) > 4`,
+            for: "5m",
+            severity: "warning",
+            summary: "{{ $labels.pod }} cannot read tenants' head series from Thanos Query.",
+            description: "The head-series limit works from the last answer it got: a tenant can grow past its limit unchecked, or stay limited after its series dropped.",
+        },
+        {
+            alert: "CompactionsFailing",
+            expr: `${ratio(
+                `sum by (cluster) (rate(thanos_compact_group_compactions_failures_total{job="thanos-compact"}[5m]))`,
+                `sum by (cluster) (rate(thanos_compact_group_compactions_total{job="thanos-compact"}[5m]))`,
+            )} > 0.05`,
+            for: "15m",
+            severity: "warning",
+            summary: "The compactor fails {{ $value | humanizePercentage }} of its compactions.",
+            description: "Blocks stay small and overlapping (queries over long ranges slow down); repeated failures end in CompactorHalted.",
+        },
+        {
+            alert: "CompactorNotRunning",
+            // The mixin's ThanosCompactHasNotRun: nothing uploaded for a day. Also fires on a new bucket until the
+            // first compaction (8h of 2h blocks) is uploaded.
+            expr: `(time() - max by (cluster) (max_over_time(thanos_objstore_bucket_last_successful_upload_time{job="thanos-compact"}[24h]))) / 3600 > 24`,
+            for: "1h",
+            severity: "warning",
+            summary: "The compactor has uploaded nothing for {{ $value | humanize }} hours.",
+            description: "No compaction, downsampling or retention ran: the compactor is stuck, waiting on a lock or a bucket error, or not running at all.",
+        },
+        {
+            alert: "BucketOperationsSlow",
+            // Store Gateway only (as the mixin): Receive and the compactor upload whole blocks, which take longer.
+            expr:
+                `histogram_quantile(0.99, sum by (cluster, job, le) (rate(thanos_objstore_bucket_operation_duration_seconds_bucket{job="thanos-store"}[5m]))) > 2` +
+                ` and on (cluster, job) sum by (cluster, job) (rate(thanos_objstore_bucket_operation_duration_seconds_count{job="thanos-store"}[5m])) > 0`,
+            for: "10m",
+            severity: "warning",
+            summary: "99th percentile of the Store Gateway's bucket operations takes {{ $value | humanizeDuration }}.",
+            description: "MinIO answers slowly (disk, network, or load): queries over the bucket's range slow down with it.",
         },
         {
             alert: "QueryLatencySLO",
@@ -286,31 +379,57 @@ export function alertRules(a: AlertRuleArgs): AlertRule[] {
             summary: "OpenSearch health in {{ $labels.cluster }} is unknown.",
             description: "The exporter is down or cannot query OpenSearch (TLS, its user, or OpenSearch itself): red and disk alerts cannot fire meanwhile.",
         },
+        // The edges' workloads, volumes (the agents' WAL) and targets; cluster-01's are self-monitored.
+        kube.PodCrashLooping,
+        kube.StatefulSetReplicasMismatch,
+        targetDownRule(edges, ["cluster", "tenant_id"]),
+        kube.VolumeFillingUp,
+        kube.VolumeFull,
+        kube.VolumeUsageUnknown,
+        {
+            alert: "AgentConfigReloadFailing",
+            expr: `max by (cluster, tenant_id) (max_over_time(prometheus_config_last_reload_successful{job="prometheus-agent"}[5m])) == 0`,
+            for: "10m",
+            severity: "warning",
+            summary: "Agent of {{ $labels.tenant_id }} cannot load its new configuration.",
+            description: "It keeps running the previous configuration: a changed scrape job, drop list or remote-write setting does not apply until the configuration loads.",
+        },
+        // The client certificates the edges mount, as their node-exporters publish them; cluster-01's own are
+        // recorded and alerted on by its Prometheus pair.
+        certificateExpiryRule(edges, ["cluster", "tenant_id"]),
     ];
     const names = rules.map((r) => r.alert);
     if (names.join() !== ALERT_NAMES.join()) throw new Error(`alert list out of sync: ${names.join()}`);
     return rules;
 }
 
+/** One rule group as Prometheus (and Thanos Ruler, and a PrometheusRule's `spec.groups`) reads it. */
+export interface RuleGroup {
+    readonly name: string;
+    readonly interval?: string;
+    readonly rules: Record<string, unknown>[];
+}
+
+/** The alerts as a rule group: severity as a label, summary, description and the runbook link as annotations. */
+export function alertGroup(name: string, rules: AlertRule[], runbookBaseUrl: string, interval?: string): RuleGroup {
+    return {
+        name,
+        ...(interval ? { interval } : {}),
+        rules: rules.map((r) => ({
+            alert: r.alert,
+            expr: r.expr,
+            ...(r.for ? { for: r.for } : {}),
+            labels: { severity: r.severity },
+            annotations: {
+                summary: r.summary,
+                description: r.description,
+                runbook_url: `${runbookBaseUrl}${runbookPath(r.alert)}`,
+            },
+        })),
+    };
+}
+
 /** The Prometheus rule file (one group) the ruler loads. */
 export function renderAlertRules(a: AlertRuleArgs, interval: string): string {
-    return stringify({
-        groups: [
-            {
-                name: "agent-receiver-platform",
-                interval,
-                rules: alertRules(a).map((r) => ({
-                    alert: r.alert,
-                    expr: r.expr,
-                    ...(r.for ? { for: r.for } : {}),
-                    labels: { severity: r.severity },
-                    annotations: {
-                        summary: r.summary,
-                        description: r.description,
-                        runbook_url: `${a.runbookBaseUrl}${runbookPath(r.alert)}`,
-                    },
-                })),
-            },
-        ],
-    }, { lineWidth: 0 });
+    return stringify({ groups: [alertGroup("agent-receiver-platform", alertRules(a), a.runbookBaseUrl, interval)] }, { lineWidth: 0 });
 }

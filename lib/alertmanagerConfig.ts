@@ -11,12 +11,21 @@ export interface AlertingArgs {
     readonly receivers: { name: string; webhookUrlSecret: string }[];
     readonly defaultReceiver?: string;
     readonly routes: { receiver: string; severities: string[]; clusters: string[]; tenants: string[]; continue: boolean }[];
-    readonly heartbeat?: { webhookUrlSecret: string; repeatInterval: string };
+    /** The config loader requires `selfMonitoringWebhookUrlSecret` whenever a heartbeat is configured. */
+    readonly heartbeat?: { webhookUrlSecret: string; selfMonitoringWebhookUrlSecret?: string; repeatInterval: string };
 }
 
 /** Receiver that drops what it gets: where Watchdog goes when no heartbeat service is configured. */
 export const NULL_RECEIVER = "null";
 export const HEARTBEAT_RECEIVER = "heartbeat";
+/** The central Prometheus pair's heartbeat (SelfMonitoringWatchdog): a second check, so either path failing pages. */
+export const SELF_MONITORING_HEARTBEAT_RECEIVER = "heartbeat-self-monitoring";
+
+/** Always-firing alerts and the heartbeat receiver each feeds: the Ruler's and the central Prometheus pair's. */
+const WATCHDOGS = [
+    { alert: "Watchdog", receiver: HEARTBEAT_RECEIVER, secret: (h: NonNullable<AlertingArgs["heartbeat"]>) => h.webhookUrlSecret },
+    { alert: "SelfMonitoringWatchdog", receiver: SELF_MONITORING_HEARTBEAT_RECEIVER, secret: (h: NonNullable<AlertingArgs["heartbeat"]>) => h.selfMonitoringWebhookUrlSecret ?? "" },
+];
 
 /** Labels alerts are grouped by: one notification per alert and writer. */
 export const GROUP_BY = ["alertname", "cluster", "tenant_id", "tenant"];
@@ -38,14 +47,16 @@ export function renderAlertmanagerConfig(a: AlertingArgs, webhookUrls: Record<st
         return v;
     };
     const routes: Record<string, unknown>[] = [
-        // First, and never continuing: the dead-man's switch must not page anybody, only feed the heartbeat.
-        {
-            receiver: a.heartbeat ? HEARTBEAT_RECEIVER : NULL_RECEIVER,
-            matchers: ['alertname="Watchdog"'],
+        // First, and never continuing: a dead-man's switch must not page anybody, only feed its heartbeat. Two of them,
+        // each to its own heartbeat check: one path failing (Ruler, Query, Receive; or the central Prometheus) pages
+        // even while the other still pings.
+        ...WATCHDOGS.map((w) => ({
+            receiver: a.heartbeat ? w.receiver : NULL_RECEIVER,
+            matchers: [`alertname="${w.alert}"`],
             group_wait: "0s",
             group_interval: "1m",
             repeat_interval: a.heartbeat?.repeatInterval ?? "24h",
-        },
+        })),
         ...a.routes.map((r) => ({
             receiver: r.receiver,
             matchers: [...matcher("severity", r.severities), ...matcher("cluster", r.clusters), ...matcher("tenant_id", r.tenants)],
@@ -58,7 +69,10 @@ export function renderAlertmanagerConfig(a: AlertingArgs, webhookUrls: Record<st
         { name: NULL_RECEIVER },
         ...a.receivers.map((r) => ({ name: r.name, webhook_configs: [{ url: url(r.webhookUrlSecret), send_resolved: true }] })),
     ];
-    if (a.heartbeat) receivers.push({ name: HEARTBEAT_RECEIVER, webhook_configs: [{ url: url(a.heartbeat.webhookUrlSecret), send_resolved: false }] });
+    const heartbeat = a.heartbeat;
+    if (heartbeat) {
+        for (const w of WATCHDOGS) receivers.push({ name: w.receiver, webhook_configs: [{ url: url(w.secret(heartbeat)), send_resolved: false }] });
+    }
 
     return stringify(
         {
@@ -75,6 +89,8 @@ export function renderAlertmanagerConfig(a: AlertingArgs, webhookUrls: Record<st
                 { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ["alertname", "cluster", "tenant_id"] },
                 // A writer that sends nothing makes its agent alerts noise.
                 { source_matchers: ['alertname="WriterStoppedSending"'], target_matchers: ['alertname=~"AgentRemoteWrite.*|AgentSamplesDropped"'], equal: ["tenant_id"] },
+                // A whole Thanos component down makes its targets-down alert noise.
+                { source_matchers: ['alertname="ThanosComponentDown"'], target_matchers: ['alertname="TargetDown"'], equal: ["cluster", "job"] },
             ],
             receivers,
         },

@@ -241,9 +241,27 @@ const tenantLimits = z.strictObject({
     requestSeries: z.number().int().nonnegative().optional(),
     /** Samples per request (0 = no limit). */
     requestSamples: z.number().int().nonnegative().optional(),
-    /** Active head series per tenant (0 = no limit). Best effort: needs meta-monitoring through Thanos Query. */
-    headSeries: z.number().int().nonnegative().optional(),
+    /**
+     * Active series of the tenant as the writer sends them, each counted once (0 = no limit). Receive's limiter sums
+     * the head series of every receiver, so with replicationFactor 3 it sees every series three times: the program
+     * writes `uniqueHeadSeries × replicationFactor` into Thanos' limits file (`receiveHeadSeriesLimit`). Best effort:
+     * the limiter reads the sum through Thanos Query (meta-monitoring).
+     */
+    uniqueHeadSeries: z.number().int().nonnegative().optional(),
+    /**
+     * Refused (with how to convert): it was copied into Thanos' limits file as is, so it counted every replica's copy
+     * and its meaning differs from `uniqueHeadSeries`. Kept in the shape only so that an old stack file is told why.
+     */
+    headSeries: z.unknown().optional(),
 });
+
+/**
+ * The `head_series_limit` Thanos compares with the sum of every receiver's head series of the tenant: each series is
+ * there once per replica (the replication factor), so the limit in unique series is multiplied by it.
+ */
+export function receiveHeadSeriesLimit(uniqueHeadSeries: number, replicationFactor: number): number {
+    return uniqueHeadSeries * replicationFactor;
+}
 export type TenantLimits = z.infer<typeof tenantLimits>;
 
 /** A name a secret config key may carry for an alert receiver's webhook URL: `alertWebhook<Name>`. */
@@ -283,7 +301,18 @@ const alertingSection = z
          * Dead-man's switch: the always-firing Watchdog goes to this external heartbeat service, which pages when it
          * stops hearing it. Without it, a dead alerting path is silent.
          */
-        heartbeat: z.strictObject({ webhookUrlSecret: webhookSecretKey, repeatInterval: duration.default("1m") }).optional(),
+        heartbeat: z
+            .strictObject({
+                webhookUrlSecret: webhookSecretKey,
+                /**
+                 * A second heartbeat check, for the central Prometheus pair's SelfMonitoringWatchdog. Required, and another
+                 * key than `webhookUrlSecret`: one check fed by both watchdogs keeps pinging while either path is dead.
+                 * (Optional in the shape only, so that its absence is reported with the command that fixes it.)
+                 */
+                selfMonitoringWebhookUrlSecret: webhookSecretKey.optional(),
+                repeatInterval: duration.default("1m"),
+            })
+            .optional(),
         /**
          * Where the webhook receivers and the heartbeat service are, as CIDRs (their URLs are secrets; their
          * addresses are not): Alertmanager may send HTTPS (443) there and nowhere else outside the cluster. A service
@@ -491,6 +520,14 @@ const centralSection = z.strictObject({
              * older than the head). Must be at least the edges' `sampleAgeLimit`.
              */
             outOfOrderWindow: duration.default("3h"),
+            /**
+             * Samples stamped further than this ahead of Receive's clock are refused (`--tsdb.too-far-in-future.time-window`;
+             * Thanos' default 0s accepts any). One writer with a clock ahead would otherwise move the head forward, and
+             * every later sample of every writer in that tenant's TSDB falls out of bounds (answered 4xx, which
+             * Prometheus does not retry: lost). Refused, only the skewed writer's samples are lost, and
+             * ReceiveRefusingWrites names it. `0s` turns the guard off.
+             */
+            tooFarInFutureWindow: duration.default("10m"),
             storageSize: memory.default("50Gi"),
             /** Long grace period so the head is flushed and uploaded on shutdown (upstream uses 900 s). */
             terminationGracePeriodSeconds: z.number().int().min(60).default(900),
@@ -548,6 +585,28 @@ const centralSection = z.strictObject({
             replicas: replicas(2, 5, "every replica serves every block (no sharding is configured); replicas add copies, not capacity"),
             storageSize: memory.default("20Gi"),
             resources: resources({ cpu: "500m", memory: "2Gi" }, { memory: "4Gi" }),
+            /**
+             * Per Series request (one query's call to one Store Gateway), so that one query cannot take a pod down:
+             * past either limit the call fails and the query gets an error instead of the pod an OOM kill. Series
+             * hold their labels and chunk references in memory; samples are counted in the chunks fetched (about 1.3
+             * bytes each, compressed). The defaults fit the 4Gi limit with room for a few concurrent calls; raise them
+             * with the memory limit. 0 = no limit.
+             */
+            limits: z
+                .strictObject({
+                    requestSeries: z.number().int().nonnegative().default(500000),
+                    requestSamples: z.number().int().nonnegative().default(100000000),
+                })
+                .prefault({}),
+            /** Memcached for the index cache (postings, series) and the caching bucket (chunks, metadata), as kube-thanos. */
+            cache: z
+                .strictObject({
+                    replicas: z.number().int().min(1).default(2),
+                    memoryMiB: z.number().int().min(64).default(2048),
+                    /** Largest item (memcached -I); Thanos' memcached client skips larger items. kube-thanos: 1 MiB. */
+                    maxItemSizeMiB: z.number().int().min(1).max(128).default(1),
+                })
+                .prefault({}),
         })
         .prefault({}),
     compactor: z
@@ -717,6 +776,20 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
     for (const cl of Object.keys(c.rotation.logs)) {
         if (!clusters.includes(cl)) issue(["central", "rotation", "logs", cl], `unknown cluster "${cl}" (known: ${clusters.join(", ")})`);
     }
+    const limitSets: [string[], TenantLimits][] = [
+        [["default"], c.receive.limits.default],
+        ...Object.entries(c.receive.limits.tenants).map(([t, l]): [string[], TenantLimits] => [["tenants", t], l]),
+    ];
+    for (const [at, l] of limitSets) {
+        if (l.headSeries === undefined) continue;
+        const old = typeof l.headSeries === "number" ? l.headSeries : NaN;
+        const keep = Number.isFinite(old) ? ` (${old} / ${rf} = ${Math.floor(old / rf)} keeps the limit it enforced)` : "";
+        issue(
+            ["central", "receive", "limits", ...at, "headSeries"],
+            `is no longer read: Receive's limiter sums the head series of every receiver, so this limit counted each series ${rf} times (replicationFactor ${rf}). ` +
+                `Set uniqueHeadSeries instead, in series as the writer sends them: uniqueHeadSeries = headSeries / replicationFactor${keep}; the program multiplies it back`,
+        );
+    }
     for (const tenant of Object.keys(c.receive.limits.tenants)) {
         if (!ids.includes(tenant)) {
             issue(["central", "receive", "limits", "tenants", tenant], `unknown writer "${tenant}" (known: ${ids.join(", ")})`);
@@ -767,6 +840,15 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
     if (receivers.size !== a.receivers.length) issue(["central", "monitoring", "alerting", "receivers"], "receiver names must be unique");
     if (a.defaultReceiver !== undefined && !receivers.has(a.defaultReceiver)) {
         issue(["central", "monitoring", "alerting", "defaultReceiver"], `unknown receiver "${a.defaultReceiver}" (known: ${[...receivers].join(", ")})`);
+    }
+    if (a.heartbeat) {
+        const key = ["central", "monitoring", "alerting", "heartbeat", "selfMonitoringWebhookUrlSecret"];
+        const own = a.heartbeat.selfMonitoringWebhookUrlSecret;
+        if (own === undefined) {
+            issue(key, "is required with a heartbeat: name a second heartbeat check's secret key (e.g. alertWebhookHeartbeatSelfMonitoring) for the central Prometheus pair's SelfMonitoringWatchdog, then set it with pulumi config set --secret");
+        } else if (own === a.heartbeat.webhookUrlSecret) {
+            issue(key, `(${own}) must differ from heartbeat.webhookUrlSecret: one check fed by both watchdogs keeps pinging while either path is dead`);
+        }
     }
     a.routes.forEach((r, i) => {
         if (!receivers.has(r.receiver)) issue(["central", "monitoring", "alerting", "routes", i, "receiver"], `unknown receiver "${r.receiver}" (known: ${[...receivers].join(", ")})`);
@@ -955,7 +1037,8 @@ export function isSecretKeyName(key: string): boolean {
 /** The webhook secret keys a central configuration names (receivers and heartbeat). */
 export function webhookSecretKeys(c: CentralConfig): `alertWebhook${string}`[] {
     const a = c.monitoring.alerting;
-    const keys = [...a.receivers.map((r) => r.webhookUrlSecret), ...(a.heartbeat ? [a.heartbeat.webhookUrlSecret] : [])];
+    const h = a.heartbeat;
+    const keys = [...a.receivers.map((r) => r.webhookUrlSecret), ...(h ? [h.webhookUrlSecret, ...(h.selfMonitoringWebhookUrlSecret ? [h.selfMonitoringWebhookUrlSecret] : [])] : [])];
     return [...new Set(keys)] as `alertWebhook${string}`[];
 }
 

@@ -93,6 +93,18 @@ export function requireDistinctNodes(selector: Record<string, string>): k8s.type
     };
 }
 
+/** The well-known node label of a failure zone (a room, a rack, a power feed: whatever the site labels nodes with). */
+export const ZONE_LABEL = "topology.kubernetes.io/zone";
+
+/**
+ * Preferred spread over zones: the scheduler puts the next pod in the zone with the fewest, when it can. Preferred, not
+ * required: with fewer zones than replicas, or a zone down, pods still schedule. Nodes without the label (the seed's
+ * clusters, until the site labels them) make it a no-op: every node scores the same.
+ */
+export function spreadOverZones(selector: Record<string, string>): k8s.types.input.core.v1.TopologySpreadConstraint[] {
+    return [{ maxSkew: 1, topologyKey: ZONE_LABEL, whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } }];
+}
+
 /** Sum of quantities in CPU cores or bytes, for the plan's resource totals. */
 export function parseQuantity(q: string): number {
     const m = /^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);

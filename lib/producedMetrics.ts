@@ -30,7 +30,7 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
         exporter: { project: "prometheus", version: images.prometheus.tag, pin: "lib/versions.ts images.prometheus (the agents); the central Prometheus runs the same version" },
     },
     prometheusAgent: {
-        source: "prometheus/prometheus storage/remote/queue_manager.go, storage/remote/write.go; self-scrape job prometheus-agent (and the central Prometheus)",
+        source: "prometheus/prometheus storage/remote/queue_manager.go, storage/remote/write.go, config reloading in cmd/prometheus/main.go; self-scrape job prometheus-agent (and the central Prometheus)",
         exporter: { project: "prometheus", version: images.prometheus.tag, pin: "lib/versions.ts images.prometheus (the agents); the central Prometheus runs the same version" },
         names: [
             "prometheus_remote_storage_samples_failed_total",
@@ -40,6 +40,7 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
             "prometheus_remote_storage_queue_highest_timestamp_seconds",
             "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
             "prometheus_remote_storage_bytes_total",
+            "prometheus_config_last_reload_successful",
         ],
     },
     thanosReceive: {
@@ -55,13 +56,32 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
             "thanos_receive_head_series_limit",
             "thanos_receive_head_series_limited_requests_total",
             "thanos_receive_write_samples_count",
+            "thanos_receive_hashrings_file_errors_total",
+            "thanos_receive_limits_config_reload_err_total",
+            "thanos_receive_metamonitoring_failed_queries_total",
             "thanos_shipper_upload_failures_total",
+            "thanos_shipper_uploads_total",
         ],
     },
     thanosHttp: {
         source: "thanos-io/thanos pkg/extprom/http (every component's HTTP server; handler label: receive, query-frontend, ...)",
         exporter: { project: "thanos", version: images.thanos.tag, pin: "lib/versions.ts images.thanos" },
-        names: ["http_requests_total", "http_request_duration_seconds_bucket"],
+        names: ["http_requests_total", "http_request_duration_seconds_bucket", "http_request_duration_seconds_count"],
+    },
+    grpc: {
+        source: "grpc-ecosystem/go-grpc-middleware providers/prometheus (server and client metrics of every Thanos StoreAPI), at the version Thanos' go.mod requires; the names the mixin uses at v0.42.4",
+        exporter: { project: "thanos", version: images.thanos.tag, pin: "lib/versions.ts images.thanos (go-grpc-middleware/providers/prometheus at the version its go.mod requires)" },
+        names: ["grpc_server_handled_total", "grpc_server_started_total", "grpc_client_handled_total", "grpc_client_started_total"],
+    },
+    thanosQuery: {
+        source: "thanos-io/thanos pkg/gate/gate.go (concurrent query gate, prefix thanos_query_concurrent_ in cmd/thanos/query.go), pkg/discovery/dns/provider.go (endpoint lookups, prefix thanos_query_endpoints_ in cmd/thanos/endpointset.go; the mixin's thanos_query_store_apis_ is not defined at v0.42.4)",
+        exporter: { project: "thanos", version: images.thanos.tag, pin: "lib/versions.ts images.thanos" },
+        names: [
+            "thanos_query_concurrent_gate_queries_max",
+            "thanos_query_concurrent_gate_queries_in_flight",
+            "thanos_query_endpoints_dns_failures_total",
+            "thanos_query_endpoints_dns_lookups_total",
+        ],
     },
     thanosObjstore: {
         source: "thanos-io/objstore objstore.go, registered with the thanos_ prefix by Receive, Store and Compactor",
@@ -70,6 +90,8 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
             "thanos_objstore_bucket_operations_total",
             "thanos_objstore_bucket_operation_failures_total",
             "thanos_objstore_bucket_last_successful_upload_time",
+            "thanos_objstore_bucket_operation_duration_seconds_bucket",
+            "thanos_objstore_bucket_operation_duration_seconds_count",
         ],
     },
     thanosCompactor: {
@@ -82,16 +104,59 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
         exporter: { project: "thanos", version: images.thanos.tag, pin: "lib/versions.ts images.thanos" },
         names: ["thanos_bucket_store_series_get_all_duration_seconds_bucket"],
     },
+    thanosRuler: {
+        source:
+            "thanos-io/thanos pkg/alert/alert.go (sender and queue), cmd/thanos/rule.go (loaded rules), pkg/discovery/dns/provider.go (prefixes in cmd/thanos/rule.go), and the Prometheus rule manager it embeds (prometheus/prometheus rules/group.go at the version Thanos' go.mod requires); the same names in the mixin's thanos-rule group at v0.42.4",
+        exporter: { project: "thanos", version: images.thanos.tag, pin: "lib/versions.ts images.thanos (the Prometheus rule manager at the version its go.mod requires)" },
+        names: [
+            "prometheus_rule_evaluations_total",
+            "prometheus_rule_evaluation_failures_total",
+            "prometheus_rule_group_last_evaluation_timestamp_seconds",
+            "prometheus_rule_group_interval_seconds",
+            "prometheus_rule_group_last_duration_seconds",
+            "thanos_rule_loaded_rules",
+            "thanos_alert_sender_alerts_dropped_total",
+            "thanos_alert_queue_alerts_dropped_total",
+            "thanos_rule_query_apis_dns_failures_total",
+            "thanos_rule_query_apis_dns_lookups_total",
+            "thanos_rule_alertmanagers_dns_failures_total",
+            "thanos_rule_alertmanagers_dns_lookups_total",
+        ],
+    },
+    alertmanager: {
+        source: "prometheus/alertmanager notify/metrics.go (notifications), cluster/delegate.go (gossip members); job kps-alertmanager (the chart's ServiceMonitor)",
+        exporter: {
+            project: "alertmanager",
+            version: "v0.34.0",
+            pin: "the Alertmanager image kube-prometheus-stack 88.5.3 deploys (its values.yaml alertmanager.alertmanagerSpec.image.tag); the program sets no image of its own",
+        },
+        names: ["alertmanager_notifications_total", "alertmanager_notifications_failed_total", "alertmanager_cluster_members"],
+    },
+    certificates: {
+        source:
+            "this program, lib/certificates.ts: each certificate's NotAfter as @pulumi/tls issued it; recorded by the central Prometheus pair (PrometheusRule) for cluster-01's, served by node-exporter's textfile collector on the edges for their client certificates",
+        unpinned: "written by this program itself (lib/certificates.ts CERTIFICATE_EXPIRY_METRIC), not by an upstream exporter: there is no exporter version to check against",
+        names: ["agent_receiver_certificate_expiry_timestamp_seconds"],
+    },
     memcachedExporter: {
         source: "prometheus/memcached_exporter pkg/exporter/exporter.go",
         exporter: { project: "memcached-exporter", version: images.memcachedExporter.tag, pin: "lib/versions.ts images.memcachedExporter" },
         names: ["memcached_commands_total", "memcached_current_bytes", "memcached_limit_bytes", "memcached_items_evicted_total"],
     },
     kubeStateMetrics: {
-        source: "kubernetes/kube-state-metrics internal/store/pod.go",
+        source: "kubernetes/kube-state-metrics internal/store/{pod,statefulset,persistentvolumeclaim}.go",
         // The chart's appVersion (its image tag is left empty); test/metricNames.test.ts checks it against the chart.
         exporter: { project: "kube-state-metrics", version: "v2.20.0", pin: "the appVersion of the kube-state-metrics chart 8.4.0 (lib/versions.ts charts.kubeStateMetrics; kube-prometheus-stack's subchart)" },
-        names: ["kube_pod_container_status_last_terminated_reason", "kube_pod_container_status_restarts_total", "kube_pod_container_resource_requests"],
+        names: [
+            "kube_pod_container_status_last_terminated_reason",
+            "kube_pod_container_status_restarts_total",
+            "kube_pod_container_status_waiting_reason",
+            "kube_pod_container_resource_requests",
+            "kube_persistentvolumeclaim_info",
+            "kube_statefulset_replicas",
+            "kube_statefulset_status_replicas_ready",
+            "kube_statefulset_status_replicas_updated",
+        ],
     },
     cadvisor: {
         source: "google/cadvisor docs/storage/prometheus.md (kubelet /metrics/cadvisor)",
@@ -101,7 +166,7 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
     kubelet: {
         source: "kubernetes pkg/kubelet/metrics/collectors/volume_stats.go (kubelet /metrics)",
         unpinned: "served by each cluster's own kubelet: the clusters' Kubernetes version is not pinned by this program",
-        names: ["kubelet_volume_stats_used_bytes", "kubelet_volume_stats_capacity_bytes"],
+        names: ["kubelet_volume_stats_used_bytes", "kubelet_volume_stats_available_bytes", "kubelet_volume_stats_capacity_bytes"],
     },
     fluentBit: {
         source: "fluent/fluent-bit src/flb_output.c (old metrics API) as /api/v1/metrics/prometheus writes them",

@@ -49,9 +49,14 @@ export function thanosServicePorts(): k8s.types.input.core.v1.ServicePort[] {
     ];
 }
 
-/** Common leading flags of every Thanos component. */
+/**
+ * Common leading flags of every Thanos component. Every Thanos container carries a memory limit (the config gives each
+ * one), so the Go runtime is told about it: `--enable-auto-gomemlimit` sets GOMEMLIMIT to 90 % of the cgroup's limit
+ * (`--auto-gomemlimit.ratio`), and the garbage collector works harder near the limit instead of the kernel OOM-killing
+ * the process (a Receive replica killed replays its WAL and leaves the quorum meanwhile).
+ */
 export function thanosBaseArgs(subcommand: string, grpc = true): string[] {
-    const args = [subcommand, "--log.level=info", "--log.format=logfmt", `--http-address=0.0.0.0:${THANOS_PORTS.http}`];
+    const args = [subcommand, "--log.level=info", "--log.format=logfmt", "--enable-auto-gomemlimit", `--http-address=0.0.0.0:${THANOS_PORTS.http}`];
     if (grpc) args.push(`--grpc-address=0.0.0.0:${THANOS_PORTS.grpc}`);
     return args;
 }
@@ -75,5 +80,20 @@ export function dataClaim(storageClass: string, size: string, selector: Record<s
     return {
         metadata: { name: "data", labels: selector },
         spec: { accessModes: ["ReadWriteOnce"], storageClassName: storageClass, resources: { requests: { storage: size } } },
+    };
+}
+
+/** Thanos' memcached client settings (cacheutil.MemcachedClientConfig), the same for every cache the platform uses. */
+export function memcachedClientConfig(addresses: string[], maxItemSizeMiB: number): Record<string, unknown> {
+    return {
+        addresses,
+        timeout: "500ms",
+        max_idle_connections: 100,
+        max_async_concurrency: 20,
+        max_async_buffer_size: 10000,
+        max_get_multi_concurrency: 100,
+        max_get_multi_batch_size: 100,
+        max_item_size: `${maxItemSizeMiB}MiB`,
+        dns_provider_update_interval: "10s",
     };
 }

@@ -7,7 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as minio from "@pulumi/minio";
 import * as pulumi from "@pulumi/pulumi";
-import { CentralMonitoring, GRAFANA_PORT, GRAFANA_SERVICE } from "../components/centralMonitoring";
+import { ALERTMANAGER_JOB, CentralMonitoring, GRAFANA_PORT, GRAFANA_SERVICE, THANOS_JOBS } from "../components/centralMonitoring";
 import { HttpsGateway } from "../components/httpsGateway";
 import { DASHBOARDS_NAME, DASHBOARDS_PORT, LogDashboards } from "../components/logDashboards";
 import { LogShipper } from "../components/logShipper";
@@ -25,8 +25,9 @@ import { ThanosRuler } from "../components/thanosRuler";
 import { ThanosStoreGateway } from "../components/thanosStoreGateway";
 import { ALERTMANAGER_PORT } from "../components/centralMonitoring";
 import { renderAlertRules } from "../lib/alertRules";
+import { selfMonitoringRuleGroups } from "../lib/selfMonitoringRules";
 import { renderAlertmanagerConfig } from "../lib/alertmanagerConfig";
-import { CentralConfig, StackConfig, webhookSecretKeys, writerIds } from "../lib/config";
+import { CentralConfig, StackConfig, receiveHeadSeriesLimit, webhookSecretKeys, writerIds } from "../lib/config";
 import { dashboards } from "../lib/dashboards";
 import { THANOS_PORTS, dnsSrv } from "../lib/thanos";
 import { imageName, images } from "../lib/versions";
@@ -75,8 +76,10 @@ export function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackS
     const thanos = thanosNamespace(s);
     const storage = objectStorage(s, thanos.ns);
     const pipeline = metricsPipeline(s, thanos.common, storage);
-    const monitoring = centralMonitoring(s, thanos.common, pipeline);
-    const logs = centralLogs(s, monitoring.gatewayClass);
+    // Logs first: the central Prometheus pair publishes the expiry of OpenSearch's certificates too.
+    const m = c.monitoring.grafana;
+    const logs = centralLogs(s, { gatewayClassName: m.gatewayClassName, clusterIssuer: m.clusterIssuer });
+    const monitoring = centralMonitoring(s, thanos.common, pipeline, logs.store);
     return {
         clusterName: s.cluster,
         role: cfg.role,
@@ -172,6 +175,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
             replicationFactor: c.receive.replicationFactor,
             localRetention: c.receive.localRetention,
             outOfOrderWindow: c.receive.outOfOrderWindow,
+            tooFarInFutureWindow: c.receive.tooFarInFutureWindow,
             storageSize: c.receive.storageSize,
             terminationGracePeriodSeconds: c.receive.terminationGracePeriodSeconds,
             defaultTenant: c.receive.defaultTenant,
@@ -186,6 +190,25 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         },
         s.opts,
     );
+    const sg = c.storeGateway;
+    const storeCache = new Memcached(
+        `${cluster}-store-memcached`,
+        {
+            namespace: common.namespace,
+            namespaceName: c.namespace,
+            image: imageName(images.memcached, s.mirror),
+            exporterImage: imageName(images.memcachedExporter, s.mirror),
+            version: images.memcached.tag,
+            imagePullSecrets: common.imagePullSecrets,
+            role: "store-cache",
+            replicas: sg.cache.replicas,
+            memoryMiB: sg.cache.memoryMiB,
+            maxItemSizeMiB: sg.cache.maxItemSizeMiB,
+            clients: ingressPeers(flows, w.storeCache, "store-cache"),
+            metricsScrapers: ingressPeers(flows, w.storeCache, "metrics"),
+        },
+        s.opts,
+    );
     const store = new ThanosStoreGateway(
         `${cluster}-store`,
         {
@@ -193,9 +216,12 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
             ...storage.network,
             objstoreSecretName: storage.secrets.store,
             storageClass: s.cfg.kubernetes.storageClass,
-            replicas: c.storeGateway.replicas,
-            storageSize: c.storeGateway.storageSize,
-            resources: c.storeGateway.resources,
+            replicas: sg.replicas,
+            storageSize: sg.storageSize,
+            resources: sg.resources,
+            limits: sg.limits,
+            cache: { addresses: [storeCache.address], maxItemSizeMiB: sg.cache.maxItemSizeMiB },
+            cachePeers: egressPeers(flows, w.store, "store-cache"),
             storeApiClients: ingressPeers(flows, w.store, "store-api"),
             metricsScrapers: ingressPeers(flows, w.store, "metrics"),
         },
@@ -266,7 +292,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
 }
 
 /** kube-prometheus-stack (Prometheus pair, Alertmanager, Grafana), node exporter, Grafana's gateway and the Ruler. */
-function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnType<typeof metricsPipeline>) {
+function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnType<typeof metricsPipeline>, logStore: LogStore) {
     const { c, w, flows, cluster, cfg } = s;
     const m = c.monitoring;
     // Every namespace the platform runs containers in, on any cluster (the edges use the same names by default).
@@ -275,9 +301,16 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
     const rules = renderAlertRules(
         {
             writers,
-            headSeriesLimits: Object.fromEntries(writers.map((id) => [id, c.receive.limits.tenants[id]?.headSeries ?? c.receive.limits.default.headSeries ?? 0])),
+            // As Thanos counts them (every replica's copy), like the sum the alert divides.
+            headSeriesLimits: Object.fromEntries(
+                writers.map((id) => [
+                    id,
+                    receiveHeadSeriesLimit(c.receive.limits.tenants[id]?.uniqueHeadSeries ?? c.receive.limits.default.uniqueHeadSeries ?? 0, c.receive.replicationFactor),
+                ]),
+            ),
             thresholds: m.thresholds,
             platformNamespaces,
+            centralCluster: cluster,
             runbookBaseUrl: m.alerting.runbookBaseUrl,
         },
         m.ruler.evaluationInterval,
@@ -319,6 +352,22 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
             queryFrontendUrl: pipeline.frontend.httpUrl,
             grafanaHostname: m.grafana.hostname,
             dashboards: dashboards(platformNamespaces),
+            // The certificates cluster-01 mounts: the remote-write CA and server certificate, its own client
+            // certificate, OpenSearch's. The edges publish their client certificates' themselves.
+            selfMonitoringRules: pulumi
+                // NotAfter is no secret; the credentials it comes with are.
+                .all([pipeline.pki.expiries, pulumi.unsecret(pipeline.pki.writerCredentials.apply((cr) => cr[cluster].notAfter)), logStore.expiries])
+                .apply(([pki, ownClient, logsCerts]) =>
+                    selfMonitoringRuleGroups(
+                        {
+                            thanosJobs: THANOS_JOBS,
+                            namespaces: platformNamespaces,
+                            alertmanager: { job: ALERTMANAGER_JOB, replicas: m.alertmanager.replicas },
+                            runbookBaseUrl: m.alerting.runbookBaseUrl,
+                        },
+                        [...pki, { certificate: "remote-write-client", writer: cluster, notAfter: ownClient }, ...logsCerts],
+                    ),
+                ),
             thanosNamespace: c.namespace,
             logShipperNamespace: LOG_SHIPPER_NAMESPACE,
             logStoreNamespace: c.logs.namespace,
@@ -370,11 +419,7 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
         },
         s.opts,
     );
-    return {
-        grafanaUrl: grafana.url,
-        grafanaAdminPassword: monitoring.grafanaAdminPassword,
-        gatewayClass: { gatewayClassName: m.grafana.gatewayClassName, clusterIssuer: m.grafana.clusterIssuer },
-    };
+    return { grafanaUrl: grafana.url, grafanaAdminPassword: monitoring.grafanaAdminPassword };
 }
 
 /** OpenSearch for every cluster's logs, Dashboards behind a gateway, and this cluster's own Fluent Bit. */

@@ -8,6 +8,8 @@ import { PlatformNamespace } from "../components/platformNamespace";
 import { AGENT_PATHS, PrometheusAgent, agentSelector } from "../components/prometheusAgent";
 import { TenantIsolation, tenantToleration } from "../components/tenantIsolation";
 import { renderAgentConfig } from "../lib/agentConfig";
+import { certificateTextfile } from "../lib/certificates";
+import { OperatorError } from "../lib/errors";
 import { EdgeConfig, StackConfig } from "../lib/config";
 import { tenantNodeSelector } from "../lib/tenancy";
 import { imageName, images } from "../lib/versions";
@@ -37,7 +39,6 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
         },
         opts,
     );
-    new NodeExporter(`${cluster}-node-exporter`, { namespace: nodeNs.name, registryMirror: mirror, imagePullSecrets }, opts);
 
     const scopes =
         e.tenants.length === 0
@@ -49,6 +50,23 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
                   namespaces: [...t.namespaces],
                   placement: { nodeSelector: tenantNodeSelector(t.name), tolerations: [tenantToleration(t.name, e.tenantTaintEffect)] },
               }));
+
+    // Every agent's client certificate expiry, published by node-exporter on every node (each tenant's agent keeps
+    // its own writer's series): the figure comes from the same stack output as the certificate this `pulumi up` mounts.
+    const expiries = pulumi.unsecret(
+        central.credentials.apply((creds) =>
+            scopes.map((s) => {
+                const notAfter = creds[s.writer]?.notAfter;
+                if (!notAfter) {
+                    throw new OperatorError(
+                        `stack "${cluster}": central stack "${e.centralStack}" exports no certificate expiry for ${s.writer}: it was deployed by an older version of the program. Run pulumi up --stack ${e.centralStack.split("/").pop()} first.`,
+                    );
+                }
+                return { certificate: "remote-write-client", writer: s.writer, notAfter };
+            }),
+        ),
+    );
+    new NodeExporter(`${cluster}-node-exporter`, { namespace: nodeNs.name, registryMirror: mirror, imagePullSecrets, textfile: expiries.apply(certificateTextfile) }, opts);
 
     // Who may talk to whom on this cluster (network.ts); the central LoadBalancers are the contract's addresses.
     const { fluentBit, scopes: scopeWorkloads, flows } = edgeNetwork(cluster, e, { centralStack: e.centralStack, ...central });
@@ -115,7 +133,14 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
         );
         const config = renderAgentConfig({
             cluster,
-            scope: { tenant: s.tenant, namespaces: s.namespaces, kubeStateMetrics: ksm.address, nodes: s.nodes, logShipperNamespace: LOG_SHIPPER_NAMESPACE },
+            scope: {
+                tenant: s.tenant,
+                namespaces: s.namespaces,
+                kubeStateMetrics: ksm.address,
+                nodes: s.nodes,
+                logShipperNamespace: LOG_SHIPPER_NAMESPACE,
+                otherWriters: scopes.filter((o) => o.writer !== s.writer).map((o) => o.writer),
+            },
             scrapeInterval: e.agent.scrapeInterval,
             remoteWriteUrl: central.remoteWriteUrl,
             remoteWrite: e.agent.remoteWrite,

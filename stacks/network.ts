@@ -15,7 +15,7 @@ import { ALERTMANAGER_MESH_PORT, ALERTMANAGER_PORT, CENTRAL_POD_LABELS, GRAFANA_
 import { DASHBOARDS_NAME } from "../components/logDashboards";
 import { FLUENT_BIT_METRICS_PORT } from "../components/logShipper";
 import { OPENSEARCH_PORT, OPENSEARCH_TRANSPORT_PORT } from "../components/logStore";
-import { EXPORTER_PORT, MEMCACHED_PORT } from "../components/memcached";
+import { EXPORTER_PORT, MEMCACHED_PORT, memcachedPodLabels } from "../components/memcached";
 import { OPENSEARCH_EXPORTER_PORT } from "../components/openSearchExporter";
 import { COMPACTOR_NAME } from "../components/thanosCompactor";
 import { QUERY_NAME } from "../components/thanosQuery";
@@ -65,6 +65,7 @@ export type Purpose =
     | "query"
     | "store-api"
     | "query-cache"
+    | "store-cache"
     | "datasource"
     | "alerts"
     | "logs-search"
@@ -106,7 +107,8 @@ export function centralWorkloads(ns: { thanos: string; monitoring: string; logs:
         store: app("store", ns.thanos, STORE_NAME),
         compactor: app("compactor", ns.thanos, COMPACTOR_NAME),
         ruler: app("ruler", ns.thanos, RULER_NAME),
-        memcached: app("memcached", ns.thanos, "memcached"),
+        memcached: pods("memcached", ns.thanos, memcachedPodLabels("query-cache")),
+        storeCache: pods("store-cache", ns.thanos, memcachedPodLabels("store-cache")),
         prometheus: pods("prometheus", ns.monitoring, CENTRAL_POD_LABELS.prometheus),
         alertmanager: pods("alertmanager", ns.monitoring, CENTRAL_POD_LABELS.alertmanager),
         grafana: pods("grafana", ns.monitoring, CENTRAL_POD_LABELS.grafana),
@@ -137,6 +139,7 @@ export function centralFlows(w: CentralWorkloads, out: CentralOutside, objectSto
         [w.store, [http]],
         [w.query, [http]],
         [w.memcached, [EXPORTER_PORT]],
+        [w.storeCache, [EXPORTER_PORT]],
         [w.queryFrontend, [http]],
         [w.compactor, [http]],
         [w.ruler, [http]],
@@ -174,6 +177,8 @@ export function centralFlows(w: CentralWorkloads, out: CentralOutside, objectSto
         { from: w.query, to: w.store, ports: [grpc], purpose: "store-api" },
         // The frontend's results cache; Grafana's only datasource is the frontend.
         { from: w.queryFrontend, to: w.memcached, ports: [MEMCACHED_PORT], purpose: "query-cache" },
+        // The Store Gateway's index cache and caching bucket (its own fleet).
+        { from: w.store, to: w.storeCache, ports: [MEMCACHED_PORT], purpose: "store-cache" },
         { from: w.grafana, to: w.queryFrontend, ports: [http], purpose: "query" },
         // The Ruler sends its alerts to Alertmanager; Alertmanager sends notifications to the webhooks.
         { from: w.ruler, to: w.alertmanager, ports: [ALERTMANAGER_PORT], purpose: "alerts" },

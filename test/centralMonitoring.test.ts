@@ -36,12 +36,17 @@ describe("CentralMonitoring (cluster-01)", () => {
             assert.match(amtool(["check-config", file]), /SUCCESS/);
         });
 
-        it("routes: Watchdog to the heartbeat only; tenant B's alerts to its team and the platform; the rest by severity", async () => {
+        it("routes: each watchdog to its own heartbeat only; tenant B's alerts to its team and the platform; the rest by severity", async () => {
             const { text } = await amConfig();
             const file = path.join(tmpDir("am-routes-"), "alertmanager.yaml");
             fs.writeFileSync(file, text.split(SECRET_PLACEHOLDER).join("https://hooks.example.internal/x"));
             const route = (...labels: string[]) => amtool(["config", "routes", "test", `--config.file=${file}`, ...labels]).trim();
             assert.strictEqual(route("alertname=Watchdog", "severity=none"), "heartbeat");
+            // The central Prometheus' watchdog (external label cluster) goes to the second heartbeat check, nowhere else.
+            assert.strictEqual(route("alertname=SelfMonitoringWatchdog", "severity=none", "cluster=cluster-01"), "heartbeat-self-monitoring");
+            const c = yaml(text.split(SECRET_PLACEHOLDER).join("https://hooks.example.internal/x"));
+            const urls = c.receivers.filter((r: any) => r.name.startsWith("heartbeat")).map((r: any) => r.webhook_configs[0].url);
+            assert.strictEqual(urls.length, 2);
             assert.strictEqual(route("alertname=WriterStoppedSending", "severity=critical", "tenant_id=cluster-02-b", "cluster=cluster-02"), "tenant-b,platform");
             assert.strictEqual(route("alertname=WriterStoppedSending", "severity=critical", "tenant_id=cluster-03", "cluster=cluster-03"), "platform");
             assert.strictEqual(route("alertname=CacheHitRatioLow", "severity=warning", "cluster=cluster-01"), "platform");
@@ -57,6 +62,7 @@ describe("CentralMonitoring (cluster-01)", () => {
             const c = yaml((await amConfig()).text);
             assert.deepStrictEqual(c.inhibit_rules[0].equal, ["alertname", "cluster", "tenant_id"]);
             assert.match(c.inhibit_rules[1].source_matchers[0], /WriterStoppedSending/);
+            assert.deepStrictEqual(c.inhibit_rules[2], { source_matchers: ['alertname="ThanosComponentDown"'], target_matchers: ['alertname="TargetDown"'], equal: ["cluster", "job"] });
             for (const r of c.receivers.filter((x: any) => x.webhook_configs)) assert.ok(r.webhook_configs[0].url, r.name);
         });
     });
@@ -153,8 +159,9 @@ describe("CentralMonitoring (cluster-01)", () => {
                 .map((m) => m.spec.template.metadata.labels["app.kubernetes.io/name"]);
             for (const n of names.filter((n: string) => n.startsWith("thanos"))) assert.ok(thanos.spec.selector.matchExpressions[0].values.includes(n), n);
             const rules = manifest(one(plan, "kubernetes:core/v1:ConfigMap", "-ruler-rules")).data["platform.yaml"] as string;
-            // Jobs the central PodMonitors produce, plus the agents' self-scrape job.
-            const known = [...pm.flatMap((m) => m.spec.selector.matchExpressions[0].values), "prometheus-agent"];
+            // Jobs the central PodMonitors produce, plus the edge agents' scrape jobs (their generated prometheus.yml).
+            const agentConfig = yaml(manifest(one(await planStack("cluster-03"), "kubernetes:core/v1:ConfigMap", "-agent-config")).data["prometheus.yml"]);
+            const known = [...pm.flatMap((m) => m.spec.selector.matchExpressions[0].values), ...agentConfig.scrape_configs.map((j: any) => j.job_name)];
             for (const job of rules.matchAll(/job="([^"]+)"/g)) {
                 assert.ok(known.includes(job[1]), `rules select job="${job[1]}", which no PodMonitor produces`);
             }

@@ -96,10 +96,10 @@ describe("Thanos Query, Query Frontend, Store Gateway, Compactor (cluster-01)", 
         assert.strictEqual(cache.type, "MEMCACHED");
         assert.deepStrictEqual(cache.config.addresses, ["dnssrv+_client._tcp.cluster-01-memcached.thanos.svc.cluster.local"]);
         // The discovery name matches the memcached Service and its port name.
-        const svc = manifest(one(plan, "kubernetes:core/v1:Service", "-memcached-headless"));
+        const svc = manifest(one(plan, "kubernetes:core/v1:Service", "cluster-01-memcached-headless"));
         assert.strictEqual(svc.metadata.name, "cluster-01-memcached");
         assert.ok(svc.spec.ports.some((p: any) => p.name === "client" && p.port === 11211));
-        const mc = container(one(plan, "kubernetes:apps/v1:StatefulSet", "-memcached-statefulset"), "memcached");
+        const mc = container(one(plan, "kubernetes:apps/v1:StatefulSet", "cluster-01-memcached-statefulset"), "memcached");
         assert.match(mc.image, /^docker\.io\/library\/memcached:/);
         assert.deepStrictEqual(mc.args.slice(0, 4), ["-m", "1024", "-I", "5m"]);
     });
@@ -121,6 +121,32 @@ describe("Thanos Query, Query Frontend, Store Gateway, Compactor (cluster-01)", 
     it("Store Gateway runs the store command", async () => {
         const sts = manifest(one(await planStack("cluster-01"), "kubernetes:apps/v1:StatefulSet", "-store-statefulset"));
         assert.strictEqual(sts.spec.template.spec.containers[0].args[0], "store");
+    });
+
+    it("Store Gateway: index cache and caching bucket in its own memcached fleet, and per-request limits so one query cannot take a pod down", async () => {
+        const plan = await planStack("cluster-01");
+        const args: string[] = container(one(plan, "kubernetes:apps/v1:StatefulSet", "-store-statefulset")).args;
+        const fleet = "dnssrv+_client._tcp.cluster-01-store-memcached.thanos.svc.cluster.local";
+        const index = yaml(flag(args, "index-cache.config")!);
+        assert.strictEqual(index.type, "MEMCACHED");
+        assert.deepStrictEqual(index.config.addresses, [fleet]);
+        assert.strictEqual(index.config.max_item_size, "1MiB");
+        const bucket = yaml(flag(args, "store.caching-bucket.config")!);
+        assert.strictEqual(bucket.type, "MEMCACHED");
+        assert.deepStrictEqual(bucket.config.addresses, [fleet]);
+        assert.strictEqual(bucket.chunk_subrange_size, 16000);
+        assert.strictEqual(flag(args, "index-cache-size"), undefined, "the in-memory cache size is ignored once the index cache is configured");
+        assert.strictEqual(flag(args, "store.limits.request-series"), "500000");
+        assert.strictEqual(flag(args, "store.limits.request-samples"), "100000000");
+        // Its own fleet: the Query Frontend's results cache is another, and the store reaches only its own.
+        const svc = manifest(one(plan, "kubernetes:core/v1:Service", "-store-memcached-headless"));
+        assert.strictEqual(svc.metadata.name, "cluster-01-store-memcached");
+        const mc = container(one(plan, "kubernetes:apps/v1:StatefulSet", "-store-memcached-statefulset"), "memcached");
+        assert.deepStrictEqual(mc.args.slice(0, 4), ["-m", "2048", "-I", "1m"]);
+        const pod = manifest(one(plan, "kubernetes:apps/v1:StatefulSet", "-store-memcached-statefulset")).spec.template.metadata.labels;
+        assert.strictEqual(pod["app.kubernetes.io/component"], "store-cache");
+        const egress = manifest(one(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "-store-netpol")).spec.egress;
+        assert.ok(egress.some((r: any) => r.ports[0].port === 11211 && r.to[0].podSelector.matchLabels["app.kubernetes.io/component"] === "store-cache"), JSON.stringify(egress));
     });
 
     it("pins every Thanos image to quay.io/thanos/thanos", async () => {

@@ -248,7 +248,19 @@ const KPS_DEFAULTS = () => {
 const ARG_KEY = /args$|^command$/i;
 const CHECKED_CHART_ARGS: Record<string, string> = {
     [charts.kubePrometheusStack.chart]: "prometheus.prometheusSpec.additionalArgs",
+    [charts.nodeExporter.chart]: "extraArgs",
 };
+
+/**
+ * node_exporter's flags at the chart's appVersion (the chart runs v + appVersion unless the program sets an image).
+ * The list holds node_exporter's own kingpin.Flag calls only (see its header), enough for the arguments passed.
+ */
+function nodeExporterFlags(): { flags: FlagList; version: string } {
+    const chart = parse(upstreamFile(upstreamFolder(charts.nodeExporter.chart, charts.nodeExporter.version, "See test/helmValues.test.ts."), "Chart.yaml"));
+    const version = `v${chart.appVersion as string}`;
+    const dir = upstreamFolder("node-exporter", version, derive("the kingpin.Flag calls of node_exporter.go and collector/*.go of github.com/prometheus/node_exporter"));
+    return { flags: flagsTxt(dir), version };
+}
 
 function chartValues(plan: Plan): { chart: string; name: string; values: any }[] {
     return plan.resources.filter(isHelmChart).map((r) => {
@@ -499,6 +511,19 @@ describe("container flags against the pinned versions' flag lists", () => {
         });
 
         for (const stack of STACKS) {
+            it(`${stack}: node-exporter's extraArgs (prometheus-node-exporter values) are flags of the chart's node_exporter`, async () => {
+                const plan = await planStack(stack);
+                const { flags, version } = nodeExporterFlags();
+                const problems = chartValues(plan)
+                    .filter((c) => c.chart === charts.nodeExporter.chart)
+                    .flatMap((c) => {
+                        assert.strictEqual(c.values.image?.tag, undefined, "the program sets no node-exporter image tag: the chart's appVersion runs (update this test if it does)");
+                        return readArgs(c.values.extraArgs ?? [], flags, "kingpin").problems.map((p) => `${c.name} extraArgs: ${p} (node_exporter ${version})`);
+                    });
+                assert.deepStrictEqual(problems, [], problems.join("\n"));
+                assert.ok(readArgs(["--collector.textfile.dir=/x"], flags, "kingpin").problems.length > 0, "a misspelt flag is reported (so the check can fail)");
+            });
+
             it(`${stack}: chart values pass container arguments only where this test reads them`, async () => {
                 const plan = await planStack(stack);
                 const unread = chartValues(plan).flatMap((c) =>

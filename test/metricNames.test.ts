@@ -8,7 +8,7 @@ import { charts } from "../lib/versions";
 import { ROOT } from "../tools/plan";
 import { HIGHEST_ENQUEUED_TIMESTAMP, remoteWriteLagOf } from "../scripts/lib/harness";
 import { chartFolder } from "./helpers/charts";
-import { manifest, one, planStack, yaml } from "./helpers/plan";
+import { all, manifest, one, planStack, yaml } from "./helpers/plan";
 import { parsePromQL } from "./helpers/promql";
 import { MetricDefinition, parseMetricsTxt, upstreamFile, upstreamFolder } from "./helpers/upstream";
 
@@ -83,11 +83,12 @@ function appVersion(chart: { chart: string; version: string }): string {
     return parse(upstreamFile(chartFolder(chart.chart, chart.version), "Chart.yaml")).appVersion as string;
 }
 
-/** Every PromQL expression the platform ships: the ruler's rules and the dashboards' panel queries. */
+/** Every PromQL expression the platform ships: the ruler's rules, the central Prometheus' PrometheusRules and the dashboards' panel queries. */
 async function shippedQueries(): Promise<{ where: string; expr: string }[]> {
     const plan = await planStack("cluster-01");
     const rules = yaml(manifest(one(plan, "kubernetes:core/v1:ConfigMap", "-ruler-rules")).data["platform.yaml"]);
-    const out = rules.groups.flatMap((g: any) => g.rules.map((r: any) => ({ where: `rule ${r.alert}`, expr: r.expr as string })));
+    const local = all(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").flatMap((r) => manifest(r).spec.groups);
+    const out = [...rules.groups, ...local].flatMap((g: any) => g.rules.map((r: any) => ({ where: `rule ${r.alert ?? r.record}`, expr: r.expr as string })));
     for (const json of Object.values(manifest(one(plan, "kubernetes:core/v1:ConfigMap", "-monitoring-dashboards")).data) as string[]) {
         const d = JSON.parse(json);
         for (const p of d.panels) for (const t of p.targets) out.push({ where: `${d.title} / ${p.title}`, expr: t.expr });

@@ -22,6 +22,11 @@ const HIDDEN_FLAGS: Record<string, Record<string, string>> = {
         "compact.enable-vertical-compaction":
             'cmd/thanos/compact.go:809-812: cmd.Flag("compact.enable-vertical-compaction", "Experimental. …").Hidden().Default("false").BoolVar(…)',
     },
+    store: {
+        "store.caching-bucket.config":
+            'cmd/thanos/store.go:131: extflag.RegisterPathOrContent(hidden.HiddenCmdClause(cmd), "store.caching-bucket.config", "YAML that contains configuration for caching bucket. Experimental feature, …") ' +
+            "registers --store.caching-bucket.config and --store.caching-bucket.config-file, hidden by pkg/extflag/hidden.go (documented in docs/components/store.md, \"Caching Bucket\")",
+    },
     receive: {
         "receive.limits-config-file":
             'cmd/thanos/receive.go:1142: extflag.RegisterPathOrContent(cmd, "receive.limits-config", "YAML file that contains limit configuration.", extflag.WithEnvSubstitution(), extflag.WithHidden()) ' +
@@ -38,6 +43,7 @@ interface ThanosContainer {
     readonly where: string;
     readonly component: string;
     readonly args: string[];
+    readonly memoryLimit?: string;
 }
 
 function thanosContainers(plan: Awaited<ReturnType<typeof planStack>>): ThanosContainer[] {
@@ -48,7 +54,7 @@ function thanosContainers(plan: Awaited<ReturnType<typeof planStack>>): ThanosCo
         for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
             if (typeof c.image !== "string" || !c.image.includes("/thanos/thanos:")) continue;
             const args = [...(c.command ?? []).filter((x: string) => x !== "thanos"), ...(c.args ?? [])] as string[];
-            found.push({ where: `${plan.stack} ${m.kind} ${m.metadata.namespace}/${m.metadata.name} container ${c.name}`, component: args[0], args: args.slice(1) });
+            found.push({ where: `${plan.stack} ${m.kind} ${m.metadata.namespace}/${m.metadata.name} container ${c.name}`, component: args[0], args: args.slice(1), memoryLimit: c.resources?.limits?.memory });
         }
     }
     return found;
@@ -88,6 +94,13 @@ describe("Thanos flags against the pinned version's --help", () => {
                 }
             }
             assert.deepStrictEqual(unknown, [], `flags thanos ${images.thanos.tag} does not have:\n${unknown.join("\n")}`);
+        });
+
+        it(`${stack}: every Thanos container with a memory limit tells the Go runtime (--enable-auto-gomemlimit)`, async () => {
+            const plan = await planStack(stack);
+            const missing = thanosContainers(plan).filter((c) => c.memoryLimit !== undefined && !c.args.includes("--enable-auto-gomemlimit")).map((c) => c.where);
+            assert.deepStrictEqual(missing, []);
+            if (plan.stack === "cluster-01") assert.ok(thanosContainers(plan).every((c) => c.memoryLimit !== undefined), "every central Thanos container has a memory limit");
         });
     }
 });

@@ -60,10 +60,12 @@ describe("ThanosReceive (cluster-01)", () => {
         assert.strictEqual(flag(args, "receive.default-tenant-id"), "unknown");
         assert.ok(args.includes('--label=replica="$(POD_NAME)"'));
         assert.strictEqual(flag(args, "tsdb.retention"), "2d");
+        // One writer with its clock ahead must not push the head past everybody else's samples.
+        assert.strictEqual(flag(args, "tsdb.too-far-in-future.time-window"), "10m");
         assert.strictEqual(flag(args, "objstore.config-file"), "/etc/thanos/objstore/objstore.yml");
     });
 
-    it("is safe to roll: PDB maxUnavailable 1, distinct nodes, 900 s grace, per-replica retained PVCs, probes", async () => {
+    it("is safe to roll: PDB maxUnavailable 1, distinct nodes, spread over zones, 900 s grace, per-replica retained PVCs, probes", async () => {
         const plan = await planStack("cluster-01");
         const m = manifest(one(plan, STS, "-receive-statefulset"));
         const pdb = manifest(one(plan, "kubernetes:policy/v1:PodDisruptionBudget", "-receive-pdb"));
@@ -71,6 +73,10 @@ describe("ThanosReceive (cluster-01)", () => {
         assert.deepStrictEqual(pdb.spec.selector.matchLabels, m.spec.selector.matchLabels);
         const anti = m.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0];
         assert.strictEqual(anti.topologyKey, "kubernetes.io/hostname");
+        // Zones as well, preferred: fewer zones than replicas, or none labelled, must not block scheduling.
+        assert.deepStrictEqual(m.spec.template.spec.topologySpreadConstraints, [
+            { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: m.spec.selector.matchLabels } },
+        ]);
         assert.strictEqual(m.spec.template.spec.terminationGracePeriodSeconds, 900);
         assert.strictEqual(m.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "50Gi");
         assert.strictEqual(m.spec.volumeClaimTemplates[0].spec.storageClassName, "local-path");
@@ -85,7 +91,8 @@ describe("ThanosReceive (cluster-01)", () => {
     it("writes the per-tenant limits file from config", async () => {
         const cm = manifest(one(await planStack("cluster-01"), "kubernetes:core/v1:ConfigMap", "-receive-limits"));
         const limits = yaml(cm.data["limits.yaml"]);
-        assert.deepStrictEqual(limits.write.default, { request: { size_bytes_limit: 5242880, series_limit: 10000 }, head_series_limit: 2000000 });
+        // uniqueHeadSeries 666666 × replicationFactor 3: the limiter sums every receiver's copy of each series.
+        assert.deepStrictEqual(limits.write.default, { request: { size_bytes_limit: 5242880, series_limit: 10000 }, head_series_limit: 1999998 });
         assert.match(limits.write.global.meta_monitoring_url, /^http:\/\/thanos-query\.thanos\.svc/);
     });
 

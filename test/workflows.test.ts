@@ -91,7 +91,7 @@ describe("GitHub Actions workflows", () => {
             assert.deepStrictEqual(provided.map((x) => x.key), requiredSecrets(stackConfig(stack)));
             for (const { name } of provided) assert.ok(readme.includes(`\`${name}\``), `README names the Environment secret ${name} of ${stack}`);
         }
-        assert.deepStrictEqual(ciSecrets("cluster-01").map((x) => x.name), ["MINIO_PASSWORD", "ALERT_WEBHOOK_PLATFORM", "ALERT_WEBHOOK_TENANT_B", "ALERT_WEBHOOK_HEARTBEAT"]);
+        assert.deepStrictEqual(ciSecrets("cluster-01").map((x) => x.name), ["MINIO_PASSWORD", "ALERT_WEBHOOK_PLATFORM", "ALERT_WEBHOOK_TENANT_B", "ALERT_WEBHOOK_HEARTBEAT", "ALERT_WEBHOOK_HEARTBEAT_SELF_MONITORING"]);
         const action = fs.readFileSync(ACTION, "utf8");
         assert.match(action, /npm run -s ci:secrets -- "\$STACK"/);
         assert.match(action, /pulumi config set --secret "agent-receiver:\$key"/);

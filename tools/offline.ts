@@ -74,6 +74,9 @@ function convertWire(v: unknown): unknown {
     return v;
 }
 
+/** When the offline runtime "issues" its stand-in certificates (their `validityEndTime` counts from it). */
+export const MOCK_ISSUED_AT = Date.parse("2026-11-01T00:00:00Z");
+
 /** Stand-in outputs for the resources whose outputs the program uses. */
 function fakeOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
     const pem = (kind: string, body: string) => `-----BEGIN ${kind}-----\n${body}\n-----END ${kind}-----\n`;
@@ -92,8 +95,12 @@ function fakeOutputs(type: string, name: string, inputs: Record<string, unknown>
         case "tls:index/certRequest:CertRequest":
             return { ...inputs, certRequestPem: pem("CERTIFICATE REQUEST", `mock-csr-${name}`) };
         case "tls:index/selfSignedCert:SelfSignedCert":
-        case "tls:index/locallySignedCert:LocallySignedCert":
-            return { ...inputs, certPem: pem("CERTIFICATE", `mock-cert-${name}`) };
+        case "tls:index/locallySignedCert:LocallySignedCert": {
+            // A fixed issue time, so that the plan is the same on every run: NotAfter is that plus the validity.
+            const hours = Number(inputs.validityPeriodHours ?? 0);
+            const validityEndTime = new Date(MOCK_ISSUED_AT + hours * 3600 * 1000).toISOString().replace(".000Z", "Z");
+            return { ...inputs, certPem: pem("CERTIFICATE", `mock-cert-${name}`), validityEndTime };
+        }
         default:
             return inputs;
     }

@@ -50,8 +50,9 @@ export function readStackFile(stack: string, dir = ROOT): StackFile {
 function namedWebhookKeys(flat: Record<string, string>): string[] {
     const central = flat[`${PROJECT}:central`];
     if (!central) return [];
-    const alerting = (JSON.parse(central) as { monitoring?: { alerting?: { receivers?: { webhookUrlSecret?: string }[]; heartbeat?: { webhookUrlSecret?: string } } } }).monitoring?.alerting;
-    const keys = [...(alerting?.receivers ?? []).map((r) => r.webhookUrlSecret), alerting?.heartbeat?.webhookUrlSecret];
+    type Heartbeat = { webhookUrlSecret?: string; selfMonitoringWebhookUrlSecret?: string };
+    const alerting = (JSON.parse(central) as { monitoring?: { alerting?: { receivers?: { webhookUrlSecret?: string }[]; heartbeat?: Heartbeat } } }).monitoring?.alerting;
+    const keys = [...(alerting?.receivers ?? []).map((r) => r.webhookUrlSecret), alerting?.heartbeat?.webhookUrlSecret, alerting?.heartbeat?.selfMonitoringWebhookUrlSecret];
     return keys.filter((k): k is string => typeof k === "string" && WEBHOOK_SECRET_KEY.test(k));
 }
 
