@@ -12,7 +12,7 @@ import { HttpsGateway } from "../components/httpsGateway";
 import { DASHBOARDS_NAME, DASHBOARDS_PORT, LogDashboards } from "../components/logDashboards";
 import { LogShipper } from "../components/logShipper";
 import { LogStore } from "../components/logStore";
-import { Memcached } from "../components/memcached";
+import { Memcached, MemcachedRole } from "../components/memcached";
 import { NodeExporter } from "../components/nodeExporter";
 import { PlatformNamespace } from "../components/platformNamespace";
 import { RemoteWritePki } from "../components/remoteWritePki";
@@ -32,7 +32,7 @@ import { dashboards } from "../lib/dashboards";
 import { THANOS_PORTS, dnsSrv } from "../lib/thanos";
 import { imageName, images } from "../lib/versions";
 import { CENTRAL_OUTPUTS } from "./contract";
-import { CentralWorkloads, Flow, centralNetwork, egressPeers, entityEgress, externalCidrs, externalSources, ingressPeers } from "./network";
+import { CentralWorkloads, Flow, Purpose, Workload, centralNetwork, egressPeers, entityEgress, externalCidrs, externalSources, ingressPeers } from "./network";
 import { CENTRAL_MONITORING_NAMESPACE, LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, nodeExporterNamespace, pullSecretFor } from "./shared";
 
 /** What every step needs: the stack's config, its secrets, the providers and the flow table. */
@@ -148,6 +148,36 @@ function objectStorage(s: Central, ns: PlatformNamespace) {
     return { bucketName: bucket.bucketName, network, secrets: bucket.secretNames };
 }
 
+/** A memcached fleet in the Thanos namespace (the frontend's results cache, the Store Gateway's cache): its size, its clients by purpose. */
+function memcachedFleet(
+    s: Central,
+    common: ThanosCommon,
+    name: string,
+    size: { replicas: number; memoryMiB: number; maxItemSizeMiB: number },
+    workload: Workload,
+    purpose: Purpose,
+    extra: { role?: MemcachedRole },
+): Memcached {
+    return new Memcached(
+        name,
+        {
+            namespace: common.namespace,
+            namespaceName: s.c.namespace,
+            image: imageName(images.memcached, s.mirror),
+            exporterImage: imageName(images.memcachedExporter, s.mirror),
+            version: images.memcached.tag,
+            imagePullSecrets: common.imagePullSecrets,
+            ...extra,
+            replicas: size.replicas,
+            memoryMiB: size.memoryMiB,
+            maxItemSizeMiB: size.maxItemSizeMiB,
+            clients: ingressPeers(s.flows, workload, purpose),
+            metricsScrapers: ingressPeers(s.flows, workload, "metrics"),
+        },
+        s.opts,
+    );
+}
+
 /** Remote-write PKI, Receive, Store Gateway, Query, the frontend with its cache, and the Compactor. */
 function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<typeof objectStorage>) {
     const { c, w, flows, cluster } = s;
@@ -191,24 +221,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         s.opts,
     );
     const sg = c.storeGateway;
-    const storeCache = new Memcached(
-        `${cluster}-store-memcached`,
-        {
-            namespace: common.namespace,
-            namespaceName: c.namespace,
-            image: imageName(images.memcached, s.mirror),
-            exporterImage: imageName(images.memcachedExporter, s.mirror),
-            version: images.memcached.tag,
-            imagePullSecrets: common.imagePullSecrets,
-            role: "store-cache",
-            replicas: sg.cache.replicas,
-            memoryMiB: sg.cache.memoryMiB,
-            maxItemSizeMiB: sg.cache.maxItemSizeMiB,
-            clients: ingressPeers(flows, w.storeCache, "store-cache"),
-            metricsScrapers: ingressPeers(flows, w.storeCache, "metrics"),
-        },
-        s.opts,
-    );
+    const storeCache = memcachedFleet(s, common, `${cluster}-store-memcached`, sg.cache, w.storeCache, "store-cache", { role: "store-cache" });
     const store = new ThanosStoreGateway(
         `${cluster}-store`,
         {
@@ -240,23 +253,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         },
         s.opts,
     );
-    const memcached = new Memcached(
-        `${cluster}-memcached`,
-        {
-            namespace: common.namespace,
-            namespaceName: c.namespace,
-            image: imageName(images.memcached, s.mirror),
-            exporterImage: imageName(images.memcachedExporter, s.mirror),
-            version: images.memcached.tag,
-            imagePullSecrets: common.imagePullSecrets,
-            replicas: c.memcached.replicas,
-            memoryMiB: c.memcached.memoryMiB,
-            maxItemSizeMiB: c.memcached.maxItemSizeMiB,
-            clients: ingressPeers(flows, w.memcached, "query-cache"),
-            metricsScrapers: ingressPeers(flows, w.memcached, "metrics"),
-        },
-        s.opts,
-    );
+    const memcached = memcachedFleet(s, common, `${cluster}-memcached`, c.memcached, w.memcached, "query-cache", {});
     const frontend = new ThanosQueryFrontend(
         `${cluster}-query-frontend`,
         {
