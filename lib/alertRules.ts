@@ -427,7 +427,19 @@ export function alertGroup(name: string, rules: AlertRule[], runbookBaseUrl: str
     };
 }
 
-/** The Prometheus rule file (one group) the ruler loads. */
+/**
+ * The expression with its string literals in single quotes (PromQL reads `'x'` as `"x"`): the Ruler's alert links put
+ * the expression, URL-escaped only, inside a JSON string (Grafana Explore's URL state), where a `"` would end it.
+ * Fails on a string that holds `'` or a backslash, or on a line break, which the link could not carry either.
+ */
+export function singleQuotedStrings(expr: string): string {
+    const out = expr.replace(/"([^"\\'\n]*)"/g, "'$1'");
+    if (/["\\\n]/.test(out)) throw new Error(`expression cannot travel in an alert link (a string holds a quote or a backslash, or a line break): ${expr}`);
+    return out;
+}
+
+/** The Prometheus rule file (one group) the ruler loads; strings single-quoted for the alert links. */
 export function renderAlertRules(a: AlertRuleArgs, interval: string): string {
-    return stringify({ groups: [alertGroup("agent-receiver-platform", alertRules(a), a.runbookBaseUrl, interval)] }, { lineWidth: 0 });
+    const rules = alertRules(a).map((r) => ({ ...r, expr: singleQuotedStrings(r.expr) }));
+    return stringify({ groups: [alertGroup("agent-receiver-platform", rules, a.runbookBaseUrl, interval)] }, { lineWidth: 0 });
 }

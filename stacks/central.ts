@@ -7,7 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as minio from "@pulumi/minio";
 import * as pulumi from "@pulumi/pulumi";
-import { ALERTMANAGER_JOB, CentralMonitoring, GRAFANA_PORT, GRAFANA_SERVICE, THANOS_JOBS } from "../components/centralMonitoring";
+import { ALERTMANAGER_JOB, CentralMonitoring, GRAFANA_PORT, GRAFANA_SERVICE, THANOS_DATASOURCE_UID, THANOS_JOBS } from "../components/centralMonitoring";
 import { HttpsGateway } from "../components/httpsGateway";
 import { DASHBOARDS_NAME, DASHBOARDS_PORT, LogDashboards } from "../components/logDashboards";
 import { LogShipper } from "../components/logShipper";
@@ -21,7 +21,7 @@ import { ThanosCompactor } from "../components/thanosCompactor";
 import { QUERY_NAME, ThanosQuery, queryHttpUrl } from "../components/thanosQuery";
 import { ThanosQueryFrontend } from "../components/thanosQueryFrontend";
 import { RECEIVE_NAME, ThanosReceive } from "../components/thanosReceive";
-import { ThanosRuler } from "../components/thanosRuler";
+import { ThanosRuler, grafanaExploreLink } from "../components/thanosRuler";
 import { ThanosStoreGateway } from "../components/thanosStoreGateway";
 import { ALERTMANAGER_PORT } from "../components/centralMonitoring";
 import { renderAlertRules } from "../lib/alertRules";
@@ -394,6 +394,8 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
             rules,
             queryAddress: `${QUERY_NAME}.${c.namespace}.svc.cluster.local:${THANOS_PORTS.http}`,
             alertmanagerUrl: monitoring.alertmanagerUrl,
+            // Query is not exposed: an alert's link opens its expression in Grafana's Explore (behind Grafana's login).
+            alertLink: grafanaExploreLink(grafana.url, THANOS_DATASOURCE_UID),
             query: egressPeers(flows, w.ruler, "query"),
             alertmanagers: egressPeers(flows, w.ruler, "alerts"),
             alertmanagerPort: ALERTMANAGER_PORT,

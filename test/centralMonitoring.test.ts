@@ -149,7 +149,9 @@ describe("CentralMonitoring (cluster-01)", () => {
             // Jobs the central PodMonitors produce, plus the edge agents' scrape jobs (their generated prometheus.yml).
             const agentConfig = yaml(manifest(one(await planStack("cluster-03"), "kubernetes:core/v1:ConfigMap", "-agent-config")).data["prometheus.yml"]);
             const known = [...pm.flatMap((m) => m.spec.selector.matchExpressions[0].values), ...agentConfig.scrape_configs.map((j: any) => j.job_name)];
-            for (const job of rules.matchAll(/job="([^"]+)"/g)) {
+            // The Ruler's file quotes strings with ' (for its alert links).
+            assert.ok([...rules.matchAll(/job='([^']+)'/g)].length > 10, "the check below has jobs to check");
+            for (const job of rules.matchAll(/job=["']([^"']+)["']/g)) {
                 assert.ok(known.includes(job[1]), `rules select job="${job[1]}", which no PodMonitor produces`);
             }
         });
