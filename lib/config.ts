@@ -138,7 +138,9 @@ const tenantLimits = z.strictObject({
      * Active series of the tenant as the writer sends them, each counted once (0 = no limit). Receive's limiter sums
      * the head series of every receiver, so with replicationFactor 3 it sees every series three times: the program
      * writes `uniqueHeadSeries × replicationFactor` into Thanos' limits file (`receiveHeadSeriesLimit`). Best effort:
-     * the limiter reads the sum through Thanos Query (meta-monitoring).
+     * the limiter reads the sum through Thanos Query (meta-monitoring). The central Prometheus pair (the central
+     * cluster's writer) sends each of its series twice, once per replica (`prometheus_replica`): its limit must cover
+     * both copies.
      */
     uniqueHeadSeries: z.number().int().nonnegative().optional(),
     /**
