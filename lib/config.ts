@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { OperatorError } from "./errors";
+import { parseQuantity } from "./k8s";
 
 export const PROJECT = "agent-receiver";
 
@@ -240,6 +241,8 @@ const monitoringSection = z.strictObject({
             replicas: z.number().int().min(1).default(2),
             evaluationInterval: duration.default("30s"),
             storageSize: memory.default("2Gi"),
+            /** The size the existing volumes have (`checkVolumeSize`); the default is storageSize's. */
+            storageSizeDeployed: memory.default("2Gi"),
             resources: resources({ cpu: "100m", memory: "256Mi" }, { memory: "512Mi" }),
         })
         .prefault({}),
@@ -380,6 +383,12 @@ const centralSection = z.strictObject({
              */
             tooFarInFutureWindow: duration.default("10m"),
             storageSize: memory.default("50Gi"),
+            /**
+             * The size the existing volumes have: differing from storageSize (a resize) is refused with the procedure
+             * (`checkVolumeSize`). The default is storageSize's default, so a configuration that never changed the size
+             * passes.
+             */
+            storageSizeDeployed: memory.default("50Gi"),
             /** Long grace period so the head is flushed and uploaded on shutdown (upstream uses 900 s). */
             terminationGracePeriodSeconds: z.number().int().min(60).default(900),
             /** Tenant for requests that carry no tenant; with mTLS on every writer it only labels stray data. */
@@ -428,6 +437,8 @@ const centralSection = z.strictObject({
         .strictObject({
             replicas: z.number().int().min(1).default(2),
             storageSize: memory.default("20Gi"),
+            /** The size the existing volumes have (`checkVolumeSize`); the default is storageSize's. */
+            storageSizeDeployed: memory.default("20Gi"),
             resources: resources({ cpu: "500m", memory: "2Gi" }, { memory: "4Gi" }),
             /**
              * Per Series request (one query's call to one Store Gateway), so that one query cannot take a pod down:
@@ -463,7 +474,13 @@ const centralSection = z.strictObject({
                     oneHour: duration.default("365d"),
                 })
                 .prefault({}),
+            /**
+             * Working space for the largest compaction and downsampling: about twice the largest tenant's 14 days of
+             * blocks (docs/ko/compactor-disk.md has the formula and the PromQL that measures it).
+             */
             storageSize: memory.default("50Gi"),
+            /** The size the existing volume has (`checkVolumeSize`); the default is storageSize's. */
+            storageSizeDeployed: memory.default("50Gi"),
             resources: resources({ cpu: "500m", memory: "2Gi" }, { memory: "4Gi" }),
         })
         .prefault({}),
@@ -618,6 +635,19 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
         }
     }
 
+    // StatefulSets whose claim size a key sets (names as the components create them; test/volumeSizes.test.ts
+    // checks them against the plan): a changed size is refused until the volumes were resized by hand.
+    const sized: [string[], { storageSize: string; storageSizeDeployed: string }, string, number][] = [
+        [["central", "receive"], c.receive, "thanos-receive", c.receive.replicas],
+        [["central", "storeGateway"], c.storeGateway, "thanos-store", c.storeGateway.replicas],
+        [["central", "compactor"], c.compactor, "thanos-compact", 1],
+        [["central", "monitoring", "ruler"], c.monitoring.ruler, "thanos-ruler", c.monitoring.ruler.replicas],
+    ];
+    for (const [at, v, statefulSet, replicas] of sized) {
+        const problem = checkVolumeSize(v.storageSize, v.storageSizeDeployed, { namespace: c.namespace, statefulSet, replicas });
+        if (problem) issue([...at, "storageSize"], problem);
+    }
+
     const r = c.compactor.retention;
     const raw = durationSeconds(r.raw);
     const five = durationSeconds(r.fiveMinutes);
@@ -709,6 +739,32 @@ function checkEdge(e: z.infer<typeof edgeSection>, issue: Issue): void {
             else nsOwner.set(ns, t.name);
         });
     });
+}
+
+/**
+ * A StatefulSet's volume size lives in its claim template, which Kubernetes does not let change: the Kubernetes
+ * provider would delete and re-create the StatefulSet (every pod at once; for Receive, the whole write path) and the
+ * existing volumes would keep their size anyway. So a size that differs from the one deployed is refused, with the
+ * procedure that resizes without that. How the program knows the deployed size: a config key recording it
+ * (`storageSizeDeployed`), chosen over the alternatives because it is explicit and reviewed in the stack file like
+ * the size itself, works in an offline plan and a first preview alike, and doubles as the acknowledgement that the
+ * hand steps were done. The stack's previous outputs are not readable from inside the program, and a StackReference
+ * to the stack itself would still need an acknowledgement after the hand steps, and passes silently where no output
+ * was recorded yet. Returns the problem, or undefined when the sizes agree.
+ */
+export function checkVolumeSize(size: string, deployed: string, sts: { namespace: string; statefulSet: string; replicas: number }): string | undefined {
+    if (parseQuantity(size) === parseQuantity(deployed)) return undefined;
+    const claims = Array.from({ length: sts.replicas }, (_, i) => `data-${sts.statefulSet}-${i}`);
+    const patch = `'{"spec":{"resources":{"requests":{"storage":"${size}"}}}}'`;
+    return (
+        `(${size}) differs from storageSizeDeployed (${deployed}): the size is in the volume claim template of StatefulSet ${sts.namespace}/${sts.statefulSet}, ` +
+        `which Kubernetes does not let change, so pulumi up would delete and re-create the StatefulSet (all its pods at once) and its volumes would stay at ${deployed}. ` +
+        `To resize: (1) grow each claim, ${claims.map((c) => `kubectl -n ${sts.namespace} patch pvc ${c} -p ${patch}`).join("; ")} ` +
+        `(its StorageClass must allow expansion; local-path does not: see docs/ko/runbooks/volume-full.md); ` +
+        `(2) kubectl -n ${sts.namespace} delete statefulset ${sts.statefulSet} --cascade=orphan (the pods keep running); ` +
+        `(3) set storageSizeDeployed to ${size} and run pulumi up, which re-creates the StatefulSet around the running pods. ` +
+        `Before the first deployment, set both to the same size.`
+    );
 }
 
 /** Seconds in a Prometheus duration (`1h30m` → 5400). */
