@@ -265,8 +265,11 @@ const monitoringSection = z.strictObject({
         .strictObject({
             /** Query SLO: 99th percentile of range queries at the Query Frontend, in seconds. */
             queryP99Seconds: z.number().positive().default(10),
-            /** Below this hit ratio the results cache is not doing its job (memory too small, TTL, keys). */
-            cacheHitRatioMin: z.number().min(0).max(1).default(0.5),
+            /**
+             * Below this hit ratio the results cache is not doing its job (memory too small, TTL, keys). The service
+             * level's objective (lib/slo.ts): 70 %.
+             */
+            cacheHitRatioMin: z.number().min(0).max(1).default(0.7),
             /** Remote write lag of an agent, in seconds, that means it is falling behind. */
             remoteWriteLagSeconds: z.number().int().positive().default(300),
             /** Share of a tenant's head-series limit at which to warn. */

@@ -5,6 +5,8 @@
  * The variables `$cluster` and `$tenant` filter by the `cluster` external label and Receive's `tenant_id`.
  */
 
+import { CACHE_HIT_RATIO_OBJECTIVE, CACHE_HIT_RATIO_RECORD, QUERY_LATENCY_BUCKET, QUERY_LATENCY_OBJECTIVE, REMOTE_WRITE_AVAILABILITY } from "./slo";
+
 export interface Panel {
     readonly title: string;
     /** PromQL, one per series group; `$__rate_interval` is Grafana's rate window. */
@@ -286,7 +288,73 @@ export function dashboards(platformNamespaces: string[]): Dashboard[] {
                 },
             ],
         },
+        sloDashboard(),
     ];
+}
+
+/**
+ * The service levels (lib/slo.ts): each SLI against its objective, the burn rate of its error budget (1 = the budget
+ * lasts exactly 30 days; the fast alert pages at 14.4 and 6, the slow one tickets at 3 and 1) and what is left of the
+ * budget over 30 days. The series are the central Prometheus pair's recordings (max() merges the two replicas).
+ */
+function sloDashboard(): Dashboard {
+    const rw = (w: string) => `max(slo:remote_write_errors:ratio_rate${w})`;
+    const slow = (w: string) => `max(slo:query_slow:ratio_rate${w})`;
+    const rwBudget = Number((1 - REMOTE_WRITE_AVAILABILITY).toPrecision(6));
+    const qBudget = Number((1 - QUERY_LATENCY_OBJECTIVE).toPrecision(6));
+    const remaining = (bad: string, budget: number) => `1 - avg_over_time(${bad}[30d:1h]) / ${budget}`;
+    return {
+        uid: "ar-slo",
+        title: "Agent-receiver / Service levels",
+        panels: [
+            {
+                title: `Remote-write availability (objective ${REMOTE_WRITE_AVAILABILITY * 100} %)`,
+                exprs: [
+                    { expr: `1 - ${rw("1h")}`, legend: "last hour" },
+                    { expr: `1 - ${rw("3d")}`, legend: "last 3 days" },
+                    { expr: `vector(${REMOTE_WRITE_AVAILABILITY})`, legend: "objective" },
+                ],
+                unit: "percentunit",
+                description: "Share of Receive's write requests not answered 5xx.",
+            },
+            {
+                title: "Remote-write error budget: burn rate and what is left of 30 days",
+                exprs: [
+                    { expr: `${rw("1h")} / ${rwBudget}`, legend: "burn rate, 1h" },
+                    { expr: `${rw("6h")} / ${rwBudget}`, legend: "burn rate, 6h" },
+                    { expr: remaining(rw("1h"), rwBudget), legend: "budget left (30 days)" },
+                ],
+                unit: "short",
+            },
+            {
+                title: `Query latency: share within ${QUERY_LATENCY_BUCKET} s (objective ${QUERY_LATENCY_OBJECTIVE * 100} %, for P99 1.2 s)`,
+                exprs: [
+                    { expr: `1 - ${slow("1h")}`, legend: "last hour" },
+                    { expr: `1 - ${slow("3d")}`, legend: "last 3 days" },
+                    { expr: `vector(${QUERY_LATENCY_OBJECTIVE})`, legend: "objective" },
+                ],
+                unit: "percentunit",
+                description: "Thanos' histogram has buckets at 0.6, 1 and 3 s: requests under 1 s count as fast (stricter than 1.2 s, never laxer).",
+            },
+            {
+                title: "Query latency budget: burn rate and what is left of 30 days",
+                exprs: [
+                    { expr: `${slow("1h")} / ${qBudget}`, legend: "burn rate, 1h" },
+                    { expr: `${slow("6h")} / ${qBudget}`, legend: "burn rate, 6h" },
+                    { expr: remaining(slow("1h"), qBudget), legend: "budget left (30 days)" },
+                ],
+                unit: "short",
+            },
+            {
+                title: `Results cache hit ratio (objective ${CACHE_HIT_RATIO_OBJECTIVE * 100} %)`,
+                exprs: [
+                    { expr: `max(${CACHE_HIT_RATIO_RECORD})`, legend: "hit ratio, 1h" },
+                    { expr: `vector(${CACHE_HIT_RATIO_OBJECTIVE})`, legend: "objective" },
+                ],
+                unit: "percentunit",
+            },
+        ],
+    };
 }
 
 /** Grafana's JSON model of a dashboard: time series panels in a two-column grid, cluster and tenant variables. */

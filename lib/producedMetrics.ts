@@ -5,6 +5,8 @@
  *
  * Histograms are listed by their series names (`_bucket`, `_count`, `_sum` as used).
  */
+import { sloRecordedNames } from "./slo";
+
 export interface MetricSource {
     /** Where the names were read (upstream source or docs). */
     readonly source: string;
@@ -109,6 +111,10 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
         source:
             "this program, lib/certificates.ts: each certificate's NotAfter as @pulumi/tls issued it; recorded by the central Prometheus pair (PrometheusRule) for cluster-01's, served by node-exporter's textfile collector on the edges for their client certificates",
         names: ["agent_receiver_certificate_expiry_timestamp_seconds"],
+    },
+    sloRecordings: {
+        source: "this program's recording rules, lib/slo.ts (the central Prometheus pair records them; they reach Thanos by its remote write)",
+        names: sloRecordedNames(),
     },
     memcachedExporter: {
         source: "prometheus/memcached_exporter pkg/exporter/exporter.go",

@@ -124,7 +124,7 @@ describe("CentralMonitoring (cluster-01)", () => {
             const admin = one(plan, "kubernetes:core/v1:Secret", "-grafana-admin");
             assert.ok(isSecretAt((admin.inputs as any).stringData, "admin-password"));
             const boards = all(plan, "kubernetes:core/v1:ConfigMap").filter((r) => manifest(r).metadata.labels?.grafana_dashboard === "1");
-            assert.deepStrictEqual(boards.map((b) => manifest(b).metadata.name).sort(), ["dashboard-ar-compactor", "dashboard-ar-cost", "dashboard-ar-logs", "dashboard-ar-overview", "dashboard-ar-query", "dashboard-ar-receive"]);
+            assert.deepStrictEqual(boards.map((b) => manifest(b).metadata.name).sort(), ["dashboard-ar-compactor", "dashboard-ar-cost", "dashboard-ar-logs", "dashboard-ar-overview", "dashboard-ar-query", "dashboard-ar-receive", "dashboard-ar-slo"]);
             for (const b of boards) {
                 const json = JSON.parse(Object.values(manifest(b).data)[0] as string);
                 assert.ok(json.panels.length >= 4, json.title);
