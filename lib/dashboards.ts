@@ -298,53 +298,50 @@ export function dashboards(platformNamespaces: string[]): Dashboard[] {
  * budget over 30 days. The series are the central Prometheus pair's recordings (max() merges the two replicas).
  */
 function sloDashboard(): Dashboard {
-    const rw = (w: string) => `max(slo:remote_write_errors:ratio_rate${w})`;
-    const slow = (w: string) => `max(slo:query_slow:ratio_rate${w})`;
-    const rwBudget = Number((1 - REMOTE_WRITE_AVAILABILITY).toPrecision(6));
-    const qBudget = Number((1 - QUERY_LATENCY_OBJECTIVE).toPrecision(6));
-    const remaining = (bad: string, budget: number) => `1 - avg_over_time(${bad}[30d:1h]) / ${budget}`;
+    // Two panels per objective: the SLI against it, then the burn rate of its budget and what is left of 30 days.
+    const objective = (title: string, budgetTitle: string, record: string, target: number, description: string): Panel[] => {
+        const bad = (w: string) => `max(slo:${record}:ratio_rate${w})`;
+        const budget = Number((1 - target).toPrecision(6));
+        return [
+            {
+                title,
+                exprs: [
+                    { expr: `1 - ${bad("1h")}`, legend: "last hour" },
+                    { expr: `1 - ${bad("3d")}`, legend: "last 3 days" },
+                    { expr: `vector(${target})`, legend: "objective" },
+                ],
+                unit: "percentunit",
+                description,
+            },
+            {
+                title: budgetTitle,
+                exprs: [
+                    { expr: `${bad("1h")} / ${budget}`, legend: "burn rate, 1h" },
+                    { expr: `${bad("6h")} / ${budget}`, legend: "burn rate, 6h" },
+                    { expr: `1 - avg_over_time(${bad("1h")}[30d:1h]) / ${budget}`, legend: "budget left (30 days)" },
+                ],
+                unit: "short",
+            },
+        ];
+    };
     return {
         uid: "ar-slo",
         title: "Agent-receiver / Service levels",
         panels: [
-            {
-                title: `Remote-write availability (objective ${REMOTE_WRITE_AVAILABILITY * 100} %)`,
-                exprs: [
-                    { expr: `1 - ${rw("1h")}`, legend: "last hour" },
-                    { expr: `1 - ${rw("3d")}`, legend: "last 3 days" },
-                    { expr: `vector(${REMOTE_WRITE_AVAILABILITY})`, legend: "objective" },
-                ],
-                unit: "percentunit",
-                description: "Share of Receive's write requests not answered 5xx.",
-            },
-            {
-                title: "Remote-write error budget: burn rate and what is left of 30 days",
-                exprs: [
-                    { expr: `${rw("1h")} / ${rwBudget}`, legend: "burn rate, 1h" },
-                    { expr: `${rw("6h")} / ${rwBudget}`, legend: "burn rate, 6h" },
-                    { expr: remaining(rw("1h"), rwBudget), legend: "budget left (30 days)" },
-                ],
-                unit: "short",
-            },
-            {
-                title: `Query latency: share within ${QUERY_LATENCY_BUCKET} s (objective ${QUERY_LATENCY_OBJECTIVE * 100} %, for P99 1.2 s)`,
-                exprs: [
-                    { expr: `1 - ${slow("1h")}`, legend: "last hour" },
-                    { expr: `1 - ${slow("3d")}`, legend: "last 3 days" },
-                    { expr: `vector(${QUERY_LATENCY_OBJECTIVE})`, legend: "objective" },
-                ],
-                unit: "percentunit",
-                description: "Thanos' histogram has buckets at 0.6, 1 and 3 s: requests under 1 s count as fast (stricter than 1.2 s, never laxer).",
-            },
-            {
-                title: "Query latency budget: burn rate and what is left of 30 days",
-                exprs: [
-                    { expr: `${slow("1h")} / ${qBudget}`, legend: "burn rate, 1h" },
-                    { expr: `${slow("6h")} / ${qBudget}`, legend: "burn rate, 6h" },
-                    { expr: remaining(slow("1h"), qBudget), legend: "budget left (30 days)" },
-                ],
-                unit: "short",
-            },
+            ...objective(
+                `Remote-write availability (objective ${REMOTE_WRITE_AVAILABILITY * 100} %)`,
+                "Remote-write error budget: burn rate and what is left of 30 days",
+                "remote_write_errors",
+                REMOTE_WRITE_AVAILABILITY,
+                "Share of Receive's write requests not answered 5xx.",
+            ),
+            ...objective(
+                `Query latency: share within ${QUERY_LATENCY_BUCKET} s (objective ${QUERY_LATENCY_OBJECTIVE * 100} %, for P99 1.2 s)`,
+                "Query latency budget: burn rate and what is left of 30 days",
+                "query_slow",
+                QUERY_LATENCY_OBJECTIVE,
+                "Thanos' histogram has buckets at 0.6, 1 and 3 s: requests under 1 s count as fast (stricter than 1.2 s, never laxer).",
+            ),
             {
                 title: `Results cache hit ratio (objective ${CACHE_HIT_RATIO_OBJECTIVE * 100} %)`,
                 exprs: [

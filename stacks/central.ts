@@ -12,7 +12,7 @@ import { HttpsGateway } from "../components/httpsGateway";
 import { DASHBOARDS_NAME, DASHBOARDS_PORT, LogDashboards } from "../components/logDashboards";
 import { LogShipper } from "../components/logShipper";
 import { LogStore } from "../components/logStore";
-import { Memcached } from "../components/memcached";
+import { Memcached, MemcachedRole } from "../components/memcached";
 import { NodeExporter } from "../components/nodeExporter";
 import { PlatformNamespace } from "../components/platformNamespace";
 import { RemoteWritePki } from "../components/remoteWritePki";
@@ -32,7 +32,7 @@ import { dashboards } from "../lib/dashboards";
 import { THANOS_PORTS, dnsSrv } from "../lib/thanos";
 import { imageName, images } from "../lib/versions";
 import { CENTRAL_OUTPUTS } from "./contract";
-import { CentralWorkloads, Flow, centralNetwork, egressPeers, entityEgress, externalCidrs, ingressPeers } from "./network";
+import { CentralWorkloads, Flow, Workload, centralNetwork, egressPeers, entityEgress, externalCidrs, ingressPeers } from "./network";
 import { CENTRAL_MONITORING_NAMESPACE, LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, pullSecretFor } from "./shared";
 
 /** What every step needs: the stack's config, its secrets, the providers and the flow table. */
@@ -177,24 +177,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         s.opts,
     );
     const sg = c.storeGateway;
-    const storeCache = new Memcached(
-        `${cluster}-store-memcached`,
-        {
-            namespace: common.namespace,
-            namespaceName: c.namespace,
-            image: imageName(images.memcached, s.mirror),
-            exporterImage: imageName(images.memcachedExporter, s.mirror),
-            version: images.memcached.tag,
-            imagePullSecrets: common.imagePullSecrets,
-            role: "store-cache",
-            replicas: sg.cache.replicas,
-            memoryMiB: sg.cache.memoryMiB,
-            maxItemSizeMiB: sg.cache.maxItemSizeMiB,
-            clients: ingressPeers(flows, w.storeCache, "store-cache"),
-            metricsScrapers: ingressPeers(flows, w.storeCache, "metrics"),
-        },
-        s.opts,
-    );
+    const storeCache = memcachedFleet(s, common, `${cluster}-store-memcached`, "store-cache", sg.cache, w.storeCache);
     const store = new ThanosStoreGateway(
         `${cluster}-store`,
         {
@@ -225,23 +208,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         },
         s.opts,
     );
-    const memcached = new Memcached(
-        `${cluster}-memcached`,
-        {
-            namespace: common.namespace,
-            namespaceName: c.namespace,
-            image: imageName(images.memcached, s.mirror),
-            exporterImage: imageName(images.memcachedExporter, s.mirror),
-            version: images.memcached.tag,
-            imagePullSecrets: common.imagePullSecrets,
-            replicas: c.memcached.replicas,
-            memoryMiB: c.memcached.memoryMiB,
-            maxItemSizeMiB: c.memcached.maxItemSizeMiB,
-            clients: ingressPeers(flows, w.memcached, "query-cache"),
-            metricsScrapers: ingressPeers(flows, w.memcached, "metrics"),
-        },
-        s.opts,
-    );
+    const memcached = memcachedFleet(s, common, `${cluster}-memcached`, "query-cache", c.memcached, w.memcached);
     const frontend = new ThanosQueryFrontend(
         `${cluster}-query-frontend`,
         {
@@ -273,6 +240,28 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         s.opts,
     );
     return { writers, pki, receive, frontend };
+}
+
+/** A memcached fleet in the Thanos namespace for `role`, reachable by the clients the flow table gives that role. */
+function memcachedFleet(s: Central, common: ThanosCommon, name: string, role: MemcachedRole, size: { replicas: number; memoryMiB: number; maxItemSizeMiB: number }, fleet: Workload) {
+    return new Memcached(
+        name,
+        {
+            namespace: common.namespace,
+            namespaceName: s.c.namespace,
+            image: imageName(images.memcached, s.mirror),
+            exporterImage: imageName(images.memcachedExporter, s.mirror),
+            version: images.memcached.tag,
+            imagePullSecrets: common.imagePullSecrets,
+            role,
+            replicas: size.replicas,
+            memoryMiB: size.memoryMiB,
+            maxItemSizeMiB: size.maxItemSizeMiB,
+            clients: ingressPeers(s.flows, fleet, role),
+            metricsScrapers: ingressPeers(s.flows, fleet, "metrics"),
+        },
+        s.opts,
+    );
 }
 
 /** kube-prometheus-stack (Prometheus pair, Alertmanager, Grafana), node exporter, Grafana's gateway and the Ruler. */
