@@ -102,6 +102,14 @@ export const ALERT_NAMES = [
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
+/**
+ * One series per name, `label="name"`: the set an absence rule subtracts the present ones from (writers that stopped
+ * sending, Thanos components with no pod up).
+ */
+export function expectedSeries(label: string, values: string[]): string {
+    return values.map((v) => `label_replace(vector(1), "${label}", "${v}", "", "")`).join(" or ");
+}
+
 function ratio(num: string, den: string): string {
     return `(${num}) / (${den})`;
 }
@@ -109,7 +117,7 @@ function ratio(num: string, den: string): string {
 /** The rules, as data. */
 export function alertRules(a: AlertRuleArgs): AlertRule[] {
     const t = a.thresholds;
-    const expected = a.writers.map((w) => `label_replace(vector(1), "tenant_id", "${w}", "", "")`).join(" or ");
+    const expected = expectedSeries("tenant_id", a.writers);
     const limited = a.writers
         .filter((w) => (a.headSeriesLimits[w] ?? 0) > 0)
         .map((w) => `sum by (tenant) (prometheus_tsdb_head_series{job="thanos-receive", tenant="${w}"}) / ${a.headSeriesLimits[w]}`);

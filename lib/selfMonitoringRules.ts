@@ -19,10 +19,10 @@
  * Both replicas evaluate the same rules; the Prometheus Operator drops the replica label from alerts
  * (`alert_relabel_configs: labeldrop prometheus_replica`), so Alertmanager merges the two copies.
  */
-import { AlertRule, RuleGroup, alertGroup } from "./alertRules";
+import { AlertRule, RuleGroup, alertGroup, expectedSeries } from "./alertRules";
 import { CertificateExpiry, certificateExpiryRule, certificateRecordingGroup } from "./certificates";
 import { sloRuleGroup } from "./slo";
-import { KSM_JOB, KUBELET_JOB, expectedSeries, kubeWorkloadRules, targetDownRule } from "./kubeRules";
+import { KSM_JOB, KUBELET_JOB, kubeWorkloadRules, targetDownRule } from "./kubeRules";
 
 /** Names of the self-monitoring alerts, in rule-file order (the tests require a firing and a silent case for each). */
 export const SELF_MONITORING_ALERT_NAMES = [
