@@ -1,5 +1,6 @@
 // Lint: typescript-eslint's recommended rules plus Pulumi's (no Output inside template literals; they need types),
-// and the layering: imports only point down (index.ts → stacks/ → components/ → lib/; tools/ and scripts/ apart).
+// and the layering: imports only point down (index.ts → stacks/ → components/ → lib/; tools/ and scripts/ apart;
+// policy/, the policy pack, reads lib/ only).
 import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
@@ -24,11 +25,13 @@ export default tseslint.config(
         },
     },
     // lib/ is the ground floor: pure helpers, importing nothing above it.
-    { files: ["lib/**/*.ts"], rules: forbid("lib/ is pure: it must not import components/, stacks/, tools/ or scripts/", "components", "stacks", "tools", "scripts") },
+    { files: ["lib/**/*.ts"], rules: forbid("lib/ is pure: it must not import components/, stacks/, tools/, scripts/ or policy/", "components", "stacks", "tools", "scripts", "policy") },
     // components/ build resources from their arguments; they know no stack, role or tooling.
     { files: ["components/**/*.ts"], rules: forbid("components/ must not import stacks/, tools/ or scripts/ (wiring lives in stacks/)", "stacks", "tools", "scripts") },
     // stacks/ wire components by role; the program never imports the offline tooling.
     { files: ["stacks/**/*.ts", "index.ts"], rules: forbid("the program must not import tools/ or scripts/ (the offline planner loads the program, not the reverse)", "tools", "scripts") },
     // tools/ (the offline runtime and planner) load the program only through index.ts.
     { files: ["tools/**/*.ts"], rules: forbid("tools/ reach the program through index.ts only, never a component or a stack directly", "components", "stacks", "scripts") },
+    // policy/ (the policy pack the CLI runs on its own) shares the rules of lib/ with the tests and knows nothing else.
+    { files: ["policy/**/*.ts"], rules: forbid("policy/ imports lib/ only (the pack runs without the program)", "components", "stacks", "tools", "scripts", "index") },
 );

@@ -5,6 +5,7 @@ import type { RuleGroup } from "../lib/alertRules";
 import type { Resources } from "../lib/config";
 import { Dashboard, dashboardJson } from "../lib/dashboards";
 import { nonEmptyTo, resourceRequirements } from "../lib/k8s";
+import { generationName } from "../lib/rotation";
 import { TENANT_LABEL, THANOS_PORTS } from "../lib/thanos";
 import { OPENSEARCH_EXPORTER_NAME } from "./openSearchExporter";
 import { charts, pinnedChartArgs } from "../lib/versions";
@@ -18,8 +19,12 @@ export interface CentralMonitoringArgs {
     readonly cluster: string;
     readonly storageClass: string;
     readonly imagePullSecrets?: { name: string }[];
+    /** Site registry mirror (`images.registryMirror`): every image the chart runs is pulled as `<mirror>/<registry>/…`. */
+    readonly registryMirror?: string;
     readonly prometheus: { replicas: number; retention: string; storageSize: string; resources: Resources };
     readonly alertmanager: { replicas: number; storageSize: string };
+    /** Rotation generation of the Grafana admin password (`central.rotation.grafanaAdmin`). */
+    readonly grafanaAdminPasswordGeneration?: number;
     /** The rendered Alertmanager configuration (holds webhook URLs: a secret). */
     readonly alertmanagerConfig: pulumi.Input<string>;
     /** Receive's in-cluster remote-write URL and this cluster's writer credential. */
@@ -73,6 +78,10 @@ export const CENTRAL_POD_LABELS = {
     kubeStateMetrics: { "app.kubernetes.io/name": "kube-state-metrics", "app.kubernetes.io/instance": KPS_RELEASE },
 } as const;
 
+/** The ConfigMap with the platform's dashboards, mounted into Grafana by its file provider. */
+export const GRAFANA_DASHBOARDS_CONFIGMAP = "grafana-dashboards";
+const DASHBOARD_PROVIDER = "platform";
+
 /** Kubernetes-style names of the chart's workloads, for the objects that concern one of them. */
 const CHART_WORKLOAD_NAMES: Record<keyof typeof CENTRAL_POD_LABELS, string> = {
     prometheus: "prometheus",
@@ -81,6 +90,12 @@ const CHART_WORKLOAD_NAMES: Record<keyof typeof CENTRAL_POD_LABELS, string> = {
     operator: "prometheus-operator",
     kubeStateMetrics: "kube-state-metrics",
 };
+
+/**
+ * The operator's metrics port: `http` 8080 with `prometheusOperator.tls.enabled: false` (set below); with TLS it
+ * would be `https` 10250 (templates/prometheus-operator/deployment.yaml).
+ */
+export const OPERATOR_METRICS_PORT = 8080;
 
 /** Alertmanager's cluster gossip port (TCP and UDP) between its replicas. */
 export const ALERTMANAGER_MESH_PORT = 9094;
@@ -125,6 +140,9 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
         volumeClaimTemplate: { spec: { storageClassName: a.storageClass, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } } },
     });
     const secretKey = (key: string) => ({ secret: { name: REMOTE_WRITE_TLS_SECRET, key } });
+    // Through the site mirror, each image under the path of its upstream registry (the chart's default registry of
+    // that image; `global.imageRegistry` would put every image under one registry). Nothing is set without a mirror.
+    const mirror = (registry: string) => (a.registryMirror ? { image: { registry: `${a.registryMirror}/${registry}` } } : {});
     return {
         fullnameOverride: KPS_RELEASE,
         // CRDs come from a separate, protected chart instance: a v4 Chart deletes the CRDs it owns with it.
@@ -133,7 +151,11 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
         defaultRules: { create: false },
         global: { imagePullSecrets: a.imagePullSecrets ?? [] },
         alertmanager: {
+            // Alertmanager and its config reloader read mounted files only: no API token in the pod.
+            serviceAccount: { automountServiceAccountToken: false },
             alertmanagerSpec: {
+                ...mirror("quay.io"),
+                automountServiceAccountToken: false,
                 replicas: a.alertmanager.replicas,
                 // The configuration is the program's (a Secret below): the chart's example config is not rendered.
                 useExistingSecret: true,
@@ -144,6 +166,7 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
         },
         prometheus: {
             prometheusSpec: {
+                ...mirror("quay.io"),
                 replicas: a.prometheus.replicas,
                 replicaExternalLabelName: PROMETHEUS_REPLICA_LABEL,
                 // As on the agents: a resharding during a Receive outage waits for Receive instead of dropping its
@@ -172,30 +195,58 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
             },
         },
         grafana: {
+            ...mirror("docker.io"),
             // The chart's dashboards query the local Prometheus; the platform's dashboards are provisioned below.
             defaultDashboardsEnabled: false,
             admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
-            sidecar: { datasources: { defaultDatasourceEnabled: false, alertmanager: { enabled: false } } },
-            additionalDataSources: [
-                {
-                    name: "Thanos",
-                    uid: THANOS_DATASOURCE_UID,
-                    type: "prometheus",
-                    access: "proxy",
-                    url: a.queryFrontendUrl,
-                    isDefault: true,
-                    jsonData: { timeInterval: "30s", prometheusType: "Thanos" },
+            // Grafana reads its datasource and dashboards from files the chart mounts, never from the API server: no
+            // sidecar, no RBAC, no service-account token in the pod. With a sidecar on (kube-prometheus-stack turns
+            // the dashboards and datasources sidecars on), the grafana chart's templates/clusterrole.yaml grants
+            // get/list/watch on configmaps AND secrets in every namespace, and `rbac.namespaced` would only narrow it
+            // to the namespace, still with secrets (templates/role.yaml): Grafana is the exposed UI.
+            sidecar: { dashboards: { enabled: false }, datasources: { enabled: false } },
+            rbac: { create: false },
+            serviceAccount: { automountServiceAccountToken: false },
+            automountServiceAccountToken: false,
+            datasources: {
+                "datasources.yaml": {
+                    apiVersion: 1,
+                    datasources: [
+                        {
+                            name: "Thanos",
+                            uid: THANOS_DATASOURCE_UID,
+                            type: "prometheus",
+                            access: "proxy",
+                            url: a.queryFrontendUrl,
+                            isDefault: true,
+                            editable: false,
+                            jsonData: { timeInterval: "30s", prometheusType: "Thanos" },
+                        },
+                    ],
                 },
-            ],
+            },
+            dashboardProviders: {
+                "dashboardproviders.yaml": {
+                    apiVersion: 1,
+                    providers: [{ name: "platform", orgId: 1, folder: "", type: "file", disableDeletion: true, editable: false, options: { path: `/var/lib/grafana/dashboards/${DASHBOARD_PROVIDER}` } }],
+                },
+            },
+            // Mounted at /var/lib/grafana/dashboards/<provider> (templates/_pod.tpl).
+            dashboardsConfigMaps: { [DASHBOARD_PROVIDER]: GRAFANA_DASHBOARDS_CONFIGMAP },
             "grafana.ini": {
                 server: { root_url: `https://${a.grafanaHostname}/` },
                 users: { allow_sign_up: false },
                 "auth.anonymous": { enabled: false },
                 analytics: { reporting_enabled: false, check_for_updates: false },
+                // The session cookie only over HTTPS and not sent on cross-site subrequests; HSTS for the Gateway's
+                // host. SameSite lax, not strict: a link from an alert notification must open Grafana logged in.
+                security: { cookie_secure: true, cookie_samesite: "lax", strict_transport_security: true, strict_transport_security_max_age_seconds: 31536000 },
             },
             // Helm test hooks do not run under a v4 Chart.
             testFramework: { enabled: false },
         },
+        // No kube_secret_* series and no cluster-wide list of Secrets (the chart's default collectors include them).
+        "kube-state-metrics": { ...mirror("registry.k8s.io"), collectorsExclude: ["secrets"] },
         // node-exporter runs in its own privileged namespace (NodeExporter component), not in the restricted one.
         nodeExporter: { enabled: false },
         // Control-plane components whose metrics endpoints bind to localhost on most installs: scraping them would
@@ -205,6 +256,9 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
         kubeEtcd: { enabled: false },
         kubeProxy: { enabled: false },
         prometheusOperator: {
+            ...mirror("quay.io"),
+            // The operator adds the config reloader to the Prometheus and Alertmanager pods.
+            ...(a.registryMirror ? { prometheusConfigReloader: mirror("quay.io") } : {}),
             // The webhook certificate is made by a Helm hook Job, and v4 Charts run no hooks.
             admissionWebhooks: { enabled: false },
             tls: { enabled: false },
@@ -236,7 +290,7 @@ export class CentralMonitoring extends pulumi.ComponentResource {
             { parent: this, protect: true, retainOnDelete: true },
         );
 
-        const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this });
+        const password = new random.RandomPassword(generationName(`${name}-grafana-admin`, args.grafanaAdminPasswordGeneration), { length: 32, special: false }, { parent: this });
         this.grafanaAdminPassword = pulumi.secret(password.result);
         const secrets = [
             new k8s.core.v1.Secret(
@@ -276,16 +330,15 @@ export class CentralMonitoring extends pulumi.ComponentResource {
             { parent: this, dependsOn: [crds, ...secrets] },
         );
 
-        for (const d of args.dashboards) {
-            new k8s.core.v1.ConfigMap(
-                `${name}-dashboard-${d.uid}`,
-                {
-                    metadata: { name: `dashboard-${d.uid}`, namespace: ns, labels: { ...labels, grafana_dashboard: "1" } },
-                    data: { [`${d.uid}.json`]: dashboardJson(d, THANOS_DATASOURCE_UID) },
-                },
-                { parent: this },
-            );
-        }
+        // Every platform dashboard in one ConfigMap that the chart mounts as Grafana's file provider.
+        new k8s.core.v1.ConfigMap(
+            `${name}-dashboards`,
+            {
+                metadata: { name: GRAFANA_DASHBOARDS_CONFIGMAP, namespace: ns, labels },
+                data: Object.fromEntries(args.dashboards.map((d) => [`${d.uid}.json`, dashboardJson(d, THANOS_DATASOURCE_UID)])),
+            },
+            { parent: this },
+        );
 
         // Evaluated by the Prometheus pair itself, on its own scrapes: the chart's values leave ruleSelector empty with
         // ruleSelectorNilUsesHelmValues off, so the Prometheus selects every PrometheusRule (ruleNamespaceSelector {}:
@@ -382,7 +435,7 @@ export class CentralMonitoring extends pulumi.ComponentResource {
             );
         }
         // Scrapes of the chart's own workloads by the Prometheus pair; nothing else reaches them.
-        policy("prometheus-operator", { podSelector: { matchLabels: L.operator }, policyTypes: ["Ingress"], ingress: [{ from: a.metricsScrapers, ports: tcp(10250) }] });
+        policy("prometheus-operator", { podSelector: { matchLabels: L.operator }, policyTypes: ["Ingress"], ingress: [{ from: a.metricsScrapers, ports: tcp(OPERATOR_METRICS_PORT) }] });
         policy("kube-state-metrics", { podSelector: { matchLabels: L.kubeStateMetrics }, policyTypes: ["Ingress"], ingress: [{ from: a.metricsScrapers, ports: tcp(8080, 8081) }] });
         // Alertmanager: alerts from the Ruler and Prometheus, scrapes (and the reloader's metrics), gossip between its
         // replicas; out to the webhooks' addresses only. Its API is unauthenticated (silences): Grafana cannot reach it.

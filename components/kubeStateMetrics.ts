@@ -11,6 +11,8 @@ export interface KubeStateMetricsArgs {
     readonly namespaces: string[];
     readonly nodeSelector?: Record<string, string>;
     readonly tolerations?: k8s.types.input.core.v1.Toleration[];
+    /** Resources that put the labels `nodeSelector` names on the nodes (a tenant's node patches); the chart waits for them. Default: none. */
+    readonly nodeLabels?: pulumi.Resource[];
     readonly registryMirror?: string;
     readonly imagePullSecrets?: { name: string }[];
     /** Who may scrape this instance (its own agent only). */
@@ -56,7 +58,7 @@ export function kubeStateMetricsReleaseName(componentName: string): string {
     return `${componentName}-chart`;
 }
 
-export function kubeStateMetricsValues(a: Omit<KubeStateMetricsArgs, "namespace" | "namespaceName" | "scrapers" | "entityEgress">): Record<string, unknown> {
+export function kubeStateMetricsValues(a: Omit<KubeStateMetricsArgs, "namespace" | "namespaceName" | "scrapers" | "entityEgress" | "nodeLabels">): Record<string, unknown> {
     const values: Record<string, unknown> = {
         fullnameOverride: kubeStateMetricsName(a.tenant),
         image: a.registryMirror ? { registry: `${a.registryMirror}/registry.k8s.io` } : {},
@@ -64,6 +66,9 @@ export function kubeStateMetricsValues(a: Omit<KubeStateMetricsArgs, "namespace"
         resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { memory: "256Mi" } },
         // Scraped by the agent's static target, not through the Prometheus Operator.
         prometheusScrape: false,
+        // No kube_secret_* series (the agents would drop them anyway) and, above all, no list/watch on Secrets: the
+        // chart's default collectors include `secrets`, which puts that rule in its role (templates/role.yaml).
+        collectorsExclude: ["secrets"],
         nodeSelector: a.nodeSelector ?? {},
         tolerations: a.tolerations ?? [],
     };
@@ -91,8 +96,11 @@ export class KubeStateMetrics extends pulumi.ComponentResource {
         this.address = `${kubeStateMetricsName(args.tenant)}.${args.namespaceName}.svc.cluster.local:${KUBE_STATE_METRICS_PORT}`;
         const releaseName = kubeStateMetricsReleaseName(name);
         this.podLabels = kubeStateMetricsPodLabels(releaseName);
-        const { scrapers, entityEgress, ...chartArgs } = args;
-        new k8s.helm.v4.Chart(releaseName, pinnedChartArgs(charts.kubeStateMetrics, args.namespace, kubeStateMetricsValues(chartArgs)), { parent: this });
+        const { scrapers, entityEgress, nodeLabels, ...chartArgs } = args;
+        new k8s.helm.v4.Chart(releaseName, pinnedChartArgs(charts.kubeStateMetrics, args.namespace, kubeStateMetricsValues(chartArgs)), {
+            parent: this,
+            dependsOn: nodeLabels,
+        });
         const objectName = kubeStateMetricsName(args.tenant);
         new k8s.networking.v1.NetworkPolicy(
             `${name}-netpol`,

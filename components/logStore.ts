@@ -20,6 +20,8 @@ export interface LogStoreArgs {
     readonly clusters: string[];
     /** Password generation per cluster; raising one replaces that cluster's password. Default 0. */
     readonly passwordGenerations?: Record<string, number>;
+    /** Rotation generation of the admin password (`central.rotation.openSearchAdmin`). */
+    readonly adminPasswordGeneration?: number;
     /** Name the edges use (on the HTTP certificate), and an optional fixed LoadBalancer IP. */
     readonly hostname: string;
     readonly loadBalancerIP?: string;
@@ -36,6 +38,8 @@ export interface LogStoreArgs {
     readonly exporterImage: string;
     readonly exporterVersion: string;
     readonly metricsScrapers: Peer[];
+    /** Who may use the HTTP API: the edges' ranges (through the LoadBalancer) and in-cluster clients. */
+    readonly httpClients: { readonly cidrs: string[]; readonly peers: Peer[] };
 }
 
 export interface LogCredential {
@@ -48,6 +52,8 @@ export const OPENSEARCH_PORT = 9200;
 export const OPENSEARCH_TRANSPORT_PORT = 9300;
 const TRANSPORT_PORT = OPENSEARCH_TRANSPORT_PORT;
 const TLS_SECRET = "opensearch-tls";
+/** The admin client certificate and key, for the configure Job only. */
+export const ADMIN_TLS_SECRET = "opensearch-admin-tls";
 const SECURITY_SECRET = "opensearch-security-config";
 const ADMIN_DN = "CN=opensearch-admin,O=agent-receiver";
 const NODE_DN = "CN=opensearch-node,O=agent-receiver";
@@ -131,7 +137,8 @@ export function securityConfigFiles(
                     {
                         reserved: true,
                         cluster_permissions: ["cluster_monitor", "indices:data/write/bulk"],
-                        index_permissions: [{ index_patterns: [`${logIndexPrefix(w.cluster)}-*`], allowed_actions: ["crud", "create_index"] }],
+                        // Write and create its own indices; no read (`crud` would let one cluster's shipper read its logs back).
+                        index_permissions: [{ index_patterns: [`${logIndexPrefix(w.cluster)}-*`], allowed_actions: ["write", "create_index"] }],
                     },
                 ]),
             ),
@@ -278,14 +285,22 @@ export class LogStore extends pulumi.ComponentResource {
                     "ca.crt": ca.certPem,
                     "tls.crt": node.certPem,
                     "tls.key": pulumi.secret(node.keyPem),
-                    "admin.crt": admin.certPem,
-                    "admin.key": pulumi.secret(admin.keyPem),
                 },
             },
             { parent: this },
         );
+        // The admin client certificate (superuser through the security plugin) lives apart, mounted by the configure
+        // Job only: no OpenSearch pod needs it.
+        const adminTlsSecret = new k8s.core.v1.Secret(
+            `${name}-admin-tls`,
+            {
+                metadata: { name: ADMIN_TLS_SECRET, namespace: ns, labels },
+                stringData: { "ca.crt": ca.certPem, "admin.crt": admin.certPem, "admin.key": pulumi.secret(admin.keyPem) },
+            },
+            { parent: this },
+        );
 
-        const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: this });
+        const adminPassword = new random.RandomPassword(generationName(`${name}-admin-password`, args.adminPasswordGeneration), { length: 32, special: false }, { parent: this });
         this.adminPassword = pulumi.secret(adminPassword.result);
         const writers = args.clusters.map((cluster) => ({
             cluster,
@@ -327,7 +342,9 @@ export class LogStore extends pulumi.ComponentResource {
                 },
                 spec: {
                     type: "LoadBalancer",
-                    // Keep the client address for OpenSearch's audit log.
+                    // Only the edges' ranges, enforced at the LoadBalancer; the client address is kept for the
+                    // NetworkPolicy (and OpenSearch's audit log).
+                    loadBalancerSourceRanges: args.httpClients.cidrs,
                     externalTrafficPolicy: "Local",
                     selector,
                     ports: [{ name: "https", port: OPENSEARCH_PORT, targetPort: OPENSEARCH_PORT, protocol: "TCP" }],
@@ -384,7 +401,7 @@ export class LogStore extends pulumi.ComponentResource {
                                 }),
                             ],
                             volumes: [
-                                { name: "certs", secret: { secretName: TLS_SECRET } },
+                                { name: "certs", secret: { secretName: ADMIN_TLS_SECRET } },
                                 { name: "security", secret: { secretName: SECURITY_SECRET } },
                                 { name: "tmp", emptyDir: {} },
                             ],
@@ -392,7 +409,7 @@ export class LogStore extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this, dependsOn: [chart], deleteBeforeReplace: true },
+            { parent: this, dependsOn: [chart, adminTlsSecret], deleteBeforeReplace: true },
         );
 
         const np = (id: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
@@ -401,8 +418,9 @@ export class LogStore extends pulumi.ComponentResource {
             podSelector: { matchLabels: selector },
             policyTypes: ["Ingress", "Egress"],
             ingress: [
-                // Fluent Bit of every cluster through the LoadBalancer: TLS and a per-cluster user authenticate it.
-                { ports: [{ protocol: "TCP", port: OPENSEARCH_PORT }] },
+                // Fluent Bit of the edges through the LoadBalancer (their ranges only) and the in-cluster clients; TLS
+                // and a per-cluster user authenticate each on top.
+                { from: [...args.httpClients.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ...args.httpClients.peers], ports: [{ protocol: "TCP", port: OPENSEARCH_PORT }] },
                 { from: [{ podSelector: { matchLabels: selector } }], ports: [{ protocol: "TCP", port: TRANSPORT_PORT }] },
             ],
             egress: [{ to: [{ podSelector: { matchLabels: selector } }], ports: [{ protocol: "TCP", port: TRANSPORT_PORT }] }],

@@ -35,6 +35,9 @@ export function nodeExporterValues(a: Pick<NodeExporterArgs, "registryMirror" | 
             allowPrivilegeEscalation: false,
             capabilities: { drop: ["ALL"] },
         },
+        // The chart sets no seccomp profile (templates/daemonset.yaml, values securityContext); the runtime's default
+        // profile is enough for reading /proc and /sys. Helm merges this into the chart's pod securityContext.
+        securityContext: { seccompProfile: { type: "RuntimeDefault" } },
         // Edges: scraped directly on the node address by the agents (no operator there). Central: a ServiceMonitor.
         prometheus: { monitor: { enabled: a.serviceMonitor === true } },
     };

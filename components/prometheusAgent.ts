@@ -36,6 +36,11 @@ export interface PrometheusAgentArgs {
     /** Placement (a tenant's agent runs only on its nodes). */
     readonly nodeSelector?: Record<string, string>;
     readonly tolerations?: k8s.types.input.core.v1.Toleration[];
+    /**
+     * Resources that put on the nodes the labels that `nodeSelector` and the configuration's node selection use (a
+     * tenant's node patches). The configuration and the StatefulSet wait for them. Default: none.
+     */
+    readonly nodeLabels?: pulumi.Resource[];
     /** Egress peers besides the node ports and the remote-write endpoint: kube-state-metrics, scraped namespaces. */
     readonly scrapePeers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
     /** The central Receive's LoadBalancer address (CIDRs): the only place outside the cluster the agent reaches. */
@@ -146,7 +151,7 @@ export class PrometheusAgent extends pulumi.ComponentResource {
         const configMap = new k8s.core.v1.ConfigMap(
             `${name}-config`,
             { metadata: { name: `${saName}-config`, namespace: ns, labels }, data: { "prometheus.yml": args.config } },
-            { parent: this },
+            { parent: this, dependsOn: args.nodeLabels },
         );
 
         new k8s.apps.v1.StatefulSet(
@@ -224,7 +229,7 @@ export class PrometheusAgent extends pulumi.ComponentResource {
                     ],
                 },
             },
-            { parent: this },
+            { parent: this, dependsOn: args.nodeLabels },
         );
 
         new k8s.networking.v1.NetworkPolicy(

@@ -3,6 +3,7 @@ import * as minio from "@pulumi/minio";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { stringify } from "yaml";
+import { generationName } from "../lib/rotation";
 
 export interface ThanosBucketArgs {
     /** Bucket name on the existing MinIO. */
@@ -11,18 +12,55 @@ export interface ThanosBucketArgs {
     readonly endpoint: string;
     readonly tls: boolean;
     readonly region: string;
-    /** Name of the dedicated MinIO user (one per central cluster). */
+    /** Prefix of the MinIO users' names: `<prefix>` (the shared user), `<prefix>-store`, `-receive`, `-compactor`. */
     readonly userName: string;
-    /** Namespace that receives the `objstore.yml` Secret. */
+    /** Namespace that receives the `objstore.yml` Secrets. */
     readonly namespace: pulumi.Input<string>;
-    /** Kubernetes name of that Secret (stable: every Thanos component mounts it). Default `thanos-objstore`. */
+    /** Kubernetes name of the shared user's Secret (kept while `sharedUser` is `keep`). Default `thanos-objstore`. */
     readonly secretName?: string;
+    /**
+     * The first, shared user that could read, write and delete: kept (`keep`) until the operator retires it by the
+     * written procedure (README, "Object storage users"); never replaced by a program change.
+     */
+    readonly sharedUser: "keep" | "retired";
+    /** Rotation generation of each component's key (`central.rotation.objectStorage`). */
+    readonly keyGenerations?: Partial<Record<BucketRole, number>>;
     readonly noncurrentVersionDays: number;
     /** Backstop expiry of current objects; validated to lie well beyond the longest retention. */
     readonly backstopExpiryDays: number;
 }
 
-/** The IAM policy of the Thanos user: this bucket and nothing else. */
+/** Who uses the bucket, each with its own MinIO user and the narrowest policy. */
+export const BUCKET_ROLES = ["store", "receive", "compactor"] as const;
+export type BucketRole = (typeof BUCKET_ROLES)[number];
+
+/**
+ * The IAM policy of each component's user, on this bucket only. The Store Gateway only reads; Receive uploads blocks
+ * (it reads back what it checks, and never deletes: a partial upload it cannot clean is the compactor's to delete);
+ * the compactor reads, writes (compacted and downsampled blocks, deletion marks) and deletes.
+ */
+export function rolePolicy(bucket: string, role: BucketRole): object {
+    const objectActions: Record<BucketRole, string[]> = {
+        store: ["s3:GetObject"],
+        receive: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+        compactor: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+    };
+    const bucketActions = role === "store" ? ["s3:ListBucket", "s3:GetBucketLocation"] : ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"];
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Effect: "Allow", Action: bucketActions, Resource: [`arn:aws:s3:::${bucket}`] },
+            { Effect: "Allow", Action: objectActions[role], Resource: [`arn:aws:s3:::${bucket}/*`] },
+        ],
+    };
+}
+
+/** The Secret with a component's `objstore.yml`. */
+export function objstoreSecretName(role: BucketRole): string {
+    return `thanos-objstore-${role}`;
+}
+
+/** The IAM policy of the shared user (read, write, delete on this bucket), kept until it is retired. */
 export function bucketPolicy(bucket: string): object {
     return {
         Version: "2012-10-17",
@@ -71,8 +109,8 @@ export function objstoreConfig(a: { bucket: string; endpoint: string; region: st
  */
 export class ThanosBucket extends pulumi.ComponentResource {
     public readonly bucketName: pulumi.Output<string>;
-    /** Name of the Secret with key `objstore.yml`. */
-    public readonly secretName: pulumi.Output<string>;
+    /** Name of each component's Secret with key `objstore.yml`. */
+    public readonly secretNames: Record<BucketRole, pulumi.Output<string>>;
 
     constructor(name: string, args: ThanosBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-receiver:storage:ThanosBucket", name, {}, opts);
@@ -96,37 +134,54 @@ export class ThanosBucket extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const secretKey = new random.RandomPassword(`${name}-secret-key`, { length: 40, special: false }, { parent: this });
-        const user = new minio.IamUser(
-            `${name}-user`,
-            { name: args.userName, secret: secretKey.result, forceDestroy: false },
-            keep,
-        );
-        const policy = new minio.IamPolicy(
-            `${name}-policy`,
-            { name: `${args.userName}-bucket-only`, policy: bucket.bucket.apply((b) => JSON.stringify(bucketPolicy(b))) },
-            { parent: this },
-        );
-        new minio.IamUserPolicyAttachment(`${name}-policy-attachment`, { userName: user.name, policyName: policy.name }, { parent: this });
-
-        const secret = new k8s.core.v1.Secret(
-            `${name}-objstore`,
-            {
-                metadata: { name: args.secretName ?? "thanos-objstore", namespace: args.namespace },
-                type: "Opaque",
-                stringData: {
-                    "objstore.yml": pulumi.secret(
-                        pulumi.all([bucket.bucket, user.name, secretKey.result]).apply(([b, accessKey, sk]) =>
-                            objstoreConfig({ bucket: b, endpoint: args.endpoint, region: args.region, tls: args.tls, accessKey, secretKey: sk }),
+        const objstoreSecret = (resourceName: string, secretName: string, accessKey: pulumi.Input<string>, sk: pulumi.Input<string>) =>
+            new k8s.core.v1.Secret(
+                resourceName,
+                {
+                    metadata: { name: secretName, namespace: args.namespace },
+                    type: "Opaque",
+                    stringData: {
+                        "objstore.yml": pulumi.secret(
+                            pulumi.all([bucket.bucket, accessKey, sk]).apply(([b, key, secret]) =>
+                                objstoreConfig({ bucket: b, endpoint: args.endpoint, region: args.region, tls: args.tls, accessKey: key, secretKey: secret }),
+                            ),
                         ),
-                    ),
+                    },
                 },
-            },
-            { parent: this },
-        );
+                { parent: this },
+            );
+
+        // The first, shared user (read, write, delete). Kept, protected, until the operator retires it: the
+        // components no longer use it, but removing it from the program would make `pulumi up` stop at a protected
+        // resource. README, "Object storage users", has the procedure.
+        if (args.sharedUser === "keep") {
+            const secretKey = new random.RandomPassword(`${name}-secret-key`, { length: 40, special: false }, { parent: this });
+            const user = new minio.IamUser(`${name}-user`, { name: args.userName, secret: secretKey.result, forceDestroy: false }, keep);
+            const policy = new minio.IamPolicy(
+                `${name}-policy`,
+                { name: `${args.userName}-bucket-only`, policy: bucket.bucket.apply((b) => JSON.stringify(bucketPolicy(b))) },
+                { parent: this },
+            );
+            new minio.IamUserPolicyAttachment(`${name}-policy-attachment`, { userName: user.name, policyName: policy.name }, { parent: this });
+            objstoreSecret(`${name}-objstore`, args.secretName ?? "thanos-objstore", user.name, secretKey.result);
+        }
+
+        // One user per component, with the narrowest policy; its key rotates with its generation.
+        const secretNames = {} as Record<BucketRole, pulumi.Output<string>>;
+        for (const role of BUCKET_ROLES) {
+            const key = new random.RandomPassword(generationName(`${name}-${role}-secret-key`, args.keyGenerations?.[role]), { length: 40, special: false }, { parent: this });
+            const user = new minio.IamUser(`${name}-${role}-user`, { name: `${args.userName}-${role}`, secret: key.result, forceDestroy: false }, { parent: this });
+            const policy = new minio.IamPolicy(
+                `${name}-${role}-policy`,
+                { name: `${args.userName}-${role}`, policy: bucket.bucket.apply((b) => JSON.stringify(rolePolicy(b, role))) },
+                { parent: this },
+            );
+            new minio.IamUserPolicyAttachment(`${name}-${role}-policy-attachment`, { userName: user.name, policyName: policy.name }, { parent: this });
+            secretNames[role] = objstoreSecret(`${name}-${role}-objstore`, objstoreSecretName(role), user.name, key.result).metadata.name;
+        }
 
         this.bucketName = bucket.bucket;
-        this.secretName = secret.metadata.name;
-        this.registerOutputs({ bucketName: this.bucketName, secretName: this.secretName });
+        this.secretNames = secretNames;
+        this.registerOutputs({ bucketName: this.bucketName, secretNames: this.secretNames });
     }
 }

@@ -35,6 +35,8 @@ export interface ThanosReceiveArgs {
     readonly metaMonitoringUrl?: string;
     /** External exposure of the remote-write port. */
     readonly exposure: { hostname: string; loadBalancerIP?: string };
+    /** Who may write: the edges' address ranges (through the LoadBalancer) and in-cluster writers (the central Prometheus). */
+    readonly remoteWriteSources: { readonly cidrs: string[]; readonly peers: k8s.types.input.networking.v1.NetworkPolicyPeer[] };
     /** CIDR of the object storage, for the egress allow. */
     readonly objectStorageCidr: string;
     readonly objectStoragePort: number;
@@ -181,6 +183,10 @@ export class ThanosReceive extends pulumi.ComponentResource {
                 },
                 spec: {
                     type: "LoadBalancer",
+                    // Only the edges' ranges, enforced at the LoadBalancer; the client address is kept (Local) so
+                    // that the NetworkPolicy below sees and checks it too.
+                    loadBalancerSourceRanges: args.remoteWriteSources.cidrs,
+                    externalTrafficPolicy: "Local",
                     selector,
                     ports: [{ name: "remote-write", port: 443, targetPort: "remote-write", protocol: "TCP" }],
                 },
@@ -288,9 +294,12 @@ export class ThanosReceive extends pulumi.ComponentResource {
                     podSelector: { matchLabels: selector },
                     policyTypes: ["Ingress", "Egress"],
                     ingress: [
-                        // Remote write from the edges (through the LoadBalancer) and the central Prometheus; mTLS
-                        // authenticates every writer, so the port is open to any source.
-                        { ports: [{ protocol: "TCP", port: THANOS_PORTS.remoteWrite }] },
+                        // Remote write from the edges' ranges (through the LoadBalancer) and the central Prometheus;
+                        // mTLS authenticates every writer on top.
+                        {
+                            from: [...args.remoteWriteSources.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ...args.remoteWriteSources.peers],
+                            ports: [{ protocol: "TCP", port: THANOS_PORTS.remoteWrite }],
+                        },
                         // Replication between receivers.
                         { from: [{ podSelector: { matchLabels: selector } }], ports: [{ protocol: "TCP", port: THANOS_PORTS.grpc }] },
                         { from: args.storeApiClients, ports: [{ protocol: "TCP", port: THANOS_PORTS.grpc }] },

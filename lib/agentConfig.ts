@@ -4,6 +4,7 @@
  */
 import { stringify } from "yaml";
 import type { RemoteWriteTuning } from "./config";
+import { TENANT_NODE_LABEL, nodeLabelMeta } from "./tenancy";
 import { CERTIFICATE_EXPIRY_METRIC } from "./certificates";
 import { TENANT_LABEL } from "./thanos";
 
@@ -121,9 +122,6 @@ export interface AgentConfigArgs {
     readonly serviceAccount?: { token: string; ca: string };
 }
 
-/** Label the TenantIsolation component puts on a tenant's nodes. */
-export const TENANT_NODE_LABEL = "tenant";
-
 const SA_DEFAULT = {
     token: "/var/run/secrets/kubernetes.io/serviceaccount/token",
     ca: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
@@ -135,16 +133,20 @@ function dropByName(names: readonly string[]): Relabel[] {
     return names.length === 0 ? [] : [{ source_labels: ["__name__"], regex: `(${names.join("|")})`, action: "drop" }];
 }
 
-/** Keep only the nodes of this agent's tenant (by the node label the program sets). */
+/**
+ * Keep only the nodes of this agent's tenant, by the node label the program sets (`TENANT_NODE_LABEL`, which a
+ * kubelet cannot set on its own Node: a node cannot make itself counted as another tenant's).
+ */
 function tenantNodes(scope: AgentScope): Relabel[] {
-    return scope.tenant === undefined
-        ? []
-        : [{ source_labels: [`__meta_kubernetes_node_label_${TENANT_NODE_LABEL}`], regex: scope.tenant, action: "keep" }];
+    return scope.tenant === undefined ? [] : [{ source_labels: [nodeLabelMeta(TENANT_NODE_LABEL)], regex: scope.tenant, action: "keep" }];
 }
+
+/** The series label that carries a node's tenant (`node_tenant`, the same name before and after the label moved). */
+const NODE_TENANT_SERIES_LABEL = "node_tenant";
 
 const nodeLabels: Relabel[] = [
     { source_labels: ["__meta_kubernetes_node_name"], target_label: "node" },
-    { action: "labelmap", regex: `__meta_kubernetes_node_label_(${TENANT_NODE_LABEL})`, replacement: "node_$1" },
+    { source_labels: [nodeLabelMeta(TENANT_NODE_LABEL)], regex: "(.+)", target_label: NODE_TENANT_SERIES_LABEL },
 ];
 
 export function agentConfig(a: AgentConfigArgs): Record<string, unknown> {

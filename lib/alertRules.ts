@@ -152,9 +152,11 @@ export function alertRules(a: AlertRuleArgs): AlertRule[] {
         },
         {
             alert: "AgentRemoteWriteBehind",
+            // Per queue: the newest sample enqueued minus the newest sent (both per remote_name/url, Prometheus >= 3.7;
+            // the global prometheus_remote_storage_highest_timestamp_in_seconds is deprecated at the pinned v3.14).
             expr:
-                `max by (cluster, tenant_id) (prometheus_remote_storage_highest_timestamp_in_seconds)` +
-                ` - max by (cluster, tenant_id) (prometheus_remote_storage_queue_highest_sent_timestamp_seconds) > ${t.remoteWriteLagSeconds}`,
+                `max by (cluster, tenant_id) (prometheus_remote_storage_queue_highest_timestamp_seconds` +
+                ` - prometheus_remote_storage_queue_highest_sent_timestamp_seconds) > ${t.remoteWriteLagSeconds}`,
             for: "10m",
             severity: "warning",
             summary: "Agent of {{ $labels.tenant_id }} is {{ $value | humanizeDuration }} behind.",

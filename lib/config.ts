@@ -14,14 +14,34 @@ export const PROJECT = "agent-receiver";
 // Scalar shapes
 // ---------------------------------------------------------------------------------------------------------
 
-/** Prometheus/Thanos duration, e.g. `30s`, `6h`, `90d`, `1h30m`. */
+/**
+ * `pulumi config set --path` stores a value that reads as a number as a JSON number (`... quota.cpu 8` stores 8, not
+ * "8"). A field whose value needs a unit refuses a bare number with a message that names the unit, instead of zod's
+ * "expected string, received number"; a field where a bare number means something accepts it (see `cpu`).
+ */
+const needsUnit = (example: (n: number) => string) => (iss: { input?: unknown }) =>
+    typeof iss.input === "number" ? example(iss.input) : undefined;
+
+/** Prometheus/Thanos duration, e.g. `30s`, `6h`, `90d`, `1h30m`. A bare number has no unit: refused. */
 const duration = z
-    .string()
+    .string({ error: needsUnit((n) => `must be a duration with a unit, such as ${n}s, ${n}m or ${n}h (${n} has none)`) })
     .regex(/^(\d+(ms|s|m|h|d|w|y))+$/, "must be a duration such as 30s, 6h or 90d");
 
-/** Kubernetes resource quantity. */
-const cpu = z.string().regex(/^\d+(\.\d+)?m?$/, "must be a CPU quantity such as 250m or 2");
-const memory = z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a memory quantity such as 512Mi");
+/**
+ * Kubernetes CPU quantity. A bare number is a number of cores, as in Kubernetes (`8`, `0.5`): accepted and normalised
+ * to the string the manifests carry (8 → "8"), so `quota.cpu: 8` and `quota.cpu: "8"` deploy the same thing.
+ */
+const cpu = z.preprocess(
+    (v) => (typeof v === "number" ? String(v) : v),
+    z.string().regex(/^\d+(\.\d+)?m?$/, "must be a CPU quantity such as 250m or 2"),
+);
+/**
+ * Kubernetes memory quantity. A bare number would be bytes (`memory: 32` is 32 bytes, never what was meant), so a
+ * JSON number is refused with the units to use.
+ */
+const memory = z
+    .string({ error: needsUnit((n) => `must be a memory quantity with a unit, such as ${n}Mi or ${n}Gi (a bare ${n} would be bytes)`) })
+    .regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a memory quantity such as 512Mi");
 
 /** RFC 1123 label: names of namespaces, tenants, clusters. */
 const dnsLabel = z
@@ -37,6 +57,12 @@ const dnsName = z
         "must be a lowercase DNS name such as receive.example.internal",
     );
 
+/** A dotted quad; the octets' range is checked apart (`octetsInRange`), the regex only counts digits. */
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+/** Whether every octet of a dotted quad is 0-255 (anything else is left to the format's own message). */
+const octetsInRange = (ip: string) => !IPV4.test(ip) || ip.split(".").every((o) => Number(o) <= 255);
+const octetError = (ip: string) => `must have IPv4 octets of 0-255 (${ip})`;
+
 /** `host:port`, where host is a DNS name or an IPv4 address. */
 const hostPort = z
     .string()
@@ -47,15 +73,40 @@ const hostPort = z
     .refine((v) => {
         const port = Number(v.split(":")[1]);
         return port >= 1 && port <= 65535;
-    }, "port must be between 1 and 65535");
+    }, "port must be between 1 and 65535")
+    .refine((v) => octetsInRange(hostOf(v)), { error: (iss) => octetError(hostOf(String(iss.input))) });
 
-const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "must be an IPv4 address");
+/** The host of a `host:port`. */
+export function hostOf(hostPort: string): string {
+    const i = hostPort.lastIndexOf(":");
+    return i < 0 ? hostPort : hostPort.slice(0, i);
+}
+
+const ipv4 = z
+    .string()
+    .regex(IPV4, "must be an IPv4 address")
+    .refine(octetsInRange, { error: (iss) => octetError(String(iss.input)) });
 const cidr = z
     .string()
     .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 192.168.101.0/24")
-    .refine((v) => v.split("/")[0].split(".").every((o) => Number(o) <= 255) && Number(v.split("/")[1]) <= 32, {
-        message: "octets must be 0-255 and the prefix 0-32",
-    });
+    .refine((v) => octetsInRange(v.split("/")[0]), { error: (iss) => octetError(String(iss.input)) })
+    .refine((v) => !v.includes("/") || Number(v.split("/")[1]) <= 32, "must have a prefix of 0-32");
+
+/** Whether an IPv4 address lies in an IPv4 CIDR (both already valid). */
+export function ipInCidr(ip: string, block: string): boolean {
+    const toInt = (a: string) => a.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+    const [base, bits] = block.split("/");
+    const prefix = Number(bits);
+    const size = 2 ** (32 - prefix);
+    return Math.floor(toInt(ip) / size) === Math.floor(toInt(base) / size);
+}
+
+/**
+ * A replica count, 1 to `max`. Each maximum is a sanity bound stated with its reason where the component is
+ * configured: a value beyond it is a typo (30 for 3) or a design the program does not deploy.
+ */
+const replicas = (byDefault: number, max: number, why: string) =>
+    z.number().int().min(1).max(max, `must be at most ${max}: ${why}`).default(byDefault);
 
 const resources = (requests: { cpu: string; memory: string }, limits: { cpu?: string; memory: string }) =>
     z
@@ -72,6 +123,62 @@ const resources = (requests: { cpu: string; memory: string }, limits: { cpu?: st
         .prefault({});
 
 export type Resources = z.infer<ReturnType<typeof resources>>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Namespaces
+// ---------------------------------------------------------------------------------------------------------
+
+/** Namespace of the central Prometheus, Alertmanager and Grafana (kube-prometheus-stack). Fixed. */
+export const CENTRAL_MONITORING_NAMESPACE = "monitoring";
+
+/** Namespace of Fluent Bit on every cluster (Pod Security privileged: it reads the node's log files). Fixed. */
+export const LOG_SHIPPER_NAMESPACE = "logging-node";
+
+/** Namespace of node-exporter (Pod Security privileged), next to the namespace of its cluster's monitoring. */
+export function nodeExporterNamespace(monitoringNamespace: string): string {
+    return `${monitoringNamespace}-node`;
+}
+
+/**
+ * Namespaces Kubernetes itself owns. The platform creates every namespace it is given and locks it down (Pod
+ * Security level, default-deny NetworkPolicies, a tenant's quota): given one of these, it would lock down the
+ * cluster's own components.
+ */
+export const KUBERNETES_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/**
+ * A namespace the platform uses, who runs there, the key that names it (undefined: fixed by the program) and, for a
+ * name derived from that key, how (`<edge.namespace>-node`).
+ */
+interface NamespaceUse {
+    readonly namespace: string;
+    readonly owner: string;
+    readonly key?: (string | number)[];
+    readonly derived?: string;
+}
+
+/**
+ * Check that every namespace the configuration gives a component or a tenant is one the platform may own: not one
+ * of Kubernetes' own, and not the namespace of another component or tenant (the NetworkPolicies, Pod Security level
+ * and quotas of a namespace are per namespace, so two owners would share, or fight over, them). `uses` lists the
+ * namespaces in order; each configured one is checked against Kubernetes' and against those before it.
+ */
+function checkNamespaces(uses: NamespaceUse[], issue: Issue): void {
+    const source = (u: NamespaceUse) => u.derived ?? (u.key ? keyPath(u.key).slice(PROJECT.length + 1) : undefined);
+    uses.forEach((u, i) => {
+        if (u.key === undefined) return;
+        const subject = `namespace "${u.namespace}"${u.derived ? ` (${u.derived})` : ""}`;
+        if (KUBERNETES_NAMESPACES.includes(u.namespace)) {
+            issue(u.key, `${subject} belongs to Kubernetes: the platform locks down every namespace it is given (Pod Security, default-deny NetworkPolicies); choose another for ${u.owner}`);
+            return;
+        }
+        const earlier = uses.slice(0, i).find((e) => e.namespace === u.namespace);
+        if (earlier) {
+            const named = source(earlier) ? ` (${source(earlier)})` : "";
+            issue(u.key, `${subject} is already the namespace of ${earlier.owner}${named}; choose another for ${u.owner}`);
+        }
+    });
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Shared sections
@@ -220,8 +327,11 @@ const alertingSection = z
 const monitoringSection = z.strictObject({
     prometheus: z
         .strictObject({
-            /** HA pair: both scrape everything; Query deduplicates on `prometheus_replica`. */
-            replicas: z.number().int().min(1).default(2),
+            /**
+             * HA pair: both scrape everything; Query deduplicates on `prometheus_replica`. At most 3: every replica
+             * scrapes every target and writes every series to Receive once more.
+             */
+            replicas: replicas(2, 3, "every replica scrapes every target and writes every series to Receive once more; the HA pair needs 2"),
             /** Local retention only: the global view (Receive and the bucket) holds the history. */
             retention: duration.default("1d"),
             storageSize: memory.default("20Gi"),
@@ -230,15 +340,21 @@ const monitoringSection = z.strictObject({
         .prefault({}),
     alertmanager: z
         .strictObject({
-            /** Clustered (gossip): notifications are deduplicated across replicas. */
-            replicas: z.number().int().min(1).default(2),
+            /**
+             * Clustered (gossip): notifications are deduplicated across replicas. At most 5: more members add gossip
+             * traffic, not capacity.
+             */
+            replicas: replicas(2, 5, "the members gossip to deduplicate notifications; more add traffic, not capacity"),
             storageSize: memory.default("1Gi"),
         })
         .prefault({}),
     ruler: z
         .strictObject({
-            /** Both replicas evaluate; Alertmanager deduplicates their identical alerts. */
-            replicas: z.number().int().min(1).default(2),
+            /**
+             * Both replicas evaluate; Alertmanager deduplicates their identical alerts. At most 3: every replica
+             * evaluates every rule against Query, so each one adds the whole rule load again.
+             */
+            replicas: replicas(2, 3, "every replica evaluates every rule against Query; Alertmanager deduplicates their alerts"),
             evaluationInterval: duration.default("30s"),
             storageSize: memory.default("2Gi"),
             /** The size the existing volumes have (`checkVolumeSize`); the default is storageSize's. */
@@ -297,10 +413,20 @@ const logsSection = z.strictObject({
     loadBalancerIP: ipv4,
     /** Days an index of container logs is kept before the index lifecycle deletes it. */
     retentionDays: z.number().int().min(1).default(14),
-    replicas: z.number().int().min(1).default(3),
+    /**
+     * OpenSearch nodes: one node group whose every node is cluster-manager-eligible and holds data (the chart's
+     * default roles). At most 7: a larger cluster wants dedicated manager nodes, which this program does not deploy.
+     */
+    replicas: replicas(3, 7, "every node is cluster-manager-eligible and holds data; a larger cluster needs dedicated manager nodes, which this program does not deploy"),
     storageSize: memory.default("100Gi"),
-    /** JVM heap; the container limit is twice this (off-heap, page cache). */
-    heapSize: memory.default("2Gi"),
+    /**
+     * JVM heap; the container limit is twice this (off-heap, page cache). Whole Mi or Gi: the program passes it to
+     * the JVM as `-Xms`/`-Xmx` with the unit `m` or `g`, which take no other unit and no fraction.
+     */
+    heapSize: z
+        .string({ error: needsUnit((n) => `must be a heap size with a unit, such as ${n}Mi or ${n}Gi (a bare ${n} would be bytes)`) })
+        .regex(/^\d+(Mi|Gi)$/, "must be a whole number of Mi or Gi, such as 2Gi or 1536Mi: the JVM's -Xmx takes m or g")
+        .default("2Gi"),
     /**
      * OpenSearch Dashboards, where operators search the logs: its host on a Gateway (same class and ClusterIssuer
      * as Grafana's) and an optional fixed IP from the Cilium L2 pool.
@@ -327,6 +453,12 @@ const rotationSection = z
         writers: z.record(z.string(), generation).default({}),
         /** Per cluster: a new OpenSearch password for its Fluent Bit (the old one stops working at once). */
         logs: z.record(z.string(), generation).default({}),
+        /** Per component (`store`, `receive`, `compactor`): a new MinIO secret key; the component restarts with it. */
+        objectStorage: z.strictObject({ store: generation.optional(), receive: generation.optional(), compactor: generation.optional() }).prefault({}),
+        /** A new Grafana admin password (stack output `grafanaAdminPassword`). */
+        grafanaAdmin: generation.default(0),
+        /** A new OpenSearch admin password (stack output `openSearchAdminPassword`); the configure Job applies it. */
+        openSearchAdmin: generation.default(0),
     })
     .prefault({});
 
@@ -339,11 +471,19 @@ const centralSection = z.strictObject({
      */
     writers: z.array(writerSchema).min(1, "must list at least one writer"),
     rotation: rotationSection,
+    /**
+     * Where the edges' traffic comes from, as this cluster sees it (their nodes' or NAT's egress ranges): the only
+     * sources the remote-write and OpenSearch LoadBalancers admit (`loadBalancerSourceRanges`, and the
+     * NetworkPolicies, which see the client address because the Services keep it: `externalTrafficPolicy: Local`).
+     */
+    edgeSourceRanges: z.array(cidr).min(1, "must list the edges' egress ranges: the LoadBalancers admit no one else"),
     objectStorage: z.strictObject({
         /** The existing MinIO's S3 endpoint, host:port. */
         endpoint: hostPort,
         /** CIDR that holds the MinIO servers (NetworkPolicy egress from Receive, Store, Compactor). */
-        cidr: cidr,
+        cidr: cidr.refine((v) => Number(v.split("/")[1]) >= 8, {
+            message: "must name the MinIO servers' network (a prefix of /8 or longer): Receive, Store and Compactor may reach only it",
+        }),
         /** Talk to MinIO over TLS. */
         tls: z.boolean().default(true),
         /** The MinIO admin user the provider logs in with; its password is the secret `minioPassword`. */
@@ -364,10 +504,21 @@ const centralSection = z.strictObject({
                 backstopExpiryDays: z.number().int().positive().default(800),
             })
             .prefault({}),
+        /**
+         * The first, shared MinIO user (read, write and delete for every component). Each component now has its own
+         * user; `keep` leaves the shared one in place until the operator retires it by the procedure in the README
+         * ("Object storage users": unprotect, then `retired`), so no `pulumi up` deletes it by surprise.
+         */
+        sharedUser: z.enum(["keep", "retired"]).default("keep"),
     }),
     receive: z
         .strictObject({
-            replicas: z.number().int().min(1).default(3),
+            /**
+             * Members of the one ketama hashring. At most 20: a rollout restarts them one at a time, each flushing
+             * and uploading its head within `terminationGracePeriodSeconds` (15 minutes by default), so 20 replicas
+             * already take hours to roll.
+             */
+            replicas: replicas(3, 20, "the hashring's members restart one at a time on a rollout, each flushing its head (up to terminationGracePeriodSeconds)"),
             /** Copies of every sample; must be odd (quorum floor(RF/2)+1) and at most replicas (ketama). */
             replicationFactor: z.number().int().min(1).default(3),
             /** Local TSDB retention; blocks are shipped to the bucket every 2h. */
@@ -415,13 +566,15 @@ const centralSection = z.strictObject({
         }),
     query: z
         .strictObject({
-            replicas: z.number().int().min(1).default(2),
+            /** Stateless. At most 10: replicas add availability, not speed; each fans every query out to every store. */
+            replicas: replicas(2, 10, "Query is stateless; replicas add availability, not speed"),
             resources: resources({ cpu: "500m", memory: "1Gi" }, { memory: "2Gi" }),
         })
         .prefault({}),
     queryFrontend: z
         .strictObject({
-            replicas: z.number().int().min(1).default(2),
+            /** Stateless, sharing the results cache. At most 10, for the same reason as Query. */
+            replicas: replicas(2, 10, "the frontend is stateless and shares its results cache; replicas add availability, not speed"),
             /** Long range queries are split by this interval so cached days are reused. */
             splitInterval: duration.default("24h"),
             resources: resources({ cpu: "250m", memory: "512Mi" }, { memory: "1Gi" }),
@@ -429,7 +582,8 @@ const centralSection = z.strictObject({
         .prefault({}),
     memcached: z
         .strictObject({
-            replicas: z.number().int().min(1).default(2),
+            /** Shards of the results cache (the clients spread keys over them). At most 10: grow `memoryMiB` first. */
+            replicas: replicas(2, 10, "the results cache is sharded over the replicas; grow memoryMiB before adding shards"),
             /** Memory memcached may use for items, in MiB; the container limit adds headroom. */
             memoryMiB: z.number().int().min(64).default(1024),
             /** Largest cached item in MiB (memcached -I); Thanos' client default is 1 MiB, range results are larger. */
@@ -438,7 +592,11 @@ const centralSection = z.strictObject({
         .prefault({}),
     storeGateway: z
         .strictObject({
-            replicas: z.number().int().min(1).default(2),
+            /**
+             * No sharding is configured: every replica loads every block's index header. At most 5: replicas add
+             * copies for availability, not capacity.
+             */
+            replicas: replicas(2, 5, "every replica serves every block (no sharding is configured); replicas add copies, not capacity"),
             storageSize: memory.default("20Gi"),
             /** The size the existing volumes have (`checkVolumeSize`); the default is storageSize's. */
             storageSizeDeployed: memory.default("20Gi"),
@@ -497,21 +655,36 @@ const centralSection = z.strictObject({
 // Edge (cluster-02/03/04)
 // ---------------------------------------------------------------------------------------------------------
 
-const tenantSchema = z.strictObject({
-    /** Tenant name; the writer id is `<cluster>-<name>`. */
-    name: dnsLabel,
-    /** Names of the existing Nodes that belong to this tenant. */
-    nodes: z.array(dnsName).min(1, "a tenant needs at least one node"),
-    /** Namespaces the tenant owns (created by the program). */
-    namespaces: z.array(dnsLabel).min(1, "a tenant needs at least one namespace"),
-    quota: z
-        .strictObject({
-            cpu: cpu.default("16"),
-            memory: memory.default("32Gi"),
-            pods: z.number().int().positive().default(200),
-        })
-        .prefault({}),
-});
+const tenantSchema = z
+    .strictObject({
+        /** Tenant name; the writer id is `<cluster>-<name>`. */
+        name: dnsLabel,
+        /** Names of the existing Nodes that belong to this tenant. */
+        nodes: z.array(dnsName).min(1, "a tenant needs at least one node"),
+        /** Namespaces the tenant owns (created by the program). */
+        namespaces: z.array(dnsLabel).min(1, "a tenant needs at least one namespace"),
+        quota: z
+            .strictObject({
+                cpu: cpu.default("16"),
+                memory: memory.default("32Gi"),
+                pods: z.number().int().positive().default(200),
+            })
+            .prefault({}),
+        /**
+         * The tenant team's group, as the API server's authentication reports it (an OIDC groups claim, a client
+         * certificate's Organization): bound to the `tenant-workloads` Role in each of the tenant's namespaces. Default
+         * `tenant-<name>`: a predictable name to create in the identity provider, and a binding to a group nobody is in
+         * grants nothing, so the default fails closed. A `system:` group is refused (`system:authenticated` would hand the
+         * tenant's namespaces to every user).
+         */
+        group: z
+            .string()
+            .min(1)
+            .regex(/^\S+$/, "must be a group name without spaces")
+            .refine((g) => !g.startsWith("system:"), "must not be a system: group (those hold every user or service account)")
+            .optional(),
+    })
+    .transform((t) => ({ ...t, group: t.group ?? `tenant-${t.name}` }));
 export type Tenant = z.infer<typeof tenantSchema>;
 
 const remoteWriteSchema = z
@@ -563,6 +736,13 @@ const edgeSection = z.strictObject({
     tenants: z.array(tenantSchema).default([]),
     /** Effect of the tenant taint on tenant nodes. */
     tenantTaintEffect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).default("NoSchedule"),
+    /**
+     * Migration window from the node label `tenant` (which a kubelet can set on its own Node) to
+     * `node-restriction.kubernetes.io/tenant`: also keep `tenant=<name>` on the tenant nodes, so that tenant workloads
+     * that still select it keep scheduling. Default `false`; turn it off once no tenant pod selects `tenant` (README,
+     * "Tenancy on cluster-02"): the next `pulumi up` removes the old label from the nodes.
+     */
+    legacyTenantNodeLabel: z.boolean().default(false),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -637,6 +817,27 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
             issue(["central", "receive", "limits", "tenants", tenant], `unknown writer "${tenant}" (known: ${ids.join(", ")})`);
         }
     }
+
+    // Receive, Store and Compactor reach MinIO through a NetworkPolicy egress rule to `cidr` only: an address outside
+    // it is unreachable. A DNS name cannot be checked here (it resolves on the cluster).
+    const minioHost = hostOf(c.objectStorage.endpoint);
+    if (IPV4.test(minioHost) && !ipInCidr(minioHost, c.objectStorage.cidr)) {
+        issue(
+            ["central", "objectStorage", "endpoint"],
+            `(${minioHost}) is outside central.objectStorage.cidr (${c.objectStorage.cidr}): Receive, Store and Compactor may reach MinIO only within that CIDR`,
+        );
+    }
+
+    checkNamespaces(
+        [
+            { namespace: LOG_SHIPPER_NAMESPACE, owner: "Fluent Bit" },
+            { namespace: CENTRAL_MONITORING_NAMESPACE, owner: "the central Prometheus, Alertmanager and Grafana" },
+            { namespace: nodeExporterNamespace(CENTRAL_MONITORING_NAMESPACE), owner: "node-exporter" },
+            { namespace: c.namespace, owner: "the Thanos components", key: ["central", "namespace"] },
+            { namespace: c.logs.namespace, owner: "OpenSearch", key: ["central", "logs", "namespace"] },
+        ],
+        issue,
+    );
 
     // StatefulSets whose claim size a key sets (names as the components create them; test/volumeSizes.test.ts
     // checks them against the plan): a changed size is refused until the volumes were resized by hand.
@@ -724,24 +925,34 @@ function checkEdge(e: z.infer<typeof edgeSection>, issue: Issue): void {
         issue(["edge", "agent", "walRetention"], `(${e.agent.walRetention}) must be at least sampleAgeLimit (${rw.sampleAgeLimit})`);
     }
 
+    if (e.legacyTenantNodeLabel && e.tenants.length === 0) {
+        issue(["edge", "legacyTenantNodeLabel"], "only applies to a cluster with edge.tenants: remove it");
+    }
+
     const nodeOwner = new Map<string, string>();
-    const nsOwner = new Map<string, string>();
+    const groupOwner = new Map<string, string>();
     const names = new Set<string>();
     e.tenants.forEach((t, i) => {
         if (names.has(t.name)) issue(["edge", "tenants", i, "name"], `tenant "${t.name}" is listed twice`);
         names.add(t.name);
+        const groupOf = groupOwner.get(t.group);
+        if (groupOf !== undefined) issue(["edge", "tenants", i, "group"], `group "${t.group}" is already tenant "${groupOf}"'s: one team would get both tenants' namespaces`);
+        else groupOwner.set(t.group, t.name);
         t.nodes.forEach((n, j) => {
             const owner = nodeOwner.get(n);
             if (owner !== undefined) issue(["edge", "tenants", i, "nodes", j], `node "${n}" already belongs to tenant "${owner}"`);
             else nodeOwner.set(n, t.name);
         });
-        t.namespaces.forEach((ns, j) => {
-            const owner = nsOwner.get(ns);
-            if (owner !== undefined) issue(["edge", "tenants", i, "namespaces", j], `namespace "${ns}" already belongs to tenant "${owner}"`);
-            else if (ns === e.namespace) issue(["edge", "tenants", i, "namespaces", j], `namespace "${ns}" is the platform's own namespace`);
-            else nsOwner.set(ns, t.name);
-        });
     });
+    checkNamespaces(
+        [
+            { namespace: LOG_SHIPPER_NAMESPACE, owner: "Fluent Bit" },
+            { namespace: e.namespace, owner: "the agents and kube-state-metrics", key: ["edge", "namespace"] },
+            { namespace: nodeExporterNamespace(e.namespace), owner: "node-exporter", key: ["edge", "namespace"], derived: "<edge.namespace>-node" },
+            ...e.tenants.flatMap((t, i) => t.namespaces.map((ns, j) => ({ namespace: ns, owner: `tenant "${t.name}"`, key: ["edge", "tenants", i, "namespaces", j] }))),
+        ],
+        issue,
+    );
 }
 
 /**
@@ -820,17 +1031,46 @@ function keyPath(path: PropertyKey[]): string {
     return `${PROJECT}:${String(head)}` + rest.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
 }
 
-/** Parse and validate a stack's raw configuration (the `agent-receiver:*` keys, objects already parsed). */
-export function parseStackConfig(stack: string, raw: unknown): StackConfig {
+/** Stacks that may render manifests instead of applying them: their names end with this. */
+export const RENDER_STACK_SUFFIX = "-render";
+
+type Problem = { path: string; message: string };
+
+/** Validate a stack's raw configuration: the typed config, or every problem found. */
+function checkStackConfig(stack: string, raw: unknown): { config?: StackConfig; problems: Problem[] } {
     const result = stackSchema.safeParse(raw);
-    if (result.success) return result.data;
+    if (result.success) {
+        // The Kubernetes provider replaces itself when renderYamlToDirectory changes, and replacing the provider of a
+        // deployed stack deletes every object it manages from the cluster: render from a stack of its own only.
+        if (result.data.kubernetes.renderYamlToDirectory !== undefined && !stack.endsWith(RENDER_STACK_SUFFIX)) {
+            return {
+                problems: [
+                    {
+                        path: `${PROJECT}:kubernetes.renderYamlToDirectory`,
+                        message:
+                            `is set on a stack that is not render-only. Changing it replaces the Kubernetes provider, and on a deployed stack ` +
+                            `pulumi up would delete every object from the cluster. Remove it (pulumi config rm --path ${PROJECT}:kubernetes.renderYamlToDirectory --stack ${stack}) ` +
+                            `and render from a stack of its own named ${stack}${RENDER_STACK_SUFFIX} with the same configuration (README, "Rendering manifests")`,
+                    },
+                ],
+            };
+        }
+        return { config: result.data, problems: [] };
+    }
     const problems = result.error.issues.flatMap((i) => {
         if (i.code === "unrecognized_keys") {
             return i.keys.map((k) => ({ path: keyPath([...i.path, k]), message: "unknown key" }));
         }
         return [{ path: keyPath(i.path), message: i.message }];
     });
-    throw new ConfigError(stack, problems);
+    return { problems };
+}
+
+/** Parse and validate a stack's raw configuration (the `agent-receiver:*` keys, objects already parsed). */
+export function parseStackConfig(stack: string, raw: unknown): StackConfig {
+    const { config, problems } = checkStackConfig(stack, raw);
+    if (!config) throw new ConfigError(stack, problems);
+    return config;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -872,9 +1112,76 @@ export function requiredSecrets(cfg: StackConfig): SecretKey[] {
     return keys;
 }
 
+/** A word (a key, a value) as the operator types it in a POSIX shell: quoted when the shell would change it. */
+function shellWord(w: string): string {
+    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * Edit distance with transpositions (optimal string alignment): `agent-reciever` is one step from `agent-receiver`,
+ * `kubernetes` or `minio` are many.
+ */
+function editDistance(a: string, b: string): number {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[a.length][b.length];
+}
+
+/**
+ * A config namespace this close to the project's is a typo of it (`agent-reciever`, `agent_receiver`,
+ * `Agent-Receiver`): its keys would be silently ignored. Every provider's or the engine's namespace (`kubernetes`,
+ * `minio`, `pulumi`, `random`, `tls`) is far from it.
+ */
+const NAMESPACE_TYPO_DISTANCE = 2;
+
+/**
+ * Problems of the flat config map itself, before the schema: a namespace that is a typo of the project's, and a key
+ * set without `--path` whose name holds a path (`kubernetes.renderYamlToDirectory`, `edge.tenants[0].quota.cpu`):
+ * the program reads nested keys from the top-level object, so such a key would be ignored, or called unknown.
+ */
+function flatKeyProblem(stack: string, fullKey: string, value: string, secret: boolean): Problem | undefined {
+    const colon = fullKey.indexOf(":");
+    if (colon < 0) return undefined;
+    const namespace = fullKey.slice(0, colon);
+    const key = fullKey.slice(colon + 1);
+    if (namespace !== PROJECT) {
+        if (editDistance(namespace.toLowerCase(), PROJECT) > NAMESPACE_TYPO_DISTANCE) return undefined; // a provider's, the engine's
+        return {
+            path: fullKey,
+            message:
+                `the config namespace "${namespace}" is not this project's: did you mean ${PROJECT}? ` +
+                `The program would ignore this key. Rename it to ${PROJECT}:${key} in Pulumi.${stack}.yaml`,
+        };
+    }
+    if (!/[.[]/.test(key)) return undefined;
+    const set = secret
+        ? `pulumi config set --secret --path ${shellWord(fullKey)} <value> --stack ${stack}`
+        : `pulumi config set --path ${shellWord(fullKey)} ${shellWord(value)} --stack ${stack}`;
+    return {
+        path: fullKey,
+        message:
+            `is one flat key named "${key}", set without --path, so the program does not read it as a nested key. ` +
+            `Set it again with --path: pulumi config rm ${shellWord(fullKey)} --stack ${stack} && ${set}`,
+    };
+}
+
+/** Why a secret key the operator set is not used by this configuration. */
+function unusedSecretReason(key: string): string {
+    if (key === "minioPassword") return "only the central stack logs in to MinIO";
+    if (key === "registryPassword") return "agent-receiver:images.pullSecret is not set";
+    return "no receiver or heartbeat in agent-receiver:central.monitoring.alerting names it";
+}
+
 /**
  * Parse the flat `agent-receiver:*` config map (values as Pulumi stores them: strings, objects as JSON) into the
- * typed stack config, checking that every needed secret is present and was set with `--secret`.
+ * typed stack config, checking the map's own keys, that every needed secret is present and was set with `--secret`,
+ * and that no operator secret the stack does not use sits there in plaintext. Every problem is reported at once.
  */
 export function parseFlatConfig(
     stack: string,
@@ -883,7 +1190,13 @@ export function parseFlatConfig(
 ): StackConfig {
     const raw: Record<string, unknown> = {};
     const secretPresent = new Set<string>();
+    const problems: Problem[] = [];
     for (const [fullKey, value] of Object.entries(flat)) {
+        const flatProblem = flatKeyProblem(stack, fullKey, value, isSecret(fullKey));
+        if (flatProblem) {
+            problems.push(flatProblem);
+            continue;
+        }
         if (!fullKey.startsWith(`${PROJECT}:`)) continue; // other namespaces (kubernetes:, pulumi:) are not ours
         const key = fullKey.slice(PROJECT.length + 1);
         if (isSecretKeyName(key)) {
@@ -892,16 +1205,28 @@ export function parseFlatConfig(
         }
         raw[key] = /^\s*[[{]/.test(value) ? JSON.parse(value) : value;
     }
-    const cfg = parseStackConfig(stack, raw);
-    const problems = requiredSecrets(cfg).flatMap((key) => {
-        if (!secretPresent.has(key)) {
-            return [{ path: `${PROJECT}:${key}`, message: `is required: pulumi config set --secret ${PROJECT}:${key} --stack ${stack}` }];
+    const { config, problems: schemaProblems } = checkStackConfig(stack, raw);
+    problems.push(...schemaProblems);
+    if (config) {
+        const required = requiredSecrets(config);
+        for (const key of required) {
+            if (!secretPresent.has(key)) {
+                problems.push({ path: `${PROJECT}:${key}`, message: `is required: pulumi config set --secret ${PROJECT}:${key} --stack ${stack}` });
+            } else if (!isSecret(`${PROJECT}:${key}`)) {
+                problems.push({ path: `${PROJECT}:${key}`, message: `is stored in plaintext: set it again with --secret` });
+            }
         }
-        if (!isSecret(`${PROJECT}:${key}`)) {
-            return [{ path: `${PROJECT}:${key}`, message: `is stored in plaintext: set it again with --secret` }];
+        // The README promises no plaintext secret: one the stack does not use is still a secret in the stack file.
+        for (const key of secretPresent) {
+            if ((required as string[]).includes(key) || isSecret(`${PROJECT}:${key}`)) continue;
+            problems.push({
+                path: `${PROJECT}:${key}`,
+                message:
+                    `is stored in plaintext and this stack does not use it (${unusedSecretReason(key)}): ` +
+                    `remove it: pulumi config rm ${PROJECT}:${key} --stack ${stack}`,
+            });
         }
-        return [];
-    });
-    if (problems.length > 0) throw new ConfigError(stack, problems);
-    return cfg;
+    }
+    if (problems.length > 0 || !config) throw new ConfigError(stack, problems);
+    return config;
 }

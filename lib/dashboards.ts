@@ -52,8 +52,8 @@ export function dashboards(platformNamespaces: string[]): Dashboard[] {
                     exprs: [
                         {
                             expr:
-                                `max by (cluster, tenant_id) (prometheus_remote_storage_highest_timestamp_in_seconds{${SEL}})` +
-                                ` - max by (cluster, tenant_id) (prometheus_remote_storage_queue_highest_sent_timestamp_seconds{${SEL}})`,
+                                `max by (cluster, tenant_id) (prometheus_remote_storage_queue_highest_timestamp_seconds{${SEL}}` +
+                                ` - prometheus_remote_storage_queue_highest_sent_timestamp_seconds{${SEL}})`,
                             legend: "{{tenant_id}}",
                         },
                     ],

@@ -48,9 +48,13 @@ export function fluentBitConfig(a: FluentBitConfigArgs): FluentBitConfig {
         section("FILTER", [
             ["Name", "kubernetes"],
             ["Match", "kube.*"],
+            // A JSON log line is parsed into its own key: merged at the top level, a pod could write the
+            // `cluster` and `tenant` fields the platform sets (and so log as another cluster or tenant).
             ["Merge_Log", "On"],
+            ["Merge_Log_Key", "log_processed"],
             ["Keep_Log", "Off"],
-            ["K8S-Logging.Exclude", "On"],
+            // Off: with it, any pod could hide its own logs with the fluentbit.io/exclude annotation.
+            ["K8S-Logging.Exclude", "Off"],
             // Labels and annotations can carry object names across tenants and bloat every record.
             ["Labels", "Off"],
             ["Annotations", "Off"],
@@ -58,21 +62,22 @@ export function fluentBitConfig(a: FluentBitConfigArgs): FluentBitConfig {
         section("FILTER", [
             ["Name", "modify"],
             ["Match", "kube.*"],
-            ["Add", `cluster ${a.cluster}`],
+            // Set, not Add: Add keeps a value already in the record.
+            ["Set", `cluster ${a.cluster}`],
         ]),
     ];
     const luaScripts: Record<string, string> = {};
     if (tenants.length > 0) {
         filters.push(section("FILTER", [["Name", "lua"], ["Match", "kube.*"], ["script", `/fluent-bit/scripts/${TENANT_LUA}`], ["call", "add_tenant"]]));
         luaScripts[TENANT_LUA] = [
-            "-- Adds the tenant that owns the record's namespace (generated from the stack config).",
+            "-- Sets the tenant that owns the record's namespace (generated from the stack config), and clears it for a",
+            "-- namespace no tenant owns: only this filter decides a record's tenant.",
             "local tenants = {",
             ...tenants.map(([ns, t]) => `  [${JSON.stringify(ns)}] = ${JSON.stringify(t)},`),
             "}",
             "function add_tenant(tag, timestamp, record)",
             "  local k = record[\"kubernetes\"]",
             "  local t = k and tenants[k[\"namespace_name\"]]",
-            "  if t == nil then return 0, timestamp, record end",
             "  record[\"tenant\"] = t",
             "  return 2, timestamp, record",
             "end",

@@ -86,7 +86,7 @@ export function selfMonitoringRules(a: SelfMonitoringRuleArgs): AlertRule[] {
     const query = `job="${SELF_MONITORING_JOBS.query}"`;
     const grpcServers = `job=~"${[SELF_MONITORING_JOBS.query, SELF_MONITORING_JOBS.store, SELF_MONITORING_JOBS.ruler].join("|")}"`;
     const dnsFailures: [string, string][] = [
-        [SELF_MONITORING_JOBS.query, "thanos_query_store_apis"],
+        [SELF_MONITORING_JOBS.query, "thanos_query_endpoints"],
         [SELF_MONITORING_JOBS.ruler, "thanos_rule_query_apis"],
         [SELF_MONITORING_JOBS.ruler, "thanos_rule_alertmanagers"],
     ];

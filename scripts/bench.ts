@@ -20,7 +20,7 @@ import { mapSecrets } from "../tools/offline";
 import { parseFlatConfig } from "../lib/config";
 import { ROOT, isHelmChart, planStack, readStackFile, resourceTotals } from "../tools/plan";
 import { STACKS } from "../tools/stacks";
-import { Harness, agentArgs, freePort, generatedAgentFlags, getJson, localAgentConfig, metricSum, peakRss, sleep, waitFor } from "./lib/harness";
+import { Harness, agentArgs, freePort, generatedAgentFlags, getJson, localAgentConfig, metricSum, peakRss, remoteWriteLag, sleep, waitFor } from "./lib/harness";
 
 const STEADY_S = 90;
 const OUTAGE_S = 60;
@@ -164,7 +164,7 @@ async function benchAgents(): Promise<void> {
     await sleep(OUTAGE_S * 1000);
     const failed0 = metricSum(p.filtered, "prometheus_remote_storage_samples_failed_total");
     const sent0 = metricSum(p.filtered, "prometheus_remote_storage_samples_total");
-    const lag = () => metricSum(p.filtered, "prometheus_remote_storage_highest_timestamp_in_seconds") - metricSum(p.filtered, "prometheus_remote_storage_queue_highest_sent_timestamp_seconds");
+    const lag = () => remoteWriteLag(p.filtered);
     receiver = h.start("receiver", receiverArgs);
     const drainStart = Date.now();
     await waitFor("backlog drained", 180, () => lag() <= 20);

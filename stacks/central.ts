@@ -16,7 +16,7 @@ import { Memcached, MemcachedRole } from "../components/memcached";
 import { NodeExporter } from "../components/nodeExporter";
 import { PlatformNamespace } from "../components/platformNamespace";
 import { RemoteWritePki } from "../components/remoteWritePki";
-import { ThanosBucket } from "../components/thanosBucket";
+import { BUCKET_ROLES, BucketRole, ThanosBucket, objstoreSecretName } from "../components/thanosBucket";
 import { ThanosCompactor } from "../components/thanosCompactor";
 import { QUERY_NAME, ThanosQuery, queryHttpUrl } from "../components/thanosQuery";
 import { ThanosQueryFrontend } from "../components/thanosQueryFrontend";
@@ -32,8 +32,8 @@ import { dashboards } from "../lib/dashboards";
 import { THANOS_PORTS, dnsSrv } from "../lib/thanos";
 import { imageName, images } from "../lib/versions";
 import { CENTRAL_OUTPUTS } from "./contract";
-import { CentralWorkloads, Flow, Workload, centralNetwork, egressPeers, entityEgress, externalCidrs, ingressPeers } from "./network";
-import { CENTRAL_MONITORING_NAMESPACE, LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, pullSecretFor } from "./shared";
+import { CentralWorkloads, Flow, Workload, centralNetwork, egressPeers, entityEgress, externalCidrs, externalSources, ingressPeers } from "./network";
+import { CENTRAL_MONITORING_NAMESPACE, LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, nodeExporterNamespace, pullSecretFor } from "./shared";
 
 /** What every step needs: the stack's config, its secrets, the providers and the flow table. */
 interface Central {
@@ -51,19 +51,23 @@ interface Central {
 type ThanosCommon = ReturnType<typeof thanosNamespace>["common"];
 
 export function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackSecrets, provider: k8s.Provider): Record<string, unknown> {
-    const minioProvider = new minio.Provider(`${cfg.clusterName}-minio`, {
-        minioServer: c.objectStorage.endpoint,
-        minioUser: c.objectStorage.adminUser,
-        minioPassword: secrets.minioPassword,
-        minioSsl: c.objectStorage.tls,
-        minioRegion: c.objectStorage.region,
-    });
+    // A render-only stack creates nothing on MinIO: the bucket and its users belong to the deployed stack alone.
+    const rendering = cfg.kubernetes.renderYamlToDirectory !== undefined;
+    const minioProvider = rendering
+        ? undefined
+        : new minio.Provider(`${cfg.clusterName}-minio`, {
+              minioServer: c.objectStorage.endpoint,
+              minioUser: c.objectStorage.adminUser,
+              minioPassword: secrets.minioPassword,
+              minioSsl: c.objectStorage.tls,
+              minioRegion: c.objectStorage.region,
+          });
     const { w, flows } = centralNetwork(c);
     const s: Central = {
         cfg,
         c,
         secrets,
-        opts: { providers: { kubernetes: provider, minio: minioProvider } },
+        opts: { providers: minioProvider ? { kubernetes: provider, minio: minioProvider } : { kubernetes: provider } },
         cluster: cfg.clusterName,
         mirror: cfg.images.registryMirror,
         w,
@@ -92,8 +96,9 @@ export function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackS
         [CENTRAL_OUTPUTS.caCertPem]: pipeline.pki.caCertPem,
         [CENTRAL_OUTPUTS.writers]: pipeline.writers,
         [CENTRAL_OUTPUTS.writerCredentials]: pipeline.pki.writerCredentials,
+        [CENTRAL_OUTPUTS.outOfOrderWindow]: c.receive.outOfOrderWindow,
         queryFrontendUrl: pipeline.frontend.httpUrl,
-        bucket: storage.bucket.bucketName,
+        bucket: storage.bucketName,
         hashring: pipeline.receive.hashring,
     };
 }
@@ -117,6 +122,13 @@ function thanosNamespace(s: Central) {
 /** The bucket, its user and the `objstore.yml` Secret on the existing MinIO, and where the components reach it. */
 function objectStorage(s: Central, ns: PlatformNamespace) {
     const o = s.c.objectStorage;
+    const [objectStorageCidr] = externalCidrs(s.flows, s.w.receive, "object-storage");
+    const network = { objectStorageCidr, objectStoragePort: objectStoragePort(s.c) };
+    if (s.cfg.kubernetes.renderYamlToDirectory !== undefined) {
+        // Rendered manifests name the deployed stack's objstore Secrets; they are not rendered (no keys exist here).
+        const secrets = Object.fromEntries(BUCKET_ROLES.map((r) => [r, pulumi.output(objstoreSecretName(r))])) as Record<BucketRole, pulumi.Output<string>>;
+        return { bucketName: pulumi.output(o.bucket), network, secrets };
+    }
     const bucket = new ThanosBucket(
         `${s.cluster}-thanos-bucket`,
         {
@@ -128,12 +140,12 @@ function objectStorage(s: Central, ns: PlatformNamespace) {
             namespace: ns.name,
             noncurrentVersionDays: o.lifecycle.noncurrentVersionDays,
             backstopExpiryDays: o.lifecycle.backstopExpiryDays,
+            sharedUser: o.sharedUser,
+            keyGenerations: s.c.rotation.objectStorage,
         },
         s.opts,
     );
-    const [objectStorageCidr] = externalCidrs(s.flows, s.w.receive, "object-storage");
-    const network = { objectStorageCidr, objectStoragePort: objectStoragePort(s.c), objstoreSecretName: bucket.secretName };
-    return { bucket, network };
+    return { bucketName: bucket.bucketName, network, secrets: bucket.secretNames };
 }
 
 /** Remote-write PKI, Receive, Store Gateway, Query, the frontend with its cache, and the Compactor. */
@@ -157,6 +169,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         {
             ...common,
             ...storage.network,
+            objstoreSecretName: storage.secrets.receive,
             storageClass: s.cfg.kubernetes.storageClass,
             replicas: c.receive.replicas,
             replicationFactor: c.receive.replicationFactor,
@@ -171,6 +184,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
             tls: { certPem: pki.serverCertPem, keyPem: pki.serverKeyPem, caCertPem: pki.caCertPem },
             metaMonitoringUrl: queryHttpUrl(c.namespace),
             exposure: { hostname: c.receive.hostname, loadBalancerIP: c.receive.loadBalancerIP },
+            remoteWriteSources: { cidrs: externalSources(flows, w.receive, "remote-write"), peers: ingressPeers(flows, w.receive, "remote-write") },
             storeApiClients: ingressPeers(flows, w.receive, "store-api"),
             metricsScrapers: ingressPeers(flows, w.receive, "metrics"),
         },
@@ -183,6 +197,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         {
             ...common,
             ...storage.network,
+            objstoreSecretName: storage.secrets.store,
             storageClass: s.cfg.kubernetes.storageClass,
             replicas: sg.replicas,
             storageSize: sg.storageSize,
@@ -231,6 +246,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         {
             ...common,
             ...storage.network,
+            objstoreSecretName: storage.secrets.compactor,
             storageClass: s.cfg.kubernetes.storageClass,
             storageSize: c.compactor.storageSize,
             resources: c.compactor.resources,
@@ -269,7 +285,7 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
     const { c, w, flows, cluster, cfg } = s;
     const m = c.monitoring;
     // Every namespace the platform runs containers in, on any cluster (the edges use the same names by default).
-    const platformNamespaces = [c.namespace, CENTRAL_MONITORING_NAMESPACE, `${CENTRAL_MONITORING_NAMESPACE}-node`, c.logs.namespace, LOG_SHIPPER_NAMESPACE];
+    const platformNamespaces = [c.namespace, CENTRAL_MONITORING_NAMESPACE, nodeExporterNamespace(CENTRAL_MONITORING_NAMESPACE), c.logs.namespace, LOG_SHIPPER_NAMESPACE];
     const writers = pipeline.writers;
     const rules = renderAlertRules(
         {
@@ -292,7 +308,7 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
     const monNodeNs = new PlatformNamespace(
         `${cluster}-monitoring-node`,
         {
-            namespace: `${CENTRAL_MONITORING_NAMESPACE}-node`,
+            namespace: nodeExporterNamespace(CENTRAL_MONITORING_NAMESPACE),
             podSecurity: "privileged",
             podSecurityReason: "node-exporter reads the host: hostNetwork, hostPID and hostPath mounts",
             pullSecret: pullSecretFor(cfg, s.secrets),
@@ -307,8 +323,10 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
             cluster,
             storageClass: cfg.kubernetes.storageClass,
             imagePullSecrets: monNs.imagePullSecrets,
+            registryMirror: s.mirror,
             prometheus: m.prometheus,
             alertmanager: m.alertmanager,
+            grafanaAdminPasswordGeneration: c.rotation.grafanaAdmin,
             alertmanagerConfig: pulumi.secret(
                 pulumi
                     .all(Object.fromEntries(webhookSecretKeys(c).map((k) => [k, pulumi.output(s.secrets[k] as pulumi.Input<string>)])))
@@ -406,6 +424,7 @@ function centralLogs(s: Central, gatewayClass: { gatewayClassName: string; clust
             namespaceName: c.logs.namespace,
             clusters: [...new Set(c.writers.map((wr) => wr.cluster))],
             passwordGenerations: c.rotation.logs,
+            adminPasswordGeneration: c.rotation.openSearchAdmin,
             hostname: c.logs.hostname,
             loadBalancerIP: c.logs.loadBalancerIP,
             retentionDays: c.logs.retentionDays,
@@ -419,6 +438,10 @@ function centralLogs(s: Central, gatewayClass: { gatewayClassName: string; clust
             exporterImage: imageName(images.openSearchExporter, s.mirror),
             exporterVersion: images.openSearchExporter.tag,
             metricsScrapers: ingressPeers(flows, w.openSearchExporter, "metrics"),
+            httpClients: {
+                cidrs: externalSources(flows, w.openSearch, "logs"),
+                peers: [...ingressPeers(flows, w.openSearch, "logs"), ...ingressPeers(flows, w.openSearch, "logs-search"), ...ingressPeers(flows, w.openSearch, "logs-admin")],
+            },
         },
         s.opts,
     );

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { WriterCredential } from "../components/remoteWritePki";
 import type { LogCredential } from "../components/logStore";
-import { EdgeConfig, StackConfig, writerId } from "../lib/config";
+import { EdgeConfig, StackConfig, durationSeconds, writerId } from "../lib/config";
 import { OperatorError } from "../lib/errors";
 
 /** Names of the stack outputs the edges read through the stack reference: the contract between stacks. */
@@ -20,6 +20,8 @@ export const CENTRAL_OUTPUTS = {
     /** The LoadBalancer addresses an edge may reach (its egress policies name exactly these). */
     receiveLoadBalancerIP: "receiveLoadBalancerIP",
     logsLoadBalancerIP: "logsLoadBalancerIP",
+    /** `central.receive.outOfOrderWindow`: how old a sample Receive still accepts, checked against each edge's `sampleAgeLimit`. */
+    outOfOrderWindow: "receiveOutOfOrderWindow",
 } as const;
 
 /** Writer ids an edge stack writes as: the cluster, or `<cluster>-<tenant>` per tenant. */
@@ -50,6 +52,24 @@ export function unregisteredWriterAdvice(cfg: StackConfig, missing: string[], kn
 }
 
 /**
+ * Receive accepts a sample older than its head only within `central.receive.outOfOrderWindow`; an edge agent retries
+ * a sample until it is `sampleAgeLimit` old. A window shorter than the limit makes Receive refuse the oldest part of
+ * an outage's backlog, the samples the limit promises to deliver. The two keys live on two stacks, so the edge checks
+ * them against the window the central stack exports.
+ */
+export function outOfOrderWindowProblem(cfg: StackConfig, e: EdgeConfig, window: string): string | undefined {
+    const limit = e.agent.remoteWrite.sampleAgeLimit;
+    if (durationSeconds(window) >= durationSeconds(limit)) return undefined;
+    const centralStackName = e.centralStack.split("/").pop();
+    return (
+        `stack "${cfg.clusterName}": agent-receiver:edge.agent.remoteWrite.sampleAgeLimit (${limit}) is longer than ` +
+        `agent-receiver:central.receive.outOfOrderWindow (${window}) of central stack "${e.centralStack}": Receive would refuse the oldest samples ` +
+        `of an outage's backlog. Raise central.receive.outOfOrderWindow to at least ${limit} in Pulumi.${centralStackName}.yaml and run ` +
+        `pulumi up --stack ${centralStackName} first, or lower sampleAgeLimit on stack "${cfg.clusterName}".`
+    );
+}
+
+/**
  * Read the central stack's outputs and check them before any edge resource exists: a missing output means the
  * central stack was not deployed; a missing writer means the central config does not list this edge.
  */
@@ -71,6 +91,7 @@ export async function readCentral(cfg: StackConfig, e: EdgeConfig) {
     const logsCreds = await details(CENTRAL_OUTPUTS.logsCredentials);
     const receiveIp = await details(CENTRAL_OUTPUTS.receiveLoadBalancerIP);
     const logsIp = await details(CENTRAL_OUTPUTS.logsLoadBalancerIP);
+    const outOfOrderWindow = await details(CENTRAL_OUTPUTS.outOfOrderWindow);
     const centralStackName = e.centralStack.split("/").pop();
     const where = `stack "${cfg.clusterName}": central stack "${e.centralStack}" (agent-receiver:edge.centralStack)`;
     if (missingOutputs.length === Object.keys(CENTRAL_OUTPUTS).length) {
@@ -95,6 +116,8 @@ export async function readCentral(cfg: StackConfig, e: EdgeConfig) {
     if (missing.length > 0) {
         throw new OperatorError(`stack "${cfg.clusterName}": ${unregisteredWriterAdvice(cfg, missing, known, centralStackName ?? e.centralStack)}`);
     }
+    const windowProblem = outOfOrderWindowProblem(cfg, e, String(outOfOrderWindow.value));
+    if (windowProblem) throw new OperatorError(windowProblem);
     return {
         remoteWriteUrl: url.value as string,
         receiveLoadBalancerIP: receiveIp.value as string,

@@ -5,16 +5,17 @@ import { KubeStateMetrics } from "../components/kubeStateMetrics";
 import { LogShipper } from "../components/logShipper";
 import { NodeExporter } from "../components/nodeExporter";
 import { PlatformNamespace } from "../components/platformNamespace";
-import { AGENT_PATHS, PrometheusAgent } from "../components/prometheusAgent";
+import { AGENT_PATHS, PrometheusAgent, agentSelector } from "../components/prometheusAgent";
 import { TenantIsolation, tenantToleration } from "../components/tenantIsolation";
 import { renderAgentConfig } from "../lib/agentConfig";
 import { certificateTextfile } from "../lib/certificates";
 import { OperatorError } from "../lib/errors";
 import { EdgeConfig, StackConfig } from "../lib/config";
+import { tenantNodeSelector } from "../lib/tenancy";
 import { imageName, images } from "../lib/versions";
 import { edgeWriterIds, readCentral } from "./contract";
 import { Workload, edgeNetwork, egressPeers, entityEgress, externalCidrs, ingressPeers } from "./network";
-import { LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, pullSecretFor } from "./shared";
+import { LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, nodeExporterNamespace, pullSecretFor } from "./shared";
 
 export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackSecrets, provider: k8s.Provider): Promise<Record<string, unknown>> {
     const central = await readCentral(cfg, e);
@@ -25,7 +26,7 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
 
     const ns = new PlatformNamespace(`${cluster}-monitoring`, { namespace: e.namespace, pullSecret }, opts);
     const imagePullSecrets = ns.imagePullSecrets;
-    const nodeNamespace = `${e.namespace}-node`;
+    const nodeNamespace = nodeExporterNamespace(e.namespace);
     const nodeNs = new PlatformNamespace(
         `${cluster}-monitoring-node`,
         {
@@ -47,7 +48,7 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
                   tenant: t.name,
                   nodes: [...t.nodes],
                   namespaces: [...t.namespaces],
-                  placement: { nodeSelector: { tenant: t.name }, tolerations: [tenantToleration(t.name, e.tenantTaintEffect)] },
+                  placement: { nodeSelector: tenantNodeSelector(t.name), tolerations: [tenantToleration(t.name, e.tenantTaintEffect)] },
               }));
 
     // Every agent's client certificate expiry, published by node-exporter on every node (each tenant's agent keeps
@@ -92,6 +93,26 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
     const agentConfigs: Record<string, string> = {};
     scopes.forEach((s, i) => {
         const { suffix, kubeStateMetricsName, w } = scopeWorkloads[i];
+        // A tenant's nodes, namespaces and placement first: its agent and kube-state-metrics select its nodes by the
+        // label this puts on them, so they wait for it.
+        const tenant = e.tenants.find((t) => t.name === s.tenant);
+        const isolation = tenant
+            ? new TenantIsolation(
+                  `${cluster}-tenant-${tenant.name}`,
+                  {
+                      tenant,
+                      taintEffect: e.tenantTaintEffect,
+                      legacyNodeLabel: e.legacyTenantNodeLabel,
+                      platformNamespace: e.namespace,
+                      agentSelector: agentSelector(tenant.name),
+                      kubectlImage: imageName(images.kubectl, mirror),
+                      taintJobEgress: entityEgress(flows, w.taintJob as Workload),
+                      imagePullSecrets,
+                      pullSecret,
+                  },
+                  opts,
+              )
+            : undefined;
         const ksm = new KubeStateMetrics(
             kubeStateMetricsName,
             {
@@ -101,6 +122,7 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
                 namespaces: s.namespaces,
                 nodeSelector: s.placement?.nodeSelector,
                 tolerations: s.placement?.tolerations,
+                nodeLabels: isolation?.nodeLabels,
                 registryMirror: mirror,
                 imagePullSecrets,
                 // Its own agent only (by the agent's instance labels): a tenant's agent cannot read the other's.
@@ -125,7 +147,7 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
             tlsFiles: AGENT_PATHS.tls,
             extraDropMetrics: e.agent.extraDropMetrics,
         });
-        const agentComponent = new PrometheusAgent(
+        new PrometheusAgent(
             `${cluster}-agent${suffix}`,
             {
                 namespace: ns.name,
@@ -145,29 +167,13 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
                 platformScrapeNamespaces: [LOG_SHIPPER_NAMESPACE],
                 nodeSelector: s.placement?.nodeSelector,
                 tolerations: s.placement?.tolerations,
+                nodeLabels: isolation?.nodeLabels,
                 scrapePeers: egressPeers(flows, w.agent, "metrics"),
                 remoteWriteCidrs: externalCidrs(flows, w.agent, "remote-write"),
                 entityEgress: entityEgress(flows, w.agent),
             },
             opts,
         );
-        if (s.tenant) {
-            const tenant = e.tenants.find((t) => t.name === s.tenant)!;
-            new TenantIsolation(
-                `${cluster}-tenant-${s.tenant}`,
-                {
-                    tenant,
-                    taintEffect: e.tenantTaintEffect,
-                    platformNamespace: e.namespace,
-                    agentSelector: agentComponent.selector,
-                    kubectlImage: imageName(images.kubectl, mirror),
-                    taintJobEgress: entityEgress(flows, w.taintJob as Workload),
-                    imagePullSecrets,
-                    pullSecret,
-                },
-                opts,
-            );
-        }
         agentConfigs[s.writer] = config;
     });
 

@@ -4,6 +4,7 @@
  * own config; the offline plan calls it through that entry point for any stack.
  */
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { CentralConfig, EdgeConfig, StackConfig } from "../lib/config";
 import { buildCentral } from "./central";
 import { buildEdge } from "./edge";
@@ -12,6 +13,12 @@ import type { StackSecrets } from "./shared";
 export type { StackSecrets } from "./shared";
 
 export async function buildStack(cfg: StackConfig, secrets: StackSecrets): Promise<Record<string, unknown>> {
+    if (cfg.kubernetes.renderYamlToDirectory !== undefined) {
+        pulumi.log.warn(
+            `rendering manifests into ${cfg.kubernetes.renderYamlToDirectory} instead of applying them: the rendered YAML holds every Secret ` +
+                `in plaintext (keys, passwords); keep that folder out of git. No object-storage resources are created on a render stack.`,
+        );
+    }
     const provider = new k8s.Provider(`${cfg.clusterName}-k8s`, {
         context: cfg.kubernetes.context,
         enableServerSideApply: true,

@@ -11,7 +11,7 @@
  * cited where it is defined (`components/*`).
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { ALERTMANAGER_MESH_PORT, ALERTMANAGER_PORT, CENTRAL_POD_LABELS, GRAFANA_PORT } from "../components/centralMonitoring";
+import { ALERTMANAGER_MESH_PORT, ALERTMANAGER_PORT, CENTRAL_POD_LABELS, GRAFANA_PORT, OPERATOR_METRICS_PORT } from "../components/centralMonitoring";
 import { DASHBOARDS_NAME } from "../components/logDashboards";
 import { FLUENT_BIT_METRICS_PORT } from "../components/logShipper";
 import { OPENSEARCH_PORT, OPENSEARCH_TRANSPORT_PORT } from "../components/logStore";
@@ -80,7 +80,7 @@ export type Purpose =
     | "logs-admin";
 
 export interface Flow {
-    /** A workload's pods, or (for what a LoadBalancer exposes) any client: `ANYWHERE`. */
+    /** A workload's pods, or (for what a LoadBalancer exposes) addresses outside the cluster. */
     readonly from: Workload | External;
     readonly to: Endpoint;
     /** TCP ports; absent for "any port" (an agent scraping its tenant's pods, Prometheus scraping the cluster). */
@@ -90,12 +90,6 @@ export interface Flow {
 
 const pods = (id: string, namespace: string, labels?: Record<string, string>): Workload => ({ kind: "pods", id, namespace, labels });
 const app = (id: string, namespace: string, name: string): Workload => pods(id, namespace, { "app.kubernetes.io/name": name });
-
-/**
- * Any client, in or outside the cluster: what a LoadBalancer exposes (Receive's remote write, OpenSearch's HTTP API
- * for the edges' Fluent Bit). Those ports authenticate every client (mTLS; TLS and a per-cluster user).
- */
-export const ANYWHERE: External = { kind: "external", id: "anywhere", cidrs: ["0.0.0.0/0"], source: "any client, through the LoadBalancer" };
 
 export const API_SERVER: Entity = { kind: "entity", id: "kube-apiserver", entities: ["kube-apiserver"] };
 /** Kubelets (10250) and node exporters (9100, host network) of every node. */
@@ -133,6 +127,8 @@ export type CentralWorkloads = ReturnType<typeof centralWorkloads>;
 export interface CentralOutside {
     readonly objectStorage: External;
     readonly webhooks: External;
+    /** The edges, through the LoadBalancers (remote write, OpenSearch's HTTP API). */
+    readonly edges: External;
 }
 
 /** Every flow of the central cluster. Order matters only for the order of peers in a policy. */
@@ -151,7 +147,7 @@ export function centralFlows(w: CentralWorkloads, out: CentralOutside, objectSto
         [w.fluentBit, [FLUENT_BIT_METRICS_PORT]],
         [w.alertmanager, [ALERTMANAGER_PORT, 8080]],
         [w.grafana, [GRAFANA_PORT]],
-        [w.operator, [10250]],
+        [w.operator, [OPERATOR_METRICS_PORT]],
         [w.kubeStateMetrics, [8080, 8081]],
     ];
     return [
@@ -169,9 +165,9 @@ export function centralFlows(w: CentralWorkloads, out: CentralOutside, objectSto
         { from: w.alertmanager, to: w.alertmanager, ports: [ALERTMANAGER_MESH_PORT], purpose: "replication" },
         // securityadmin.sh and curl use the HTTP port (securityadmin's default is 9200, the REST API).
         { from: w.openSearchConfigure, to: w.openSearch, ports: [OPENSEARCH_PORT], purpose: "logs-admin" },
-        // What the LoadBalancers expose: remote write from the edges, OpenSearch for the edges' Fluent Bit.
-        { from: ANYWHERE, to: w.receive, ports: [THANOS_PORTS.remoteWrite], purpose: "remote-write" },
-        { from: ANYWHERE, to: w.openSearch, ports: [OPENSEARCH_PORT], purpose: "logs" },
+        // What the LoadBalancers expose, to the edges' ranges only: remote write, OpenSearch for their Fluent Bit.
+        { from: out.edges, to: w.receive, ports: [THANOS_PORTS.remoteWrite], purpose: "remote-write" },
+        { from: out.edges, to: w.openSearch, ports: [OPENSEARCH_PORT], purpose: "logs" },
         // Queries: the frontend, Receive (meta-monitoring of its limits) and the Ruler ask Query.
         { from: w.queryFrontend, to: w.query, ports: [http], purpose: "query" },
         { from: w.receive, to: w.query, ports: [http], purpose: "query" },
@@ -260,6 +256,11 @@ export function ingressPeers(flows: Flow[], to: Workload, purpose: Purpose): Pee
     return flows.filter((f) => f.to.id === to.id && f.purpose === purpose && f.from.kind === "pods").map((f) => peerOf(f.from as Workload, to.namespace));
 }
 
+/** The outside CIDRs that may reach `to` for `purpose` (an ipBlock peer of its ingress rule). */
+export function externalSources(flows: Flow[], to: Workload, purpose: Purpose): string[] {
+    return flows.filter((f) => f.to.id === to.id && f.purpose === purpose && f.from.kind === "external").flatMap((f) => [...(f.from as External).cidrs]);
+}
+
 /** Whom `from` may reach for `purpose` among workloads: the peers of its egress rule. */
 export function egressPeers(flows: Flow[], from: Workload, purpose: Purpose): Peer[] {
     return flows.filter((f) => f.from.id === from.id && f.purpose === purpose && f.to.kind === "pods").map((f) => peerOf(f.to as Workload, from.namespace));
@@ -302,6 +303,7 @@ export function centralNetwork(c: CentralConfig) {
     const outside: CentralOutside = {
         objectStorage: { kind: "external", id: "minio", cidrs: [c.objectStorage.cidr], source: "agent-receiver:central.objectStorage.cidr" },
         webhooks: { kind: "external", id: "alert-webhooks", cidrs: c.monitoring.alerting.webhookCidrs, source: "agent-receiver:central.monitoring.alerting.webhookCidrs" },
+        edges: { kind: "external", id: "edges", cidrs: c.edgeSourceRanges, source: "agent-receiver:central.edgeSourceRanges" },
     };
     return { w, outside, flows: centralFlows(w, outside, Number(c.objectStorage.endpoint.split(":")[1])) };
 }

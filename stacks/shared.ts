@@ -1,16 +1,17 @@
 /** What both roles' wiring uses: the stack's secrets, the namespaces every cluster shares, the pull secret. */
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformNamespace } from "../components/platformNamespace";
+import { LOG_SHIPPER_NAMESPACE } from "../lib/config";
 import type { SecretKey, StackConfig } from "../lib/config";
 
 /** Secret config values (set by the operator with `pulumi config set --secret`). */
 export type StackSecrets = { readonly [K in SecretKey]?: pulumi.Input<string> };
 
-/** Namespace of the central Prometheus, Alertmanager and Grafana (kube-prometheus-stack). */
-export const CENTRAL_MONITORING_NAMESPACE = "monitoring";
-
-/** Namespace of Fluent Bit on every cluster (Pod Security privileged: it reads the node's log files). */
-export const LOG_SHIPPER_NAMESPACE = "logging-node";
+/**
+ * The namespaces the program fixes (central monitoring, Fluent Bit) and where node-exporter goes: defined with the
+ * config schema, which checks that no configured namespace takes one of them.
+ */
+export { CENTRAL_MONITORING_NAMESPACE, LOG_SHIPPER_NAMESPACE, nodeExporterNamespace } from "../lib/config";
 
 /**
  * The registry mirror's credentials for a namespace's pull Secret, when the config names one. `registryPassword`

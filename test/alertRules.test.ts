@@ -123,7 +123,7 @@ const CASES: Record<AlertName, AlertCases> = {
     AgentRemoteWriteBehind: {
         firing: {
             series: [
-                [`prometheus_remote_storage_highest_timestamp_in_seconds{${E}}`, "0+60x30"],
+                [`prometheus_remote_storage_queue_highest_timestamp_seconds{${E}, remote_name="r", url="u"}`, "0+60x30"],
                 [`prometheus_remote_storage_queue_highest_sent_timestamp_seconds{${E}, remote_name="r", url="u"}`, "0x30"],
             ],
             at: "20m",
@@ -131,7 +131,7 @@ const CASES: Record<AlertName, AlertCases> = {
         },
         silent: {
             series: [
-                [`prometheus_remote_storage_highest_timestamp_in_seconds{${E}}`, "0+60x30"],
+                [`prometheus_remote_storage_queue_highest_timestamp_seconds{${E}, remote_name="r", url="u"}`, "0+60x30"],
                 [`prometheus_remote_storage_queue_highest_sent_timestamp_seconds{${E}, remote_name="r", url="u"}`, "0+60x30"],
             ],
             at: "20m",

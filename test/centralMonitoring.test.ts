@@ -115,18 +115,31 @@ describe("CentralMonitoring (cluster-01)", () => {
             const plan = await planStack("cluster-01");
             const v = await values();
             assert.strictEqual(v.grafana.admin.existingSecret, "grafana-admin");
-            const ds = v.grafana.additionalDataSources;
+            const ds = v.grafana.datasources["datasources.yaml"].datasources;
             assert.strictEqual(ds.length, 1);
             assert.strictEqual(ds[0].url, "http://thanos-query-frontend.thanos.svc.cluster.local:10902");
-            assert.strictEqual(v.grafana.sidecar.datasources.defaultDatasourceEnabled, false);
             assert.strictEqual(v.grafana.defaultDashboardsEnabled, false);
+            // No sidecar, no RBAC, no token: with a sidecar on, the grafana chart grants get/list/watch on Secrets
+            // cluster-wide (templates/clusterrole.yaml); Grafana is the exposed UI.
+            assert.deepStrictEqual(v.grafana.sidecar, { dashboards: { enabled: false }, datasources: { enabled: false } });
+            assert.deepStrictEqual(v.grafana.rbac, { create: false });
+            assert.strictEqual(v.grafana.automountServiceAccountToken, false);
+            assert.strictEqual(v.grafana.serviceAccount.automountServiceAccountToken, false);
+            assert.strictEqual(v.alertmanager.alertmanagerSpec.automountServiceAccountToken, false);
+            assert.deepStrictEqual(v["kube-state-metrics"].collectorsExclude, ["secrets"]);
+            assert.deepStrictEqual(v.grafana["grafana.ini"].security, { cookie_secure: true, cookie_samesite: "lax", strict_transport_security: true, strict_transport_security_max_age_seconds: 31536000 });
+            const provider = v.grafana.dashboardProviders["dashboardproviders.yaml"].providers[0];
+            assert.strictEqual(provider.options.path, `/var/lib/grafana/dashboards/${provider.name}`, "the chart mounts dashboardsConfigMaps.<provider> there");
+            assert.strictEqual(v.grafana.dashboardsConfigMaps[provider.name], "grafana-dashboards");
             assert.ok(isSecret(plan.outputs.grafanaAdminPassword), "grafanaAdminPassword must be a secret output");
             const admin = one(plan, "kubernetes:core/v1:Secret", "-grafana-admin");
             assert.ok(isSecretAt((admin.inputs as any).stringData, "admin-password"));
-            const boards = all(plan, "kubernetes:core/v1:ConfigMap").filter((r) => manifest(r).metadata.labels?.grafana_dashboard === "1");
-            assert.deepStrictEqual(boards.map((b) => manifest(b).metadata.name).sort(), ["dashboard-ar-compactor", "dashboard-ar-cost", "dashboard-ar-logs", "dashboard-ar-overview", "dashboard-ar-query", "dashboard-ar-receive", "dashboard-ar-slo"]);
-            for (const b of boards) {
-                const json = JSON.parse(Object.values(manifest(b).data)[0] as string);
+            const boards = manifest(one(plan, "kubernetes:core/v1:ConfigMap", "-monitoring-dashboards"));
+            assert.strictEqual(boards.metadata.name, "grafana-dashboards");
+            assert.deepStrictEqual(Object.keys(boards.data).sort(), ["ar-compactor.json", "ar-cost.json", "ar-logs.json", "ar-overview.json", "ar-query.json", "ar-receive.json", "ar-slo.json"]);
+            assert.ok(JSON.stringify(boards.data).length < 900 * 1024, "a ConfigMap holds at most 1 MiB");
+            for (const text of Object.values(boards.data) as string[]) {
+                const json = JSON.parse(text);
                 assert.ok(json.panels.length >= 4, json.title);
                 for (const p of json.panels) for (const t of p.targets) assert.strictEqual(t.datasource.uid, "thanos");
             }

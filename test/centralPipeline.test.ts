@@ -1,28 +1,62 @@
 import * as assert from "assert";
-import { bucketPolicy } from "../components/thanosBucket";
+import { BUCKET_ROLES, BucketRole, rolePolicy } from "../components/thanosBucket";
+import { runOffline } from "../tools/offline";
+import { Plan, readStackFile } from "../tools/plan";
 import { container, flag, isSecret, manifest, one, planStack, yaml } from "./helpers/plan";
 
+/** The objstore.yml of the Secret whose resource name ends with `suffix`; fails unless it is a secret. */
+function objstoreOf(plan: Plan, suffix: string): any {
+    const data = (one(plan, "kubernetes:core/v1:Secret", suffix).inputs as any).stringData;
+    const value = isSecret(data) ? data.value["objstore.yml"] : data["objstore.yml"];
+    assert.ok(isSecret(data) || isSecret(value), "objstore.yml must be a secret");
+    return yaml(isSecret(value) ? value.value : value);
+}
+
 describe("ThanosBucket (cluster-01)", () => {
-    it("creates the bucket and a user whose policy allows only that bucket", async () => {
+    it("one MinIO user per component with the narrowest policy on this bucket: Store reads, Receive writes, the compactor deletes", async () => {
         const plan = await planStack("cluster-01");
         const bucket = one(plan, "minio:index/s3Bucket:S3Bucket", "-bucket");
         assert.strictEqual((bucket.inputs as any).bucket, "thanos-metrics");
-        const policy = JSON.parse((one(plan, "minio:index/iamPolicy:IamPolicy", "-policy").inputs as any).policy);
-        const resources = policy.Statement.flatMap((s: any) => s.Resource);
-        assert.deepStrictEqual(resources.sort(), ["arn:aws:s3:::thanos-metrics", "arn:aws:s3:::thanos-metrics/*"]);
-        assert.ok(!JSON.stringify(policy).includes("s3:*"), "no wildcard actions");
-        assert.deepStrictEqual(policy, bucketPolicy("thanos-metrics"));
-        const user = one(plan, "minio:index/iamUser:IamUser", "-user");
-        assert.strictEqual((user.inputs as any).name, "thanos-cluster-01");
-        assert.ok(isSecret((user.inputs as any).secret), "the user's secret key is a Pulumi secret");
+        const actions = (role: string) => {
+            const policy = JSON.parse((one(plan, "minio:index/iamPolicy:IamPolicy", `-${role}-policy`).inputs as any).policy) as any;
+            assert.deepStrictEqual(policy, rolePolicy("thanos-metrics", role as BucketRole) as any);
+            assert.deepStrictEqual(policy.Statement.flatMap((st: any) => st.Resource).sort(), ["arn:aws:s3:::thanos-metrics", "arn:aws:s3:::thanos-metrics/*"]);
+            return policy.Statement.flatMap((st: any) => st.Action) as string[];
+        };
+        for (const role of BUCKET_ROLES) {
+            const user = one(plan, "minio:index/iamUser:IamUser", `-${role}-user`);
+            assert.strictEqual((user.inputs as any).name, `thanos-cluster-01-${role}`);
+            assert.ok(isSecret((user.inputs as any).secret), "the user's secret key is a Pulumi secret");
+            assert.ok(!actions(role).some((x) => x.includes("*")), "no wildcard actions");
+        }
+        assert.ok(!actions("store").some((x) => /Put|Delete|Abort/.test(x)), "the Store Gateway only reads");
+        assert.ok(actions("receive").includes("s3:PutObject") && !actions("receive").includes("s3:DeleteObject"), "Receive writes, never deletes");
+        assert.ok(actions("compactor").includes("s3:DeleteObject"), "only the compactor deletes");
+        // Each component mounts its own user's objstore.yml.
+        for (const [role, workload] of [["store", "-store-statefulset"], ["receive", "-receive-statefulset"], ["compactor", "-compactor-statefulset"]]) {
+            const sts = manifest(one(plan, "kubernetes:apps/v1:StatefulSet", workload));
+            const secret = sts.spec.template.spec.volumes.find((v: any) => v.name === "objstore").secret.secretName;
+            assert.strictEqual(secret, `thanos-objstore-${role}`, workload);
+            const doc = objstoreOf(plan, `-${role}-objstore`);
+            assert.strictEqual(doc.config.access_key, `thanos-cluster-01-${role}`);
+        }
     });
 
-    it("protects the bucket and the user from destroy", async () => {
+    it("the first, shared user stays (protected, kept on delete) until central.objectStorage.sharedUser is retired", async () => {
         const plan = await planStack("cluster-01");
-        for (const [type, suffix] of [["minio:index/s3Bucket:S3Bucket", "-bucket"], ["minio:index/iamUser:IamUser", "-user"]]) {
+        for (const [type, suffix] of [["minio:index/s3Bucket:S3Bucket", "-bucket"], ["minio:index/iamUser:IamUser", "-bucket-user"]]) {
             const r = one(plan, type, suffix);
             assert.ok(r.protect && r.retainOnDelete, `${r.name} must be protect + retainOnDelete`);
         }
+        assert.strictEqual((one(plan, "minio:index/iamUser:IamUser", "-bucket-user").inputs as any).name, "thanos-cluster-01");
+        const file = readStackFile("cluster-01");
+        const central = JSON.parse(file.flat["agent-receiver:central"]);
+        central.objectStorage.sharedUser = "retired";
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const program = () => (require("../index") as () => Promise<Record<string, unknown>>)();
+        const retired = await runOffline({ project: "agent-receiver", stack: "cluster-01", config: { ...file.flat, "agent-receiver:central": JSON.stringify(central) }, secretKeys: file.secretKeys }, program);
+        assert.strictEqual(retired.resources.filter((r) => r.name.endsWith("-bucket-user") || r.name.endsWith("-bucket-objstore")).length, 0);
+        assert.strictEqual(retired.resources.filter((r) => r.type === "minio:index/iamUser:IamUser").length, 3);
     });
 
     it("never expires live blocks before the compactor would: noncurrent versions, and a backstop past retention", async () => {
@@ -32,12 +66,8 @@ describe("ThanosBucket (cluster-01)", () => {
         assert.ok(Number(backstop.replace("d", "")) > 365 + 30, `backstop ${backstop} must be well beyond the 365d retention`);
     });
 
-    it("writes objstore.yml for MinIO as a secret", async () => {
-        const secret = one(await planStack("cluster-01"), "kubernetes:core/v1:Secret", "-objstore");
-        const data = (secret.inputs as any).stringData;
-        const value = isSecret(data) ? data.value["objstore.yml"] : data["objstore.yml"];
-        assert.ok(isSecret(data) || isSecret(value));
-        const doc = yaml(isSecret(value) ? value.value : value);
+    it("writes each objstore.yml for MinIO as a secret", async () => {
+        const doc = objstoreOf(await planStack("cluster-01"), "-receive-objstore");
         assert.strictEqual(doc.type, "S3");
         assert.strictEqual(doc.config.endpoint, "192.168.101.10:9000");
         assert.strictEqual(doc.config.bucket, "thanos-metrics");
@@ -96,11 +126,8 @@ describe("Thanos Query, Query Frontend, Store Gateway, Compactor (cluster-01)", 
         assert.strictEqual(flag(args, "downsampling.disable"), undefined, "downsampling stays on");
     });
 
-    it("Store Gateway reads the bucket through the shared objstore Secret", async () => {
-        const plan = await planStack("cluster-01");
-        const sts = manifest(one(plan, "kubernetes:apps/v1:StatefulSet", "-store-statefulset"));
-        const secretName = manifest(one(plan, "kubernetes:core/v1:Secret", "-objstore")).metadata.name;
-        assert.strictEqual(sts.spec.template.spec.volumes.find((v: any) => v.name === "objstore").secret.secretName, secretName);
+    it("Store Gateway runs the store command", async () => {
+        const sts = manifest(one(await planStack("cluster-01"), "kubernetes:apps/v1:StatefulSet", "-store-statefulset"));
         assert.strictEqual(sts.spec.template.spec.containers[0].args[0], "store");
     });
 

@@ -20,6 +20,19 @@ function blocks(text: string, lang: string): { line: number; code: string }[] {
     return out;
 }
 
+/**
+ * `pulumi config set` commands that name a nested key (`agent-receiver:a.b`, `agent-receiver:a[0]`) without `--path`:
+ * the CLI would store one flat key the program refuses.
+ */
+function configSetsWithoutPath(text: string): string[] {
+    const bad: string[] = [];
+    for (const m of text.matchAll(/pulumi config set\b[^\n`]*/g)) {
+        const key = /['"]?agent-receiver:([^\s'"]+)/.exec(m[0])?.[1];
+        if (key !== undefined && /[.[]/.test(key) && !/(^|\s)--path(\s|$)/.test(m[0])) bad.push(m[0]);
+    }
+    return bad;
+}
+
 const files = [...markdownFiles(DOCS), path.join(ROOT, "README.md")];
 const rel = (f: string) => path.relative(ROOT, f);
 
@@ -32,6 +45,8 @@ describe("operator docs (docs/ko) and README", () => {
         const text = "x\n```yaml\na: [1\n```\n```promql\nsum(rate(nope_total[5m])\n```\n";
         assert.throws(() => parse(blocks(text, "yaml")[0].code));
         assert.ok(parsePromQL(blocks(text, "promql")[0].code).errors.length > 0);
+        assert.deepStrictEqual(configSetsWithoutPath("`pulumi config set agent-receiver:central.receive.replicas 5`"), ["pulumi config set agent-receiver:central.receive.replicas 5"]);
+        assert.deepStrictEqual(configSetsWithoutPath("pulumi config set --path 'agent-receiver:edge.tenants[0].quota.cpu' 8\npulumi config set --secret agent-receiver:minioPassword"), []);
     });
 
     for (const f of files) {
@@ -45,6 +60,15 @@ describe("operator docs (docs/ko) and README", () => {
                 assert.deepStrictEqual(p.errors, [], `${rel(f)}:${b.line}: PromQL`);
                 assert.deepStrictEqual(p.metricNames.filter((n) => !produced.has(n)), [], `${rel(f)}:${b.line}: metrics the platform does not produce`);
             }
+        });
+
+        it(`${rel(f)}: no command turns off TLS verification (curl -k/--insecure, wget --no-check-certificate)`, () => {
+            const found = [...text.matchAll(/^.*\b(curl\b[^\n]*\s(-[a-zA-Z]*k[a-zA-Z]*|--insecure)\b|wget\b[^\n]*--no-check-certificate).*$/gm)].map((m) => m[0].trim());
+            assert.deepStrictEqual(found, [], `${rel(f)}: pass the CA (pulumi stack output …CaCertPem) instead`);
+        });
+
+        it(`${rel(f)}: every pulumi config set of a nested key uses --path`, () => {
+            assert.deepStrictEqual(configSetsWithoutPath(text), [], `${rel(f)}: a dotted key set without --path is one flat key the program refuses`);
         });
 
         it(`${rel(f)}: every relative link resolves`, () => {

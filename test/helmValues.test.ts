@@ -1,20 +1,10 @@
 import * as assert from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { parse } from "yaml";
 import { charts } from "../lib/versions";
 import { isHelmChart } from "../tools/plan";
 import { STACKS, planStack } from "./helpers/plan";
-import { UPSTREAM_DIR, upstreamFile, upstreamFolder } from "./helpers/upstream";
-
-const CHART_REFRESH =
-    "Copy Chart.yaml and values.yaml of charts/<chart>/ at the tag <chart>-<version> of the chart's source repository " +
-    "(or `helm show values` / `helm show chart` of that version) and name them in SOURCE.json, as the other chart folders do.";
-
-/** The pinned chart's folder of default values (test/fixtures/upstream/<chart>-<version>/). */
-function chartFolder(chart: string, version: string): string {
-    return upstreamFolder(chart, version, CHART_REFRESH);
-}
+import { chartDefaults, chartFolder } from "./helpers/charts";
+import { upstreamFile } from "./helpers/upstream";
 
 /**
  * Keys whose content the chart renders verbatim with toYaml (security contexts): any key Kubernetes accepts is
@@ -64,32 +54,6 @@ export function unknownKeys(values: unknown, defaults: unknown, at: string[] = [
     return out;
 }
 
-/**
- * A chart's defaults with each dependency's defaults merged under its key (values under `grafana:` in
- * kube-prometheus-stack are the grafana chart's values). Dependencies and versions come from the parent's Chart.yaml;
- * a dependency without a folder here adds nothing (its keys then fail the check, visibly).
- */
-export function withSubcharts(chartDir: string, defaults: Record<string, unknown>): Record<string, unknown> {
-    const chartYaml = parse(fs.readFileSync(path.join(chartDir, "Chart.yaml"), "utf8")) as { dependencies?: { name: string; version: string; alias?: string }[] };
-    const out = { ...defaults };
-    for (const dep of chartYaml.dependencies ?? []) {
-        const file = path.join(UPSTREAM_DIR, `${dep.name}-${dep.version}`, "values.yaml");
-        if (!fs.existsSync(file)) continue;
-        out[dep.alias ?? dep.name] = deepMerge(parse(fs.readFileSync(file, "utf8")), (defaults[dep.alias ?? dep.name] ?? {}) as Record<string, unknown>);
-    }
-    return out;
-}
-
-function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-    const out: Record<string, unknown> = { ...base };
-    for (const [k, v] of Object.entries(over)) {
-        const b = out[k];
-        const bothObjects = v && b && typeof v === "object" && typeof b === "object" && !Array.isArray(v) && !Array.isArray(b);
-        out[k] = bothObjects ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>) : v;
-    }
-    return out;
-}
-
 describe("Helm values against the pinned charts' defaults", function () {
     it("every chart pinned in lib/versions.ts has its defaults in the project, with their source", () => {
         for (const ref of Object.values(charts)) {
@@ -108,8 +72,7 @@ describe("Helm values against the pinned charts' defaults", function () {
         it(`${stack}: every value key exists in its chart's defaults`, async () => {
             for (const r of (await planStack(stack)).resources.filter(isHelmChart)) {
                 const { chart, version, values } = r.inputs as { chart: string; version: string; values: unknown };
-                const dir = chartFolder(chart, version);
-                const defaults = withSubcharts(dir, parse(upstreamFile(dir, "values.yaml")));
+                const defaults = chartDefaults(chart, version);
                 const commented = (COMMENTED_KEYS[chart] ?? []).map((c) => c.key);
                 assert.deepStrictEqual(unknownKeys(values, defaults).filter((k) => !commented.includes(k)), [], `${r.name}: keys unknown to ${chart} ${version}`);
             }

@@ -1,6 +1,8 @@
 import { CENTRAL_POD_LABELS } from "../components/centralMonitoring";
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as path from "path";
 import * as http from "http";
 import { AddressInfo } from "net";
 import { stringify } from "yaml";
@@ -8,7 +10,7 @@ import { parseClassicConfig } from "../lib/fluentBitConfig";
 import { SECRET_MARKER, mapSecrets } from "../tools/offline";
 import { imageName, images } from "../lib/versions";
 import { Harness, freePort, waitFor } from "../scripts/lib/harness";
-import { STACKS, all, isSecret, isSecretAt, manifest, one, planStack, tool, yaml } from "./helpers/plan";
+import { STACKS, all, isSecret, isSecretAt, manifest, one, planStack, tmpDir, tool, yaml } from "./helpers/plan";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
 
@@ -53,7 +55,7 @@ describe("Logs: OpenSearch (cluster-01) and Fluent Bit (every cluster)", () => {
             for (const c of STACKS) {
                 const u = users[`fluent-bit-${c}`];
                 assert.match(u.hash, /^\$2[aby]\$/, `${c}: bcrypt hash`);
-                assert.deepStrictEqual(roles[`log-writer-${c}`].index_permissions, [{ index_patterns: [`logs-${c}-*`], allowed_actions: ["crud", "create_index"] }]);
+                assert.deepStrictEqual(roles[`log-writer-${c}`].index_permissions, [{ index_patterns: [`logs-${c}-*`], allowed_actions: ["write", "create_index"] }]);
                 assert.deepStrictEqual(mapping[`log-writer-${c}`].users, [`fluent-bit-${c}`]);
             }
             const passwords = Object.values(mapSecrets(plan.outputs.logsCredentials, true) as Record<string, { password: string }>).map((c) => c.password);
@@ -248,7 +250,12 @@ describe("Logs: OpenSearch (cluster-01) and Fluent Bit (every cluster)", () => {
                 assert.strictEqual(fb.entry(tail, "Path"), "/var/log/containers/*.log");
                 assert.strictEqual(fb.entry(tail, "storage.type"), "filesystem", "buffered on disk during outages");
                 assert.ok(fb.get("FILTER", "kubernetes"));
-                assert.strictEqual(fb.entry(fb.get("FILTER", "modify"), "Add"), `cluster ${stack}`);
+                // A pod cannot set the platform's fields: Set overwrites (Add would keep a value already there), a JSON
+                // log is merged under its own key, and no pod can hide its logs by annotation.
+                assert.strictEqual(fb.entry(fb.get("FILTER", "modify"), "Set"), `cluster ${stack}`);
+                assert.strictEqual(fb.entry(fb.get("FILTER", "modify"), "Add"), undefined);
+                assert.strictEqual(fb.entry(fb.get("FILTER", "kubernetes"), "Merge_Log_Key"), "log_processed");
+                assert.strictEqual(fb.entry(fb.get("FILTER", "kubernetes"), "K8S-Logging.Exclude"), "Off");
                 const out = fb.get("OUTPUT", "opensearch");
                 assert.strictEqual(fb.entry(out, "tls"), "On");
                 assert.strictEqual(fb.entry(out, "tls.verify"), "On");
@@ -274,6 +281,21 @@ describe("Logs: OpenSearch (cluster-01) and Fluent Bit (every cluster)", () => {
             assert.match(lua, /\["tenant-a"\] = "a"/);
             assert.match(lua, /\["tenant-b"\] = "b"/);
             assert.strictEqual(fb.entry(fb.get("FILTER", "lua"), "call"), "add_tenant");
+            // The script itself, run by LuaJIT (the Lua engine Fluent Bit embeds; Debian's 2.1): the tenant comes from
+            // the namespace only; a record's own `tenant` is replaced, or cleared where no tenant owns the namespace.
+            const dir = tmpDir("fluent-bit-lua-");
+            fs.writeFileSync(path.join(dir, "tenant.lua"), lua);
+            const harness = [
+                'dofile(arg[1])',
+                'local function show(r) local code, _, out = add_tenant("kube.x", 0, r); print(code, tostring(out["tenant"])) end',
+                'show({ kubernetes = { namespace_name = "tenant-a" }, tenant = "b" })',
+                'show({ kubernetes = { namespace_name = "tenant-b" } })',
+                'show({ kubernetes = { namespace_name = "default" }, tenant = "a" })',
+                'show({ tenant = "a" })',
+            ].join("\n");
+            fs.writeFileSync(path.join(dir, "harness.lua"), harness);
+            const out = execFileSync(tool("luajit", "luajit"), [path.join(dir, "harness.lua"), path.join(dir, "tenant.lua")]).toString().trim().split("\n");
+            assert.deepStrictEqual(out, ["2\ta", "2\tb", "2\tnil", "2\tnil"]);
             const cfgs = (await planStack("cluster-02")).outputs.agentConfigs as Record<string, string>;
             for (const [writer, text] of Object.entries(cfgs)) {
                 const job = yaml(text).scrape_configs.find((j: any) => j.job_name === "fluent-bit");

@@ -7,8 +7,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ANYWHERE, Endpoint as TableEndpoint, Flow, Workload, centralNetwork, edgeNetwork } from "../stacks/network";
-import { Endpoint, Pod, World, connection } from "../tools/networkPolicyEvaluator";
+import { Endpoint as TableEndpoint, Flow, Workload, centralNetwork, edgeNetwork } from "../stacks/network";
+import { Endpoint, Pod, World, connection, side } from "../tools/networkPolicyEvaluator";
 import { stackConfig } from "../tools/stacks";
 import { podsOf, worldOf } from "./helpers/network";
 import { NETWORK_PAGES, withNetworkSection } from "../scripts/network-docs";
@@ -44,13 +44,26 @@ function firstAddress(cidr: string): string {
 /** Every way the world differs from the table; empty when the policies implement it exactly. */
 function violations(world: World, pods: Pod[], flows: Flow[]): string[] {
     const out: string[] = [];
-    const from = (f: Flow, p: Pod) => (f.from.kind === "pods" ? selects(f.from, p) : f.from.id === ANYWHERE.id);
+    // A flow from outside the cluster (the edges through a LoadBalancer) covers no pod: Cilium matches an ipBlock to
+    // outside addresses only.
+    const from = (f: Flow, p: Pod) => f.from.kind === "pods" && selects(f.from, p);
     const covered = (src: Pod, dst: Pod, port: number) =>
         flows.some((f) => from(f, src) && f.to.kind === "pods" && selects(f.to, dst) && (f.ports === undefined || f.ports.includes(port)));
     // 1. Every flow in the table is allowed.
     for (const f of flows) {
-        // A flow from anywhere (what a LoadBalancer exposes) is checked from every pod by step 2's "covered".
-        if (f.from.kind !== "pods") continue;
+        // A flow from outside (the edges through a LoadBalancer): an address in each range reaches the port.
+        if (f.from.kind !== "pods") {
+            const dsts = pods.filter((p) => selects(f.to as Workload, p));
+            for (const dst of dsts) for (const cidr of f.from.cidrs) for (const port of f.ports ?? []) {
+                const v = side(world, dst, "Ingress", { ip: firstAddress(cidr) }, { pod: dst }, port);
+                if (v.isolated && v.allowedBy.length === 0) out.push(`denied, but in the table: ${firstAddress(cidr)} → ${dst.name}:${port} (${f.purpose})`);
+            }
+            for (const dst of dsts) for (const port of f.ports ?? []) {
+                const v = side(world, dst, "Ingress", { ip: "203.0.113.10" }, { pod: dst }, port);
+                if (!v.isolated || v.allowedBy.length > 0) out.push(`an address outside ${f.from.id} reaches ${dst.name}:${port} (by ${v.allowedBy.join(", ") || "no ingress policy"})`);
+            }
+            continue;
+        }
         const sources = pods.filter((p) => selects(f.from as Workload, p));
         if (sources.length === 0) out.push(`no pod runs ${f.from.id} (${f.from.namespace})`);
         for (const src of sources) {

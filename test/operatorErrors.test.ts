@@ -59,6 +59,46 @@ describe("operator errors, as pulumi up prints them", () => {
         );
     });
 
+    it("an operator secret the stack does not use, stored in plaintext", async () => {
+        const text = await printed("cluster-01", (o) => {
+            o.flat["agent-receiver:alertWebhookFoo"] = "https://hooks.example.internal/foo";
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-01":\n' +
+                "  - agent-receiver:alertWebhookFoo: is stored in plaintext and this stack does not use it " +
+                "(no receiver or heartbeat in agent-receiver:central.monitoring.alerting names it): remove it: pulumi config rm agent-receiver:alertWebhookFoo --stack cluster-01",
+        );
+    });
+
+    it("a dotted key set without --path, with the --path command to use", async () => {
+        const text = await printed("cluster-03", (o) => {
+            o.flat["agent-receiver:edge.survivableOutage"] = "90m";
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-03":\n' +
+                '  - agent-receiver:edge.survivableOutage: is one flat key named "edge.survivableOutage", set without --path, ' +
+                "so the program does not read it as a nested key. Set it again with --path: " +
+                "pulumi config rm agent-receiver:edge.survivableOutage --stack cluster-03 && " +
+                "pulumi config set --path agent-receiver:edge.survivableOutage 90m --stack cluster-03",
+        );
+    });
+
+    it("a config namespace close to the project's", async () => {
+        const text = await printed("cluster-03", (o) => {
+            o.flat["agent-reciever:edge"] = o.flat["agent-receiver:edge"];
+            delete o.flat["agent-receiver:edge"];
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-03":\n' +
+                '  - agent-reciever:edge: the config namespace "agent-reciever" is not this project\'s: did you mean agent-receiver? ' +
+                "The program would ignore this key. Rename it to agent-receiver:edge in Pulumi.cluster-03.yaml\n" +
+                "  - agent-receiver:edge: is required when role is edge",
+        );
+    });
+
     it("schema problems: every bad key at once, named as the operator types it", async () => {
         const text = await printed("cluster-03", (o) => {
             const edge = JSON.parse(o.flat["agent-receiver:edge"]);
@@ -71,6 +111,86 @@ describe("operator errors, as pulumi up prints them", () => {
             'invalid configuration for stack "cluster-03":\n' +
                 "  - agent-receiver:edge.survivableOutage: must be a duration such as 30s, 6h or 90d\n" +
                 "  - agent-receiver:edge.agnet: unknown key",
+        );
+    });
+
+    it("a value that needs a unit, set as a bare number (pulumi config set --path stores 32 as a number)", async () => {
+        const text = await printed("cluster-02", (o) => {
+            const edge = JSON.parse(o.flat["agent-receiver:edge"]);
+            edge.tenants[0].quota.memory = 32;
+            edge.tenants[1].quota.cpu = 8; // a number of cores: accepted
+            edge.survivableOutage = 2;
+            o.flat["agent-receiver:edge"] = JSON.stringify(edge);
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-02":\n' +
+                "  - agent-receiver:edge.survivableOutage: must be a duration with a unit, such as 2s, 2m or 2h (2 has none)\n" +
+                "  - agent-receiver:edge.tenants[0].quota.memory: must be a memory quantity with a unit, such as 32Mi or 32Gi (a bare 32 would be bytes)",
+        );
+    });
+
+    it("an IPv4 octet over 255", async () => {
+        const text = await printed("cluster-01", (o) => {
+            const central = JSON.parse(o.flat["agent-receiver:central"]);
+            central.receive.loadBalancerIP = "192.168.101.260";
+            o.flat["agent-receiver:central"] = JSON.stringify(central);
+        });
+        assert.strictEqual(text, 'invalid configuration for stack "cluster-01":\n  - agent-receiver:central.receive.loadBalancerIP: must have IPv4 octets of 0-255 (192.168.101.260)');
+    });
+
+    it("a MinIO address outside the MinIO CIDR", async () => {
+        const text = await printed("cluster-01", (o) => {
+            const central = JSON.parse(o.flat["agent-receiver:central"]);
+            central.objectStorage.endpoint = "192.168.110.10:9000";
+            o.flat["agent-receiver:central"] = JSON.stringify(central);
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-01":\n' +
+                "  - agent-receiver:central.objectStorage.endpoint: (192.168.110.10) is outside central.objectStorage.cidr (192.168.101.0/24): " +
+                "Receive, Store and Compactor may reach MinIO only within that CIDR",
+        );
+    });
+
+    it("a replica count beyond the schema's maximum", async () => {
+        const text = await printed("cluster-01", (o) => {
+            const central = JSON.parse(o.flat["agent-receiver:central"]);
+            central.receive.replicas = 30;
+            o.flat["agent-receiver:central"] = JSON.stringify(central);
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-01":\n' +
+                "  - agent-receiver:central.receive.replicas: must be at most 20: the hashring's members restart one at a time on a rollout, " +
+                "each flushing its head (up to terminationGracePeriodSeconds)",
+        );
+    });
+
+    it("a namespace the platform does not own, given to a tenant", async () => {
+        const text = await printed("cluster-02", (o) => {
+            const edge = JSON.parse(o.flat["agent-receiver:edge"]);
+            edge.tenants[0].namespaces = ["tenant-a", "kube-system"];
+            o.flat["agent-receiver:edge"] = JSON.stringify(edge);
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-02":\n' +
+                '  - agent-receiver:edge.tenants[0].namespaces[1]: namespace "kube-system" belongs to Kubernetes: the platform locks down every namespace it is given ' +
+                '(Pod Security, default-deny NetworkPolicies); choose another for tenant "a"',
+        );
+    });
+
+    it("two components in one namespace", async () => {
+        const text = await printed("cluster-01", (o) => {
+            const central = JSON.parse(o.flat["agent-receiver:central"]);
+            central.logs.namespace = "thanos";
+            o.flat["agent-receiver:central"] = JSON.stringify(central);
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-01":\n' +
+                '  - agent-receiver:central.logs.namespace: namespace "thanos" is already the namespace of the Thanos components (central.namespace); choose another for OpenSearch',
         );
     });
 
@@ -90,6 +210,34 @@ describe("operator errors, as pulumi up prints them", () => {
             text,
             `stack "cluster-04": central stack "${CENTRAL}" (agent-receiver:edge.centralStack) lacks the output(s) logsEndpoint: ` +
                 "it was deployed by an older version of the program. Run pulumi up --stack cluster-01 first.",
+        );
+    });
+
+    it("a central stack deployed before the out-of-order window was part of the contract (receiveOutOfOrderWindow missing)", async () => {
+        const refs = await centralRef((r) => ({ ...r, outputs: Object.fromEntries(Object.entries(r.outputs).filter(([k]) => k !== "receiveOutOfOrderWindow")) }));
+        const text = await printed("cluster-03", () => {}, refs);
+        assert.strictEqual(
+            text,
+            `stack "cluster-03": central stack "${CENTRAL}" (agent-receiver:edge.centralStack) lacks the output(s) receiveOutOfOrderWindow: ` +
+                "it was deployed by an older version of the program. Run pulumi up --stack cluster-01 first.",
+        );
+    });
+
+    it("an edge whose sampleAgeLimit is longer than the central Receive's out-of-order window (two stacks, both keys)", async () => {
+        const text = await printed(
+            "cluster-03",
+            (o) => {
+                const edge = JSON.parse(o.flat["agent-receiver:edge"]);
+                edge.agent.remoteWrite.sampleAgeLimit = "4h";
+                o.flat["agent-receiver:edge"] = JSON.stringify(edge);
+            },
+            await centralRef(),
+        );
+        assert.strictEqual(
+            text,
+            'stack "cluster-03": agent-receiver:edge.agent.remoteWrite.sampleAgeLimit (4h) is longer than agent-receiver:central.receive.outOfOrderWindow (3h) ' +
+                `of central stack "${CENTRAL}": Receive would refuse the oldest samples of an outage's backlog. ` +
+                'Raise central.receive.outOfOrderWindow to at least 4h in Pulumi.cluster-01.yaml and run pulumi up --stack cluster-01 first, or lower sampleAgeLimit on stack "cluster-03".',
         );
     });
 
@@ -131,5 +279,41 @@ describe("operator errors, as pulumi up prints them", () => {
             'stack "cluster-02": writer(s) cluster-02-a, cluster-02-b not registered on the central stack (known: cluster-01, cluster-03). ' +
                 "To fix: add { cluster: cluster-02, tenants: [a, b] } to agent-receiver:central.writers (Pulumi.cluster-01.yaml), then run pulumi up --stack cluster-01 before this stack.",
         );
+    });
+});
+
+describe("rendering manifests (kubernetes.renderYamlToDirectory)", () => {
+    it("is refused on a stack that is not render-only: changing it replaces the provider, which deletes every object of a deployed stack", async () => {
+        const text = await printed("cluster-03", (o) => {
+            o.flat["agent-receiver:kubernetes"] = JSON.stringify({ ...JSON.parse(o.flat["agent-receiver:kubernetes"]), renderYamlToDirectory: "out/rendered" });
+        });
+        assert.strictEqual(
+            text,
+            'invalid configuration for stack "cluster-03":\n' +
+                "  - agent-receiver:kubernetes.renderYamlToDirectory: is set on a stack that is not render-only. Changing it replaces the Kubernetes provider, " +
+                "and on a deployed stack pulumi up would delete every object from the cluster. Remove it (pulumi config rm --path agent-receiver:kubernetes.renderYamlToDirectory --stack cluster-03) " +
+                'and render from a stack of its own named cluster-03-render with the same configuration (README, "Rendering manifests")',
+        );
+    });
+
+    it("a render-only stack creates nothing on MinIO, names the deployed stack's objstore Secrets, and warns that the YAML holds secrets in plaintext", async () => {
+        const file = readStackFile("cluster-01");
+        const config = { ...file.flat, "agent-receiver:kubernetes": JSON.stringify({ ...JSON.parse(file.flat["agent-receiver:kubernetes"]), renderYamlToDirectory: "out/rendered" }) };
+        const warnings: string[] = [];
+        const original = console.warn;
+        console.warn = (...a: unknown[]) => void warnings.push(a.join(" "));
+        let plan;
+        try {
+            plan = await runOffline({ project: "agent-receiver", stack: "cluster-01-render", config, secretKeys: file.secretKeys }, program);
+        } finally {
+            console.warn = original;
+        }
+        assert.deepStrictEqual(plan.resources.filter((r) => r.type.startsWith("minio:") || r.type === "pulumi:providers:minio").map((r) => r.name), []);
+        const provider = plan.resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
+        assert.strictEqual((provider.inputs as any).renderYamlToDirectory, "out/rendered");
+        const sts = plan.resources.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet").map((r) => r.inputs as any);
+        const objstore = sts.flatMap((m) => (m.spec.template.spec.volumes ?? []).filter((v: any) => v.name === "objstore").map((v: any) => v.secret.secretName)).sort();
+        assert.deepStrictEqual(objstore, ["thanos-objstore-compactor", "thanos-objstore-receive", "thanos-objstore-store"]);
+        assert.ok(warnings.some((w) => /rendered YAML holds every Secret in plaintext/.test(w)), warnings.join("\n"));
     });
 });

@@ -221,16 +221,16 @@ const CASES: Record<SelfMonitoringAlertName, AlertCases> = {
     ThanosDnsLookupsFailing: {
         firing: {
             series: [
-                [`thanos_query_store_apis_dns_failures_total{${QUERY}}`, "0+1x30"],
-                [`thanos_query_store_apis_dns_lookups_total{${QUERY}}`, "0+10x30"],
+                [`thanos_query_endpoints_dns_failures_total{${QUERY}}`, "0+1x30"],
+                [`thanos_query_endpoints_dns_lookups_total{${QUERY}}`, "0+10x30"],
             ],
             at: "25m",
             labels: { job: "thanos-query" },
         },
         silent: {
             series: [
-                [`thanos_query_store_apis_dns_failures_total{${QUERY}}`, "0x30"],
-                [`thanos_query_store_apis_dns_lookups_total{${QUERY}}`, "0+10x30"],
+                [`thanos_query_endpoints_dns_failures_total{${QUERY}}`, "0x30"],
+                [`thanos_query_endpoints_dns_lookups_total{${QUERY}}`, "0+10x30"],
             ],
             at: "25m",
         },

@@ -4,7 +4,8 @@ import * as path from "path";
 import { SECRET_MARKER, mapSecrets } from "../tools/offline";
 import { ROOT, isHelmChart, writePlan } from "../tools/plan";
 import { stackConfig, stackNames } from "../tools/stacks";
-import { STACKS, k8sObjects, manifest, planStack, tmpDir } from "./helpers/plan";
+import { allowAllEgressViolations, hardenedContainerViolations, plaintextSecretViolations, podSpecOf, wildcardRbacViolations } from "../lib/policyRules";
+import { STACKS, isSecret, k8sObjects, manifest, planStack, tmpDir } from "./helpers/plan";
 
 // kubernetes-models is ESM-only; a real dynamic import (TypeScript would turn `import()` into `require`).
 const importEsm = new Function("m", "return import(m)") as (m: string) => Promise<any>;
@@ -64,23 +65,10 @@ describe("every stack", () => {
                 }
             });
 
-            it("hardens every container it declares (non-root, read-only root fs, no escalation, no capabilities, RuntimeDefault)", async () => {
-                for (const r of k8sObjects(await planStack(stack))) {
-                    const m = manifest(r);
-                    const pod = m.spec?.template?.spec ?? m.spec?.jobTemplate?.spec?.template?.spec;
-                    if (!pod) continue;
-                    assert.strictEqual(pod.securityContext?.runAsNonRoot, true, `${m.kind} ${m.metadata.name}: pod runAsNonRoot`);
-                    assert.strictEqual(pod.securityContext?.seccompProfile?.type, "RuntimeDefault");
-                    for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
-                        const sc = c.securityContext ?? {};
-                        const where = `${m.kind} ${m.metadata.name}/${c.name}`;
-                        assert.strictEqual(sc.readOnlyRootFilesystem, true, `${where}: readOnlyRootFilesystem`);
-                        assert.strictEqual(sc.allowPrivilegeEscalation, false, `${where}: allowPrivilegeEscalation`);
-                        assert.deepStrictEqual(sc.capabilities?.drop, ["ALL"], `${where}: capabilities`);
-                        assert.strictEqual(sc.runAsNonRoot, true, `${where}: runAsNonRoot`);
-                        assert.ok(c.resources?.requests && c.resources?.limits?.memory, `${where}: requests and a memory limit`);
-                    }
-                }
+            it("hardens every container it declares (non-root, read-only root fs, no escalation, no capabilities, RuntimeDefault, requests and a memory limit)", async () => {
+                const objects = k8sObjects(await planStack(stack)).map(manifest);
+                assert.ok(objects.some((m) => podSpecOf(m)), "the stack declares workloads");
+                assert.deepStrictEqual(objects.flatMap((m) => hardenedContainerViolations(m)), []);
             });
 
             it("gives every namespace it owns a default-deny policy and Pod Security labels", async () => {
@@ -97,28 +85,29 @@ describe("every stack", () => {
                 }
             });
 
-            it("has no policy that allows all egress (a rule without peers must at least name ports; Cilium rules name entities)", async () => {
+            it("has no policy that allows all egress (a rule without peers must at least name ports; Cilium rules name peers, never the world)", async () => {
                 const objects = k8sObjects(await planStack(stack)).map(manifest);
-                for (const m of objects.filter((o) => o.kind === "NetworkPolicy")) {
-                    for (const rule of m.spec.egress ?? []) {
-                        assert.ok(rule.to?.length || rule.ports?.length, `${m.metadata.namespace}/${m.metadata.name}: egress rule allows everything`);
-                    }
-                }
-                for (const m of objects.filter((o) => o.kind === "CiliumNetworkPolicy")) {
-                    for (const rule of m.spec.egress ?? []) {
-                        assert.ok(!rule.toEntities?.includes("all") && !rule.toEntities?.includes("world"), `${m.metadata.name}: egress to the world`);
-                        assert.ok(rule.toEntities?.length || rule.toEndpoints?.length || rule.toCIDR?.length, `${m.metadata.name}: egress rule without peers`);
-                    }
-                }
+                assert.ok(objects.some((m) => m.kind === "NetworkPolicy"));
+                assert.deepStrictEqual(objects.flatMap((m) => allowAllEgressViolations(m)), []);
             });
 
-            it("uses no wildcard verb or resource in its own RBAC", async () => {
-                for (const m of k8sObjects(await planStack(stack)).map(manifest)) {
-                    if (m.kind !== "Role" && m.kind !== "ClusterRole") continue;
-                    for (const rule of m.rules) {
-                        assert.ok(!rule.verbs.includes("*") && !(rule.resources ?? []).includes("*"), `${m.kind} ${m.metadata.name} has a wildcard`);
+            it("uses no wildcard verb, resource or API group in its own RBAC", async () => {
+                assert.deepStrictEqual(k8sObjects(await planStack(stack)).map(manifest).flatMap((m) => wildcardRbacViolations(m)), []);
+            });
+
+            it("keeps secret material out of plaintext: every Secret's data is a Pulumi secret; no credential env literal, no private key outside a Secret", async () => {
+                const objects = k8sObjects(await planStack(stack));
+                assert.ok(objects.some((r) => manifest(r).kind === "Secret"));
+                // Secretness as the program registered it: the field (or the whole object) is a marked secret.
+                const probe = (inputs: any) => (path: readonly string[]) => {
+                    let v: any = inputs;
+                    for (const key of path) {
+                        if (isSecret(v)) return true;
+                        v = v?.[key];
                     }
-                }
+                    return isSecret(v);
+                };
+                assert.deepStrictEqual(objects.flatMap((r) => plaintextSecretViolations(manifest(r), probe(r.inputs))), []);
             });
 
             it("never lets a generated secret reach a non-secret output or the rendered plan", async () => {

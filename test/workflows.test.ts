@@ -3,6 +3,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { validateWorkflow } from "@action-validator/core";
 import { ROOT } from "../tools/plan";
+import { requiredSecrets } from "../lib/config";
+import { ciSecrets } from "../scripts/ci-secrets";
+import { CENTRAL_STACKS, EDGE_STACKS, stackConfig } from "../tools/stacks";
 import { STACKS, yaml } from "./helpers/plan";
 
 const DIR = path.join(ROOT, ".github", "workflows");
@@ -13,7 +16,19 @@ describe("GitHub Actions workflows", () => {
         assert.ok(validateWorkflow("on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps: nope\n").errors.length > 0);
     });
 
-    const FILES = ["pull-request.yml", "drift.yml", "security-scan.yml"];
+    const FILES = fs.readdirSync(DIR).filter((f) => f.endsWith(".yml")).sort();
+    const ACTION = path.join(ROOT, ".github", "actions", "pulumi-stack", "action.yml");
+    /** Jobs that hold a stack's cluster and state credentials. */
+    const credentialJobs = () => [
+        ["pull-request.yml preview", yaml(read("pull-request.yml")).jobs.preview],
+        ["drift.yml drift", yaml(read("drift.yml")).jobs.drift],
+        ["deploy.yml central", yaml(read("deploy.yml")).jobs.central],
+        ["deploy.yml edges", yaml(read("deploy.yml")).jobs.edges],
+    ] as [string, any][];
+
+    it("the workflows are pull-request, deploy, drift and security-scan", () => {
+        assert.deepStrictEqual(FILES, ["deploy.yml", "drift.yml", "pull-request.yml", "security-scan.yml"]);
+    });
     for (const file of FILES) {
         it(`${file} is a valid workflow (@action-validator/core, the workflow JSON schema)`, () => {
             const state = validateWorkflow(read(file));
@@ -33,23 +48,91 @@ describe("GitHub Actions workflows", () => {
         assert.match(pulumi.with["pulumi-version"], /^\d+\.\d+\.\d+$/, "the CLI version is pinned too");
         assert.strictEqual(pulumi.with.command, "preview");
         assert.strictEqual(pulumi.with["comment-on-pr"], true);
-        for (const v of Object.values(pulumi.env) as string[]) assert.match(v, /^\$\{\{ secrets\./, "credentials only from secrets");
+        // The PR's own code runs with a stack's credentials: never for a fork, and only in that stack's Environment.
+        assert.strictEqual(p.if, "github.event.pull_request.head.repo.full_name == github.repository");
     });
 
-    it("drift: scheduled preview --refresh --expect-no-changes per stack, a failure reported as an issue", () => {
+    it("the policy pack runs in every preview and every pulumi up, its own dependencies installed first (policy/package-lock.json)", () => {
+        const installsPack = (steps: any[], before: number, where: string) => {
+            const i = steps.findIndex((x) => /^npm ci --prefix policy\b/.test(String(x.run ?? "")));
+            assert.ok(i >= 0 && i < before, `${where}: npm ci --prefix policy before the Pulumi step`);
+            assert.ok(fs.existsSync(path.join(ROOT, "policy", "package-lock.json")), "npm ci needs the pack's lock file");
+        };
+        const preview = yaml(read("pull-request.yml")).jobs.preview;
+        const at = preview.steps.findIndex((x: any) => String(x.uses).startsWith("pulumi/actions@") && x.with?.command === "preview");
+        assert.strictEqual(preview.steps[at].with.policyPacks, "policy", "pulumi/actions' policyPacks input (one path per line)");
+        installsPack(preview.steps, at, "pull-request.yml preview");
+        const deploy = yaml(read("deploy.yml"));
+        for (const job of ["central", "edges"]) {
+            const steps = deploy.jobs[job].steps;
+            const up = steps.findIndex((x: any) => /pulumi up /.test(String(x.run ?? "")));
+            assert.match(steps[up].run, /pulumi up --yes .*--policy-pack policy /, `deploy.yml ${job}`);
+            installsPack(steps, up, `deploy.yml ${job}`);
+        }
+        assert.ok(fs.existsSync(path.join(ROOT, "policy", "PulumiPolicy.yaml")));
+    });
+
+    it("every job with a stack's credentials runs in that stack's GitHub Environment, keeps no checkout token, takes credentials from secrets only", () => {
+        for (const [where, j] of credentialJobs()) {
+            assert.match(String(j.environment), /^(\$\{\{ matrix\.stack \}\}|cluster-01)$/, `${where}: environment`);
+            for (const v of Object.values(j.env) as string[]) if (!/^us-east-1$|^\$\{\{ matrix\.stack \}\}$|^cluster-01$/.test(v)) assert.match(v, /^\$\{\{ secrets\./, `${where}: ${v}`);
+            const checkout = j.steps.find((x: any) => String(x.uses).startsWith("actions/checkout@"));
+            assert.strictEqual(checkout.with["persist-credentials"], false, `${where}: persist-credentials`);
+            const prepare = j.steps.find((x: any) => x.uses === "./.github/actions/pulumi-stack");
+            assert.ok(prepare, `${where}: prepares the stack with the shared action`);
+            assert.strictEqual(prepare.with["environment-secrets"], "${{ toJSON(secrets) }}");
+        }
+    });
+
+    it("CI provides exactly the operator secrets each stack requires (npm run -s ci:secrets), and the README lists their Environment names", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        for (const stack of STACKS) {
+            const provided = ciSecrets(stack);
+            assert.deepStrictEqual(provided.map((x) => x.key), requiredSecrets(stackConfig(stack)));
+            for (const { name } of provided) assert.ok(readme.includes(`\`${name}\``), `README names the Environment secret ${name} of ${stack}`);
+        }
+        assert.deepStrictEqual(ciSecrets("cluster-01").map((x) => x.name), ["MINIO_PASSWORD", "ALERT_WEBHOOK_PLATFORM", "ALERT_WEBHOOK_TENANT_B", "ALERT_WEBHOOK_HEARTBEAT", "ALERT_WEBHOOK_HEARTBEAT_SELF_MONITORING"]);
+        const action = fs.readFileSync(ACTION, "utf8");
+        assert.match(action, /npm run -s ci:secrets -- "\$STACK"/);
+        assert.match(action, /pulumi config set --secret "agent-receiver:\$key"/);
+        assert.match(action, /exit 1/, "a missing secret fails the job with its name");
+    });
+
+    it("deploy: cluster-01 first, then the edges; one run per stack at a time, never cancelled; the deployed commit recorded per stack", () => {
+        const w = yaml(read("deploy.yml"));
+        assert.deepStrictEqual(w.on.push.branches, ["main"]);
+        assert.ok("workflow_dispatch" in w.on);
+        assert.strictEqual(w.jobs.central.environment, CENTRAL_STACKS[0]);
+        assert.strictEqual(w.jobs.edges.needs, "central");
+        assert.deepStrictEqual(w.jobs.edges.strategy.matrix.stack, [...EDGE_STACKS]);
+        for (const [j, group] of [[w.jobs.central, "deploy-cluster-01"], [w.jobs.edges, "deploy-${{ matrix.stack }}"]]) {
+            assert.deepStrictEqual(j.concurrency, { group, "cancel-in-progress": false });
+            const run = j.steps.map((x: any) => x.run ?? "").join("\n");
+            assert.match(run, /pulumi up --yes/);
+            assert.match(run, /git tag -f "deployed\/\$STACK" "\$GITHUB_SHA"/);
+        }
+    });
+
+    it("drift: scheduled preview --refresh --expect-no-changes per stack; drift, pending deploy and error reported apart, with their labels", () => {
         const w = yaml(read("drift.yml"));
         assert.ok(w.on.schedule[0].cron);
         const j = w.jobs.drift;
         assert.deepStrictEqual(j.strategy.matrix.stack, [...STACKS]);
-        const pulumi = j.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
-        assert.strictEqual(pulumi.with.refresh, true);
-        assert.strictEqual(pulumi.with["expect-no-changes"], true);
-        assert.ok(j.steps.some((s: any) => s.if === "failure()" && /gh issue/.test(s.run)));
+        const preview = j.steps.find((x: any) => x.id === "preview");
+        assert.match(preview.run, /pulumi preview --refresh --expect-no-changes --json/);
+        for (const outcome of ["clean", "error", "pending-deploy", "drift"]) assert.match(preview.run, new RegExp(`outcome=${outcome}`));
+        assert.match(preview.run, /refs\/tags\/deployed\/\$STACK/, "pending deploy: main ahead of the deployed commit");
+        assert.match(preview.run, /GITHUB_STEP_SUMMARY/);
+        const report = j.steps.find((x: any) => x.if === "failure()");
+        for (const label of ["drift", "pending-deploy", "drift-check-failed"]) assert.match(report.run, new RegExp(`gh label create ${label} `));
+        assert.match(report.run, /gh issue/);
+        assert.strictEqual(j.steps.find((x: any) => String(x.uses).startsWith("actions/checkout@")).with["fetch-depth"], 0, "the deployed tags are fetched");
     });
 
     it("every action is pinned to a commit digest with its release named beside it (a moved tag cannot change what runs)", () => {
-        for (const file of FILES) {
-            const uses = [...read(file).matchAll(/uses:\s*(\S+)(.*)$/gm)];
+        const texts: [string, string][] = [...FILES.map((f): [string, string] => [f, read(f)]), ["actions/pulumi-stack/action.yml", fs.readFileSync(ACTION, "utf8")]];
+        for (const [file, text] of texts) {
+            const uses = [...text.matchAll(/uses:\s*(\S+)(.*)$/gm)].filter(([, ref]) => !ref.startsWith("./.github/actions/"));
             assert.ok(uses.length > 0, file);
             for (const [, ref, rest] of uses) {
                 assert.match(ref, /^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/, `${file}: ${ref}`);
@@ -58,10 +141,20 @@ describe("GitHub Actions workflows", () => {
         }
     });
 
-    it("security scan: every image the stacks declare (npm run -s images) with a pinned Trivy; fixable HIGH/CRITICAL fail; scheduled failures open an issue", () => {
+    it("security scan: every image the stacks run, the program's and the charts' (npm run -s images), with a pinned Trivy; fixable HIGH/CRITICAL fail; scheduled failures open an issue", () => {
         const w = yaml(read("security-scan.yml"));
         assert.ok(w.on.schedule[0].cron, "daily: new CVEs appear in unchanged images");
-        assert.match(w.jobs["list-images"].steps.map((s: any) => s.run ?? "").join("\n"), /npm run -s images -- --json/);
+        for (const p of ["lib/versions.ts", "test/fixtures/upstream/**", "tools/chartImages.ts", "scripts/images.ts"]) assert.ok(w.on.pull_request.paths.includes(p), `a change to ${p} changes the list: scanned on the PR`);
+        const list = w.jobs["list-images"].steps.find((s: any) => s.id === "list");
+        assert.strictEqual(list.shell, "bash");
+        const lines = (list.run as string).split("\n").map((l) => l.trim());
+        // A failing listing must fail the step: `echo "x=$(cmd)"` exits 0 whatever cmd does, and `|| true` hides it.
+        assert.strictEqual(lines[0], "set -euo pipefail", "the list step starts with set -euo pipefail");
+        assert.ok(lines.includes("images=$(npm run -s images -- --json)"), "the listing is an assignment of its own (set -e sees its status)");
+        assert.ok(!/\|\|\s*(true|:)\b/.test(list.run) && !/set \+e/.test(list.run), "no failure is swallowed");
+        assert.ok(!lines.some((l) => /^echo .*\$\(/.test(l)), "no command substitution inside echo");
+        assert.ok(lines.some((l) => l.startsWith("jq -e") && l.includes("length > 0")), "an empty list fails");
+        assert.strictEqual(w.jobs["list-images"].outputs.images, "${{ steps.list.outputs.images }}");
         assert.strictEqual(w.jobs.images.strategy.matrix.image, "${{ fromJSON(needs.list-images.outputs.images) }}");
         const scan = w.jobs.images.steps.find((s: any) => String(s.uses).startsWith("aquasecurity/trivy-action@"));
         assert.strictEqual(scan.with["exit-code"], "1");
@@ -76,8 +169,7 @@ describe("GitHub Actions workflows", () => {
     });
 
     it("jobs that hold cluster and state credentials use no shared dependency cache", () => {
-        const jobs = [yaml(read("pull-request.yml")).jobs.preview, yaml(read("drift.yml")).jobs.drift];
-        for (const j of jobs) {
+        for (const [, j] of credentialJobs()) {
             const node = j.steps.find((s: any) => String(s.uses).startsWith("actions/setup-node@"));
             assert.strictEqual(node.with["package-manager-cache"], false);
             assert.strictEqual(node.with.cache, undefined);

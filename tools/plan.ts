@@ -67,7 +67,9 @@ const cache = new Map<string, Plan>();
  * through the stack reference, so its remote-write endpoint and credentials are the real ones.
  */
 export async function planStack(stack: string, opts: { refs?: Record<string, StackReferenceState>; dir?: string } = {}): Promise<Plan> {
-    const cached = opts.refs === undefined ? cache.get(stack) : undefined;
+    // Keyed by the folder of the stack files too: the same stack planned from another folder is another plan.
+    const key = `${path.resolve(opts.dir ?? ROOT)}\0${stack}`;
+    const cached = opts.refs === undefined ? cache.get(key) : undefined;
     if (cached) return cached;
     const file = readStackFile(stack, opts.dir);
     const cfg = parseFlatConfig(stack, file.flat, (k) => file.secretKeys.includes(k));
@@ -84,7 +86,7 @@ export async function planStack(stack: string, opts: { refs?: Record<string, Sta
         program,
     );
     const plan = { stack, ...result };
-    if (opts.refs === undefined) cache.set(stack, plan);
+    if (opts.refs === undefined) cache.set(key, plan);
     return plan;
 }
 

@@ -129,10 +129,58 @@ export function getJson(url: string, tls?: { ca: string; cert: string; key: stri
  * when it has none, so that a misspelt name cannot pass a check for zero.
  */
 export function metricSum(port: number, name: string, opts: { required?: boolean } = {}): number {
-    const text = execFileSync("curl", ["-sf", "--max-time", "10", `http://127.0.0.1:${port}/metrics`]).toString();
-    const lines = text.split("\n").filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+    return sumOf(scrape(port), name, port, opts);
+}
+
+function scrape(port: number): string {
+    return execFileSync("curl", ["-sf", "--max-time", "10", `http://127.0.0.1:${port}/metrics`]).toString();
+}
+
+function seriesOf(text: string, name: string): string[] {
+    return text.split("\n").filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+}
+
+function sumOf(text: string, name: string, port: number, opts: { required?: boolean } = {}): number {
+    const lines = seriesOf(text, name);
     if (opts.required && lines.length === 0) throw new Error(`127.0.0.1:${port} exposes no ${name}`);
     return lines.reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
+}
+
+/**
+ * The newest sample a Prometheus has enqueued for remote write: per queue since Prometheus 3.7 (`current`), as one
+ * global gauge before, which v3.14 deprecates (`deprecated`). Debian's 2.42, which the scripts run, has only the
+ * deprecated one; the pinned agents have both (test/metricNames.test.ts checks both against the definitions kept
+ * for each version).
+ */
+export const HIGHEST_ENQUEUED_TIMESTAMP = {
+    current: "prometheus_remote_storage_queue_highest_timestamp_seconds",
+    deprecated: "prometheus_remote_storage_highest_timestamp_in_seconds",
+} as const;
+
+/**
+ * Remote-write lag of a local Prometheus in seconds (newest sample enqueued minus newest sent, the most of any
+ * queue): from the per-queue metrics when it exposes them, else from the deprecated global one, so the figure is
+ * right on Debian's 2.42 and on the pinned version alike. Throws when neither is exposed.
+ */
+export function remoteWriteLag(port: number): number {
+    return remoteWriteLagOf(scrape(port), `127.0.0.1:${port}`);
+}
+
+/** remoteWriteLag from an exposition text. */
+export function remoteWriteLagOf(text: string, where = "the exposition"): number {
+    const sent = "prometheus_remote_storage_queue_highest_sent_timestamp_seconds";
+    const perQueue = (name: string) => new Map(seriesOf(text, name).map((l) => [l.slice(name.length, l.lastIndexOf(" ")), Number(l.split(" ").pop())]));
+    if (seriesOf(text, HIGHEST_ENQUEUED_TIMESTAMP.current).length > 0) {
+        const enqueued = perQueue(HIGHEST_ENQUEUED_TIMESTAMP.current);
+        const done = perQueue(sent);
+        return Math.max(...[...enqueued].map(([labels, t]) => t - (done.get(labels) ?? 0)));
+    }
+    const highest = seriesOf(text, HIGHEST_ENQUEUED_TIMESTAMP.deprecated);
+    if (highest.length === 0) throw new Error(`${where} exposes neither ${HIGHEST_ENQUEUED_TIMESTAMP.current} nor ${HIGHEST_ENQUEUED_TIMESTAMP.deprecated}`);
+    // One gauge for every queue: the lag is that of the queue that has sent least (2.42 exposes a queue's sent
+    // timestamp only once it has sent something: none yet counts as 0, everything behind).
+    const done = [...perQueue(sent).values()];
+    return Number(highest[0].split(" ").pop()) - (done.length === 0 ? 0 : Math.min(...done));
 }
 
 /** Poll `check` once a second; returns the seconds it took, throws after `timeoutS`. */

@@ -1,5 +1,5 @@
 /** The network of a plan, as the evaluator reads it: namespaces, pods (real labels) and every policy. */
-import { CENTRAL_POD_LABELS, KPS_RELEASE } from "../../components/centralMonitoring";
+import { CENTRAL_POD_LABELS, KPS_RELEASE, OPERATOR_METRICS_PORT } from "../../components/centralMonitoring";
 import { kubeStateMetricsPodLabels } from "../../components/kubeStateMetrics";
 import { Plan, isHelmChart } from "../../tools/plan";
 import { CiliumNetworkPolicy, NetworkPolicy, Pod, World } from "../../tools/networkPolicyEvaluator";
@@ -34,7 +34,7 @@ function chartPods(release: string, chart: string, namespace: string, values: an
                 pod("prometheus", { ...CENTRAL_POD_LABELS.prometheus, "operator.prometheus.io/name": `${KPS_RELEASE}-prometheus` }, tcp(["http-web", 9090], ["reloader-web", 8080])),
                 pod("alertmanager", { ...CENTRAL_POD_LABELS.alertmanager }, tcp(["http-web", 9093], ["mesh-tcp", 9094], ["reloader-web", 8080])),
                 pod("grafana", { ...CENTRAL_POD_LABELS.grafana, "helm.sh/chart": "grafana-12.11.1" }, tcp(["grafana", 3000], ["gossip-tcp", 9094], ["profiling", 6060])),
-                pod("prometheus-operator", { ...CENTRAL_POD_LABELS.operator, app: "kube-prometheus-stack-operator", "app.kubernetes.io/instance": KPS_RELEASE }, tcp(["https", 10250])),
+                pod("prometheus-operator", { ...CENTRAL_POD_LABELS.operator, app: "kube-prometheus-stack-operator", "app.kubernetes.io/instance": KPS_RELEASE }, tcp(["http", OPERATOR_METRICS_PORT])),
                 pod("kube-state-metrics-central", { ...CENTRAL_POD_LABELS.kubeStateMetrics, release: KPS_RELEASE }, tcp(["http", 8080], ["metrics", 8081])),
             ];
         case "kube-state-metrics":

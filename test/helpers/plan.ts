@@ -5,9 +5,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { PlannedResource, SecretValue, mapSecrets } from "../../tools/offline";
-import { Plan, isKubernetesObject, planStack } from "../../tools/plan";
-import { StackConfig, requiredSecrets } from "../../lib/config";
+import { PlannedResource, SecretValue, asStackReference, mapSecrets, runOffline } from "../../tools/offline";
+import { Plan, isKubernetesObject, planStack, readStackFile } from "../../tools/plan";
+import { StackConfig, parseFlatConfig, requiredSecrets } from "../../lib/config";
+import { buildStack } from "../../stacks";
 import type { StackSecrets } from "../../stacks";
 
 export { STACKS, EDGE_STACKS } from "../../tools/stacks";
@@ -49,12 +50,15 @@ export function isSecret(v: unknown): boolean {
     return v instanceof SecretValue;
 }
 
-/** Path of Debian's promtool/amtool; fails with the install command when absent (.ci/run installs them). */
-export function tool(name: string): string {
+/**
+ * Path of a Debian tool the tests run (promtool, amtool, memcached); fails with the install command when absent
+ * (`npm test` installs them first: scripts/ensure-tools.sh).
+ */
+export function tool(name: string, debianPackages = "prometheus prometheus-alertmanager"): string {
     try {
         return execFileSync("sh", ["-c", `command -v ${name}`]).toString().trim();
     } catch {
-        throw new Error(`${name} not found: install Debian's prometheus package (apt-get install prometheus prometheus-alertmanager); .ci/run does`);
+        throw new Error(`${name} not found: install Debian's ${debianPackages} (apt-get install ${debianPackages}); npm test's pretest (scripts/ensure-tools.sh) and .ci/run do`);
     }
 }
 
@@ -74,4 +78,15 @@ export function centralSecrets(cfg: StackConfig): StackSecrets {
 /** Whether `obj[key]` is a secret: the value itself, or (as the engine serialises it) the whole object holding it. */
 export function isSecretAt(obj: any, key: string): boolean {
     return isSecret(obj) || (obj !== undefined && isSecret(obj[key]));
+}
+
+/** An edge stack planned with its edge config changed by `change`, against the real central plan's outputs. */
+export async function planEdgeWith(stack: string, change: (edge: any) => void): Promise<Plan> {
+    const file = readStackFile(stack);
+    const raw = JSON.parse(file.flat["agent-receiver:edge"]);
+    change(raw);
+    file.flat["agent-receiver:edge"] = JSON.stringify(raw);
+    const cfg = parseFlatConfig(stack, file.flat, (k) => file.secretKeys.includes(k));
+    const refs = { [cfg.edge!.centralStack]: asStackReference((await planStack(cfg.edge!.centralStack.split("/").pop()!)).outputs) };
+    return { stack, ...(await runOffline({ project: "agent-receiver", stack, stackReferences: refs }, () => buildStack(cfg, {}))) };
 }
