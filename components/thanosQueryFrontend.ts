@@ -29,6 +29,8 @@ export interface ThanosQueryFrontendArgs {
 }
 
 export const QUERY_FRONTEND_NAME = "thanos-query-frontend";
+/** kube-thanos' grace period for the frontend (thanos-query-frontend-deployment.yaml). */
+export const QUERY_FRONTEND_TERMINATION_GRACE_SECONDS = 120;
 
 /** Thanos' cache config for memcached (the results cache). */
 export function memcachedCacheConfig(addresses: string[], maxItemSizeMiB: number): string {
@@ -77,6 +79,9 @@ export class ThanosQueryFrontend extends pulumi.ComponentResource {
                             imagePullSecrets: args.imagePullSecrets,
                             securityContext: restrictedPodSecurityContext(),
                             affinity: spreadOverNodes(selector),
+                            // As kube-thanos: in-flight queries (up to --query.timeout behind it) finish on a rollout
+                            // instead of being cut after Kubernetes' default 30 s.
+                            terminationGracePeriodSeconds: QUERY_FRONTEND_TERMINATION_GRACE_SECONDS,
                             containers: [
                                 thanosContainer({
                                     name: "thanos-query-frontend",

@@ -21,6 +21,11 @@ export interface ThanosRulerArgs {
     readonly queryAddress: string;
     /** Alertmanager URL in Thanos' DNS syntax, e.g. `dns+http://alertmanager-operated.monitoring.svc.cluster.local:9093`. */
     readonly alertmanagerUrl: string;
+    /**
+     * Where an alert's source link opens its expression (`--alert.query-url` + `--alert.query-template`): Grafana's
+     * Explore on the Thanos datasource, since Query itself is not exposed (`grafanaExploreLink`).
+     */
+    readonly alertLink: { queryUrl: string; template: string };
     /** Pods of Thanos Query (egress) and Alertmanager (egress). */
     readonly query: k8s.types.input.networking.v1.NetworkPolicyPeer[];
     readonly alertmanagers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
@@ -29,11 +34,36 @@ export interface ThanosRulerArgs {
 }
 
 export const RULER_NAME = "thanos-ruler";
+
+/**
+ * kube-thanos' Ruler probes (thanos-rule-statefulSet.yaml): liveness every 5 s, 24 failures (2 minutes); readiness after
+ * 10 s, every 5 s, 18 failures. The Ruler is ready only once it has loaded its rules and restored alert state.
+ */
+export const RULER_PROBES = {
+    liveness: { periodSeconds: 5, failureThreshold: 24 },
+    readiness: { initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 18 },
+};
+
+/**
+ * An alert's source link into Grafana's Explore (URL state `schemaVersion=1&panes=…`, Grafana 10.2 and later) with
+ * the alert's expression on the Thanos datasource over the last hour. Thanos fills `{{.Expr}}` with the expression
+ * URL-escaped but not JSON-escaped (cmd/thanos/rule.go tableLinkForExpression), and the pane state is JSON: the
+ * expression must therefore hold no `"` or `\`, which is why the Ruler's rule file quotes strings with `'`
+ * (`singleQuotedStrings`). The JSON around the placeholder is URL-encoded once, as the browser decodes it once.
+ */
+export function grafanaExploreLink(grafanaUrl: string, datasourceUid: string): { queryUrl: string; template: string } {
+    const before = `{"alert":{"datasource":"${datasourceUid}","queries":[{"refId":"A","expr":"`;
+    const after = `","datasource":{"type":"prometheus","uid":"${datasourceUid}"}}],"range":{"from":"now-1h","to":"now"}}}`;
+    return {
+        queryUrl: grafanaUrl.replace(/\/$/, ""),
+        template: `/explore?schemaVersion=1&orgId=1&panes=${encodeURIComponent(before)}{{.Expr}}${encodeURIComponent(after)}`,
+    };
+}
 /** Label that tells ruler replicas apart; dropped from alerts so Alertmanager sees one alert, not one per replica. */
 export const RULER_REPLICA_LABEL = "ruler_replica";
 
 /** The ruler's flags. */
-export function rulerArgs(a: Pick<ThanosRulerArgs, "evaluationInterval" | "queryAddress" | "alertmanagerUrl">): string[] {
+export function rulerArgs(a: Pick<ThanosRulerArgs, "evaluationInterval" | "queryAddress" | "alertmanagerUrl" | "alertLink">): string[] {
     return [
         ...thanosBaseArgs("rule"),
         "--data-dir=/var/thanos/rule",
@@ -44,6 +74,8 @@ export function rulerArgs(a: Pick<ThanosRulerArgs, "evaluationInterval" | "query
         "--alertmanagers.send-timeout=10s",
         `--label=${RULER_REPLICA_LABEL}="$(POD_NAME)"`,
         `--alert.label-drop=${RULER_REPLICA_LABEL}`,
+        `--alert.query-url=${a.alertLink.queryUrl}`,
+        `--alert.query-template=${a.alertLink.template}`,
         // Restores `for` state after a restart from the ruler's own TSDB, so a restart does not reset pending alerts.
         "--for-outage-tolerance=1h",
         "--tsdb.retention=24h",
@@ -101,6 +133,7 @@ export class ThanosRuler extends pulumi.ComponentResource {
                                     name: "thanos-ruler",
                                     image: args.image,
                                     args: rulerArgs(args),
+                                    probes: RULER_PROBES,
                                     env: podIdentityEnv,
                                     resources: resourceRequirements(args.resources),
                                     volumeMounts: [

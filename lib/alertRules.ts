@@ -102,6 +102,14 @@ export const ALERT_NAMES = [
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
+/**
+ * One series per name, `label="name"`: the set an absence rule subtracts the present ones from (writers that stopped
+ * sending, Thanos components with no pod up).
+ */
+export function expectedSeries(label: string, values: string[]): string {
+    return values.map((v) => `label_replace(vector(1), "${label}", "${v}", "", "")`).join(" or ");
+}
+
 function ratio(num: string, den: string): string {
     return `(${num}) / (${den})`;
 }
@@ -109,7 +117,7 @@ function ratio(num: string, den: string): string {
 /** The rules, as data. */
 export function alertRules(a: AlertRuleArgs): AlertRule[] {
     const t = a.thresholds;
-    const expected = a.writers.map((w) => `label_replace(vector(1), "tenant_id", "${w}", "", "")`).join(" or ");
+    const expected = expectedSeries("tenant_id", a.writers);
     const limited = a.writers
         .filter((w) => (a.headSeriesLimits[w] ?? 0) > 0)
         .map((w) => `sum by (tenant) (prometheus_tsdb_head_series{job="thanos-receive", tenant="${w}"}) / ${a.headSeriesLimits[w]}`);
@@ -429,7 +437,19 @@ export function alertGroup(name: string, rules: AlertRule[], runbookBaseUrl: str
     };
 }
 
-/** The Prometheus rule file (one group) the ruler loads. */
+/**
+ * The expression with its string literals in single quotes (PromQL reads `'x'` as `"x"`): the Ruler's alert links put
+ * the expression, URL-escaped only, inside a JSON string (Grafana Explore's URL state), where a `"` would end it.
+ * Fails on a string that holds `'` or a backslash, or on a line break, which the link could not carry either.
+ */
+export function singleQuotedStrings(expr: string): string {
+    const out = expr.replace(/"([^"\\'\n]*)"/g, "'$1'");
+    if (/["\\\n]/.test(out)) throw new Error(`expression cannot travel in an alert link (a string holds a quote or a backslash, or a line break): ${expr}`);
+    return out;
+}
+
+/** The Prometheus rule file (one group) the ruler loads; strings single-quoted for the alert links. */
 export function renderAlertRules(a: AlertRuleArgs, interval: string): string {
-    return stringify({ groups: [alertGroup("agent-receiver-platform", alertRules(a), a.runbookBaseUrl, interval)] }, { lineWidth: 0 });
+    const rules = alertRules(a).map((r) => ({ ...r, expr: singleQuotedStrings(r.expr) }));
+    return stringify({ groups: [alertGroup("agent-receiver-platform", rules, a.runbookBaseUrl, interval)] }, { lineWidth: 0 });
 }

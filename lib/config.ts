@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { OperatorError } from "./errors";
+import { parseQuantity } from "./k8s";
 
 export const PROJECT = "agent-receiver";
 
@@ -245,7 +246,9 @@ const tenantLimits = z.strictObject({
      * Active series of the tenant as the writer sends them, each counted once (0 = no limit). Receive's limiter sums
      * the head series of every receiver, so with replicationFactor 3 it sees every series three times: the program
      * writes `uniqueHeadSeries × replicationFactor` into Thanos' limits file (`receiveHeadSeriesLimit`). Best effort:
-     * the limiter reads the sum through Thanos Query (meta-monitoring).
+     * the limiter reads the sum through Thanos Query (meta-monitoring). The central Prometheus pair (the central
+     * cluster's writer) sends each of its series twice, once per replica (`prometheus_replica`): its limit must cover
+     * both copies.
      */
     uniqueHeadSeries: z.number().int().nonnegative().optional(),
     /**
@@ -354,6 +357,8 @@ const monitoringSection = z.strictObject({
             replicas: replicas(2, 3, "every replica evaluates every rule against Query; Alertmanager deduplicates their alerts"),
             evaluationInterval: duration.default("30s"),
             storageSize: memory.default("2Gi"),
+            /** The size the existing volumes have (`checkVolumeSize`); the default is storageSize's. */
+            storageSizeDeployed: memory.default("2Gi"),
             resources: resources({ cpu: "100m", memory: "256Mi" }, { memory: "512Mi" }),
         })
         .prefault({}),
@@ -376,8 +381,11 @@ const monitoringSection = z.strictObject({
         .strictObject({
             /** Query SLO: 99th percentile of range queries at the Query Frontend, in seconds. */
             queryP99Seconds: z.number().positive().default(10),
-            /** Below this hit ratio the results cache is not doing its job (memory too small, TTL, keys). */
-            cacheHitRatioMin: z.number().min(0).max(1).default(0.5),
+            /**
+             * Below this hit ratio the results cache is not doing its job (memory too small, TTL, keys). The service
+             * level's objective (lib/slo.ts): 70 %.
+             */
+            cacheHitRatioMin: z.number().min(0).max(1).default(0.7),
             /** Remote write lag of an agent, in seconds, that means it is falling behind. */
             remoteWriteLagSeconds: z.number().int().positive().default(300),
             /** Share of a tenant's head-series limit at which to warn. */
@@ -529,6 +537,12 @@ const centralSection = z.strictObject({
              */
             tooFarInFutureWindow: duration.default("10m"),
             storageSize: memory.default("50Gi"),
+            /**
+             * The size the existing volumes have: differing from storageSize (a resize) is refused with the procedure
+             * (`checkVolumeSize`). The default is storageSize's default, so a configuration that never changed the size
+             * passes.
+             */
+            storageSizeDeployed: memory.default("50Gi"),
             /** Long grace period so the head is flushed and uploaded on shutdown (upstream uses 900 s). */
             terminationGracePeriodSeconds: z.number().int().min(60).default(900),
             /** Tenant for requests that carry no tenant; with mTLS on every writer it only labels stray data. */
@@ -584,6 +598,8 @@ const centralSection = z.strictObject({
              */
             replicas: replicas(2, 5, "every replica serves every block (no sharding is configured); replicas add copies, not capacity"),
             storageSize: memory.default("20Gi"),
+            /** The size the existing volumes have (`checkVolumeSize`); the default is storageSize's. */
+            storageSizeDeployed: memory.default("20Gi"),
             resources: resources({ cpu: "500m", memory: "2Gi" }, { memory: "4Gi" }),
             /**
              * Per Series request (one query's call to one Store Gateway), so that one query cannot take a pod down:
@@ -619,7 +635,13 @@ const centralSection = z.strictObject({
                     oneHour: duration.default("365d"),
                 })
                 .prefault({}),
+            /**
+             * Working space for the largest compaction and downsampling: about twice the largest tenant's 14 days of
+             * blocks (docs/ko/compactor-disk.md has the formula and the PromQL that measures it).
+             */
             storageSize: memory.default("50Gi"),
+            /** The size the existing volume has (`checkVolumeSize`); the default is storageSize's. */
+            storageSizeDeployed: memory.default("50Gi"),
             resources: resources({ cpu: "500m", memory: "2Gi" }, { memory: "4Gi" }),
         })
         .prefault({}),
@@ -817,6 +839,19 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
         issue,
     );
 
+    // StatefulSets whose claim size a key sets (names as the components create them; test/volumeSizes.test.ts
+    // checks them against the plan): a changed size is refused until the volumes were resized by hand.
+    const sized: [string[], { storageSize: string; storageSizeDeployed: string }, string, number][] = [
+        [["central", "receive"], c.receive, "thanos-receive", c.receive.replicas],
+        [["central", "storeGateway"], c.storeGateway, "thanos-store", c.storeGateway.replicas],
+        [["central", "compactor"], c.compactor, "thanos-compact", 1],
+        [["central", "monitoring", "ruler"], c.monitoring.ruler, "thanos-ruler", c.monitoring.ruler.replicas],
+    ];
+    for (const [at, v, statefulSet, replicas] of sized) {
+        const problem = checkVolumeSize(v.storageSize, v.storageSizeDeployed, { namespace: c.namespace, statefulSet, replicas });
+        if (problem) issue([...at, "storageSize"], problem);
+    }
+
     const r = c.compactor.retention;
     const raw = durationSeconds(r.raw);
     const five = durationSeconds(r.fiveMinutes);
@@ -917,6 +952,32 @@ function checkEdge(e: z.infer<typeof edgeSection>, issue: Issue): void {
             ...e.tenants.flatMap((t, i) => t.namespaces.map((ns, j) => ({ namespace: ns, owner: `tenant "${t.name}"`, key: ["edge", "tenants", i, "namespaces", j] }))),
         ],
         issue,
+    );
+}
+
+/**
+ * A StatefulSet's volume size lives in its claim template, which Kubernetes does not let change: the Kubernetes
+ * provider would delete and re-create the StatefulSet (every pod at once; for Receive, the whole write path) and the
+ * existing volumes would keep their size anyway. So a size that differs from the one deployed is refused, with the
+ * procedure that resizes without that. How the program knows the deployed size: a config key recording it
+ * (`storageSizeDeployed`), chosen over the alternatives because it is explicit and reviewed in the stack file like
+ * the size itself, works in an offline plan and a first preview alike, and doubles as the acknowledgement that the
+ * hand steps were done. The stack's previous outputs are not readable from inside the program, and a StackReference
+ * to the stack itself would still need an acknowledgement after the hand steps, and passes silently where no output
+ * was recorded yet. Returns the problem, or undefined when the sizes agree.
+ */
+export function checkVolumeSize(size: string, deployed: string, sts: { namespace: string; statefulSet: string; replicas: number }): string | undefined {
+    if (parseQuantity(size) === parseQuantity(deployed)) return undefined;
+    const claims = Array.from({ length: sts.replicas }, (_, i) => `data-${sts.statefulSet}-${i}`);
+    const patch = `'{"spec":{"resources":{"requests":{"storage":"${size}"}}}}'`;
+    return (
+        `(${size}) differs from storageSizeDeployed (${deployed}): the size is in the volume claim template of StatefulSet ${sts.namespace}/${sts.statefulSet}, ` +
+        `which Kubernetes does not let change, so pulumi up would delete and re-create the StatefulSet (all its pods at once) and its volumes would stay at ${deployed}. ` +
+        `To resize: (1) grow each claim, ${claims.map((c) => `kubectl -n ${sts.namespace} patch pvc ${c} -p ${patch}`).join("; ")} ` +
+        `(its StorageClass must allow expansion; local-path does not: see docs/ko/runbooks/volume-full.md); ` +
+        `(2) kubectl -n ${sts.namespace} delete statefulset ${sts.statefulSet} --cascade=orphan (the pods keep running); ` +
+        `(3) set storageSizeDeployed to ${size} and run pulumi up, which re-creates the StatefulSet around the running pods. ` +
+        `Before the first deployment, set both to the same size.`
     );
 }
 

@@ -5,6 +5,8 @@
  * The variables `$cluster` and `$tenant` filter by the `cluster` external label and Receive's `tenant_id`.
  */
 
+import { CACHE_HIT_RATIO_OBJECTIVE, CACHE_HIT_RATIO_RECORD, QUERY_LATENCY_BUCKET, QUERY_LATENCY_OBJECTIVE, REMOTE_WRITE_AVAILABILITY } from "./slo";
+
 export interface Panel {
     readonly title: string;
     /** PromQL, one per series group; `$__rate_interval` is Grafana's rate window. */
@@ -286,7 +288,70 @@ export function dashboards(platformNamespaces: string[]): Dashboard[] {
                 },
             ],
         },
+        sloDashboard(),
     ];
+}
+
+/**
+ * The service levels (lib/slo.ts): each SLI against its objective, the burn rate of its error budget (1 = the budget
+ * lasts exactly 30 days; the fast alert pages at 14.4 and 6, the slow one tickets at 3 and 1) and what is left of the
+ * budget over 30 days. The series are the central Prometheus pair's recordings (max() merges the two replicas).
+ */
+function sloDashboard(): Dashboard {
+    // Two panels per objective: the SLI against it, then the burn rate of its budget and what is left of 30 days.
+    const objective = (title: string, budgetTitle: string, record: string, target: number, description: string): Panel[] => {
+        const bad = (w: string) => `max(slo:${record}:ratio_rate${w})`;
+        const budget = Number((1 - target).toPrecision(6));
+        return [
+            {
+                title,
+                exprs: [
+                    { expr: `1 - ${bad("1h")}`, legend: "last hour" },
+                    { expr: `1 - ${bad("3d")}`, legend: "last 3 days" },
+                    { expr: `vector(${target})`, legend: "objective" },
+                ],
+                unit: "percentunit",
+                description,
+            },
+            {
+                title: budgetTitle,
+                exprs: [
+                    { expr: `${bad("1h")} / ${budget}`, legend: "burn rate, 1h" },
+                    { expr: `${bad("6h")} / ${budget}`, legend: "burn rate, 6h" },
+                    { expr: `1 - avg_over_time(${bad("1h")}[30d:1h]) / ${budget}`, legend: "budget left (30 days)" },
+                ],
+                unit: "short",
+            },
+        ];
+    };
+    return {
+        uid: "ar-slo",
+        title: "Agent-receiver / Service levels",
+        panels: [
+            ...objective(
+                `Remote-write availability (objective ${REMOTE_WRITE_AVAILABILITY * 100} %)`,
+                "Remote-write error budget: burn rate and what is left of 30 days",
+                "remote_write_errors",
+                REMOTE_WRITE_AVAILABILITY,
+                "Share of Receive's write requests not answered 5xx.",
+            ),
+            ...objective(
+                `Query latency: share within ${QUERY_LATENCY_BUCKET} s (objective ${QUERY_LATENCY_OBJECTIVE * 100} %, for P99 1.2 s)`,
+                "Query latency budget: burn rate and what is left of 30 days",
+                "query_slow",
+                QUERY_LATENCY_OBJECTIVE,
+                "Thanos' histogram has buckets at 0.6, 1 and 3 s: requests under 1 s count as fast (stricter than 1.2 s, never laxer).",
+            ),
+            {
+                title: `Results cache hit ratio (objective ${CACHE_HIT_RATIO_OBJECTIVE * 100} %)`,
+                exprs: [
+                    { expr: `max(${CACHE_HIT_RATIO_RECORD})`, legend: "hit ratio, 1h" },
+                    { expr: `vector(${CACHE_HIT_RATIO_OBJECTIVE})`, legend: "objective" },
+                ],
+                unit: "percentunit",
+            },
+        ],
+    };
 }
 
 /** Grafana's JSON model of a dashboard: time series panels in a two-column grid, cluster and tenant variables. */

@@ -20,11 +20,6 @@ export const VOLUME_FREE_CRITICAL = 0.05;
 
 export type KubeWorkloadAlert = "PodCrashLooping" | "StatefulSetReplicasMismatch" | "VolumeFillingUp" | "VolumeFull" | "VolumeUsageUnknown";
 
-/** One series per name, `label="name"`: the set a component-down rule subtracts the present ones from. */
-export function expectedSeries(label: string, values: string[]): string {
-    return values.map((v) => `label_replace(vector(1), "${label}", "${v}", "", "")`).join(" or ");
-}
-
 /** Crash loops, StatefulSets short of replicas, and volumes, for the workloads and claims `selector` matches. */
 export function kubeWorkloadRules(selector: string, by: string[]): Record<KubeWorkloadAlert, AlertRule> {
     const ksm = `job="${KSM_JOB}", ${selector}`;

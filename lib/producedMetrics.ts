@@ -8,6 +8,7 @@
  *
  * Histograms are listed by their series names (`_bucket`, `_count`, `_sum` as used).
  */
+import { sloRecordedNames } from "./slo";
 import { images } from "./versions";
 
 export interface MetricSource {
@@ -137,6 +138,11 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
             "this program, lib/certificates.ts: each certificate's NotAfter as @pulumi/tls issued it; recorded by the central Prometheus pair (PrometheusRule) for cluster-01's, served by node-exporter's textfile collector on the edges for their client certificates",
         unpinned: "written by this program itself (lib/certificates.ts CERTIFICATE_EXPIRY_METRIC), not by an upstream exporter: there is no exporter version to check against",
         names: ["agent_receiver_certificate_expiry_timestamp_seconds"],
+    },
+    sloRecordings: {
+        source: "this program's recording rules, lib/slo.ts (the central Prometheus pair records them; they reach Thanos by its remote write)",
+        unpinned: "recorded by this program's own rules (lib/slo.ts sloRecordedNames), not by an upstream exporter: there is no exporter version to check against",
+        names: sloRecordedNames(),
     },
     memcachedExporter: {
         source: "prometheus/memcached_exporter pkg/exporter/exporter.go",

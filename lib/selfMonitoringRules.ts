@@ -19,9 +19,10 @@
  * Both replicas evaluate the same rules; the Prometheus Operator drops the replica label from alerts
  * (`alert_relabel_configs: labeldrop prometheus_replica`), so Alertmanager merges the two copies.
  */
-import { AlertRule, RuleGroup, alertGroup } from "./alertRules";
+import { AlertRule, RuleGroup, alertGroup, expectedSeries } from "./alertRules";
 import { CertificateExpiry, certificateExpiryRule, certificateRecordingGroup } from "./certificates";
-import { KSM_JOB, KUBELET_JOB, expectedSeries, kubeWorkloadRules, targetDownRule } from "./kubeRules";
+import { sloRuleGroup } from "./slo";
+import { KSM_JOB, KUBELET_JOB, kubeWorkloadRules, targetDownRule } from "./kubeRules";
 
 /** Names of the self-monitoring alerts, in rule-file order (the tests require a firing and a silent case for each). */
 export const SELF_MONITORING_ALERT_NAMES = [
@@ -244,9 +245,10 @@ export function selfMonitoringRules(a: SelfMonitoringRuleArgs): AlertRule[] {
 }
 
 /**
- * The `spec.groups` of the PrometheusRule the central Prometheus loads: the alerts, and one constant series per
- * certificate cluster-01 mounts (`expiries`, as issued by the `pulumi up` that writes them).
+ * The `spec.groups` of the PrometheusRule the central Prometheus loads: the alerts, one constant series per
+ * certificate cluster-01 mounts (`expiries`, as issued by the `pulumi up` that writes them), and the service levels
+ * (`slo.ts`).
  */
 export function selfMonitoringRuleGroups(a: SelfMonitoringRuleArgs, expiries: CertificateExpiry[]): RuleGroup[] {
-    return [alertGroup("agent-receiver-self-monitoring", selfMonitoringRules(a), a.runbookBaseUrl), certificateRecordingGroup(expiries)];
+    return [alertGroup("agent-receiver-self-monitoring", selfMonitoringRules(a), a.runbookBaseUrl), certificateRecordingGroup(expiries), sloRuleGroup(a.runbookBaseUrl)];
 }

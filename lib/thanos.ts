@@ -24,8 +24,13 @@ export interface ThanosContainerArgs {
     readonly grpc?: boolean;
 }
 
+/** kube-thanos' probe timing for most components: liveness every 30 s (8 failures), readiness every 5 s (20). */
+export const DEFAULT_PROBES = { liveness: { periodSeconds: 30, failureThreshold: 8 }, readiness: { periodSeconds: 5, failureThreshold: 20 } };
+type ProbeTiming = { periodSeconds: number; failureThreshold: number; initialDelaySeconds?: number };
+
 /** A Thanos container with the upstream probes (kube-thanos): /-/healthy for liveness, /-/ready for readiness. */
-export function thanosContainer(a: ThanosContainerArgs): k8s.types.input.core.v1.Container {
+export function thanosContainer(a: ThanosContainerArgs & { probes?: { liveness: ProbeTiming; readiness: ProbeTiming } }): k8s.types.input.core.v1.Container {
+    const probes = a.probes ?? DEFAULT_PROBES;
     const ports: k8s.types.input.core.v1.ContainerPort[] = [{ name: "http", containerPort: THANOS_PORTS.http }];
     if (a.grpc !== false) ports.unshift({ name: "grpc", containerPort: THANOS_PORTS.grpc });
     return hardenedContainer({
@@ -36,8 +41,8 @@ export function thanosContainer(a: ThanosContainerArgs): k8s.types.input.core.v1
         ports: [...ports, ...(a.extraPorts ?? [])],
         resources: a.resources,
         volumeMounts: a.volumeMounts,
-        livenessProbe: { httpGet: { path: "/-/healthy", port: "http" }, periodSeconds: 30, failureThreshold: 8 },
-        readinessProbe: { httpGet: { path: "/-/ready", port: "http" }, periodSeconds: 5, failureThreshold: 20 },
+        livenessProbe: { httpGet: { path: "/-/healthy", port: "http" }, ...probes.liveness },
+        readinessProbe: { httpGet: { path: "/-/ready", port: "http" }, ...probes.readiness },
     });
 }
 

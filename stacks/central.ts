@@ -7,7 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as minio from "@pulumi/minio";
 import * as pulumi from "@pulumi/pulumi";
-import { ALERTMANAGER_JOB, CentralMonitoring, GRAFANA_PORT, GRAFANA_SERVICE, THANOS_JOBS } from "../components/centralMonitoring";
+import { ALERTMANAGER_JOB, CentralMonitoring, GRAFANA_PORT, GRAFANA_SERVICE, THANOS_DATASOURCE_UID, THANOS_JOBS } from "../components/centralMonitoring";
 import { HttpsGateway } from "../components/httpsGateway";
 import { DASHBOARDS_NAME, DASHBOARDS_PORT, LogDashboards } from "../components/logDashboards";
 import { LogShipper } from "../components/logShipper";
@@ -21,7 +21,7 @@ import { ThanosCompactor } from "../components/thanosCompactor";
 import { QUERY_NAME, ThanosQuery, queryHttpUrl } from "../components/thanosQuery";
 import { ThanosQueryFrontend } from "../components/thanosQueryFrontend";
 import { RECEIVE_NAME, ThanosReceive } from "../components/thanosReceive";
-import { ThanosRuler } from "../components/thanosRuler";
+import { ThanosRuler, grafanaExploreLink } from "../components/thanosRuler";
 import { ThanosStoreGateway } from "../components/thanosStoreGateway";
 import { ALERTMANAGER_PORT } from "../components/centralMonitoring";
 import { renderAlertRules } from "../lib/alertRules";
@@ -32,7 +32,7 @@ import { dashboards } from "../lib/dashboards";
 import { THANOS_PORTS, dnsSrv } from "../lib/thanos";
 import { imageName, images } from "../lib/versions";
 import { CENTRAL_OUTPUTS } from "./contract";
-import { CentralWorkloads, Flow, Purpose, Workload, centralNetwork, egressPeers, entityEgress, externalCidrs, externalSources, ingressPeers } from "./network";
+import { CentralWorkloads, Flow, Workload, centralNetwork, egressPeers, entityEgress, externalCidrs, externalSources, ingressPeers } from "./network";
 import { CENTRAL_MONITORING_NAMESPACE, LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, nodeExporterNamespace, pullSecretFor } from "./shared";
 
 /** What every step needs: the stack's config, its secrets, the providers and the flow table. */
@@ -148,36 +148,6 @@ function objectStorage(s: Central, ns: PlatformNamespace) {
     return { bucketName: bucket.bucketName, network, secrets: bucket.secretNames };
 }
 
-/** A memcached fleet in the Thanos namespace (the frontend's results cache, the Store Gateway's cache): its size, its clients by purpose. */
-function memcachedFleet(
-    s: Central,
-    common: ThanosCommon,
-    name: string,
-    size: { replicas: number; memoryMiB: number; maxItemSizeMiB: number },
-    workload: Workload,
-    purpose: Purpose,
-    extra: { role?: MemcachedRole },
-): Memcached {
-    return new Memcached(
-        name,
-        {
-            namespace: common.namespace,
-            namespaceName: s.c.namespace,
-            image: imageName(images.memcached, s.mirror),
-            exporterImage: imageName(images.memcachedExporter, s.mirror),
-            version: images.memcached.tag,
-            imagePullSecrets: common.imagePullSecrets,
-            ...extra,
-            replicas: size.replicas,
-            memoryMiB: size.memoryMiB,
-            maxItemSizeMiB: size.maxItemSizeMiB,
-            clients: ingressPeers(s.flows, workload, purpose),
-            metricsScrapers: ingressPeers(s.flows, workload, "metrics"),
-        },
-        s.opts,
-    );
-}
-
 /** Remote-write PKI, Receive, Store Gateway, Query, the frontend with its cache, and the Compactor. */
 function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<typeof objectStorage>) {
     const { c, w, flows, cluster } = s;
@@ -221,7 +191,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         s.opts,
     );
     const sg = c.storeGateway;
-    const storeCache = memcachedFleet(s, common, `${cluster}-store-memcached`, sg.cache, w.storeCache, "store-cache", { role: "store-cache" });
+    const storeCache = memcachedFleet(s, common, `${cluster}-store-memcached`, "store-cache", sg.cache, w.storeCache);
     const store = new ThanosStoreGateway(
         `${cluster}-store`,
         {
@@ -253,7 +223,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         },
         s.opts,
     );
-    const memcached = memcachedFleet(s, common, `${cluster}-memcached`, c.memcached, w.memcached, "query-cache", {});
+    const memcached = memcachedFleet(s, common, `${cluster}-memcached`, "query-cache", c.memcached, w.memcached);
     const frontend = new ThanosQueryFrontend(
         `${cluster}-query-frontend`,
         {
@@ -286,6 +256,28 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         s.opts,
     );
     return { writers, pki, receive, frontend };
+}
+
+/** A memcached fleet in the Thanos namespace for `role`, reachable by the clients the flow table gives that role. */
+function memcachedFleet(s: Central, common: ThanosCommon, name: string, role: MemcachedRole, size: { replicas: number; memoryMiB: number; maxItemSizeMiB: number }, fleet: Workload) {
+    return new Memcached(
+        name,
+        {
+            namespace: common.namespace,
+            namespaceName: s.c.namespace,
+            image: imageName(images.memcached, s.mirror),
+            exporterImage: imageName(images.memcachedExporter, s.mirror),
+            version: images.memcached.tag,
+            imagePullSecrets: common.imagePullSecrets,
+            role,
+            replicas: size.replicas,
+            memoryMiB: size.memoryMiB,
+            maxItemSizeMiB: size.maxItemSizeMiB,
+            clients: ingressPeers(s.flows, fleet, role),
+            metricsScrapers: ingressPeers(s.flows, fleet, "metrics"),
+        },
+        s.opts,
+    );
 }
 
 /** kube-prometheus-stack (Prometheus pair, Alertmanager, Grafana), node exporter, Grafana's gateway and the Ruler. */
@@ -409,6 +401,8 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
             rules,
             queryAddress: `${QUERY_NAME}.${c.namespace}.svc.cluster.local:${THANOS_PORTS.http}`,
             alertmanagerUrl: monitoring.alertmanagerUrl,
+            // Query is not exposed: an alert's link opens its expression in Grafana's Explore (behind Grafana's login).
+            alertLink: grafanaExploreLink(grafana.url, THANOS_DATASOURCE_UID),
             query: egressPeers(flows, w.ruler, "query"),
             alertmanagers: egressPeers(flows, w.ruler, "alerts"),
             alertmanagerPort: ALERTMANAGER_PORT,

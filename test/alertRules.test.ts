@@ -1,10 +1,20 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ALERT_NAMES, AlertName, runbookPath } from "../lib/alertRules";
+import { ALERT_NAMES, AlertName, runbookPath, singleQuotedStrings } from "../lib/alertRules";
 import { ROOT } from "../tools/plan";
-import { manifest, one, planStack, yaml } from "./helpers/plan";
+import { flag, manifest, one, planStack, yaml } from "./helpers/plan";
 import { AlertCases, assertAnnotated, assertCasesComplete, promtoolCheckRules, promtoolTestRules } from "./helpers/ruleTests";
+
+/** Go's url.QueryEscape: what Thanos applies to an expression before it fills the link template. */
+function goQueryEscape(s: string): string {
+    return [...Buffer.from(s, "utf8")].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : b === 0x20 ? "+" : `%${b.toString(16).toUpperCase().padStart(2, "0")}`)).join("");
+}
+
+/** cmd/thanos/rule.go tableLinkForExpression at v0.42.4: the template with {{.Expr}} replaced by the escaped expression. */
+function thanosLink(template: string, expr: string): string {
+    return template.split("{{.Expr}}").join(goQueryEscape(expr));
+}
 
 /** The rule file exactly as the cluster-01 ruler loads it (from the plan's ConfigMap). */
 async function rulesText(): Promise<string> {
@@ -456,6 +466,24 @@ describe("Alert rules (Thanos Ruler, global view)", () => {
         });
         const names = Object.keys(EDGE_KUBE_CASES) as (keyof typeof EDGE_KUBE_CASES)[];
         promtoolTestRules(rules, names, Object.fromEntries(names.map((n) => [n, central(EDGE_KUBE_CASES[n])])));
+    });
+
+    it("every alert's source link opens its expression in Grafana's Explore, built the way Thanos builds it", async () => {
+        const args: string[] = manifest(one(await planStack("cluster-01"), "kubernetes:apps/v1:StatefulSet", "-ruler-statefulset")).spec.template.spec.containers[0].args;
+        const queryUrl = flag(args, "alert.query-url")!;
+        const template = flag(args, "alert.query-template")!;
+        assert.strictEqual(queryUrl, "https://grafana.cluster-01.example.internal");
+        for (const r of rules.groups[0].rules) {
+            const url: URL = new URL(queryUrl + thanosLink(template, r.expr as string));
+            assert.strictEqual(url.pathname, "/explore");
+            const pane = JSON.parse(url.searchParams.get("panes")!).alert;
+            assert.strictEqual(pane.queries[0].expr, r.expr, r.alert);
+            assert.strictEqual(pane.datasource, "thanos");
+        }
+        // The same link with the expression's strings double-quoted is no JSON: why the file quotes them with '.
+        const doubled = new URL(queryUrl + thanosLink(template, 'up{job="thanos-query"}'));
+        assert.throws(() => JSON.parse(doubled.searchParams.get("panes")!));
+        assert.throws(() => singleQuotedStrings('up{job=~"a\\.b"}'), /cannot travel in an alert link/);
     });
 
     it("the ruler evaluates this file against Thanos Query and sends to every Alertmanager replica", async () => {

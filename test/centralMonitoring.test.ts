@@ -136,7 +136,7 @@ describe("CentralMonitoring (cluster-01)", () => {
             assert.ok(isSecretAt((admin.inputs as any).stringData, "admin-password"));
             const boards = manifest(one(plan, "kubernetes:core/v1:ConfigMap", "-monitoring-dashboards"));
             assert.strictEqual(boards.metadata.name, "grafana-dashboards");
-            assert.deepStrictEqual(Object.keys(boards.data).sort(), ["ar-compactor.json", "ar-cost.json", "ar-logs.json", "ar-overview.json", "ar-query.json", "ar-receive.json"]);
+            assert.deepStrictEqual(Object.keys(boards.data).sort(), ["ar-compactor.json", "ar-cost.json", "ar-logs.json", "ar-overview.json", "ar-query.json", "ar-receive.json", "ar-slo.json"]);
             assert.ok(JSON.stringify(boards.data).length < 900 * 1024, "a ConfigMap holds at most 1 MiB");
             for (const text of Object.values(boards.data) as string[]) {
                 const json = JSON.parse(text);
@@ -162,7 +162,9 @@ describe("CentralMonitoring (cluster-01)", () => {
             // Jobs the central PodMonitors produce, plus the edge agents' scrape jobs (their generated prometheus.yml).
             const agentConfig = yaml(manifest(one(await planStack("cluster-03"), "kubernetes:core/v1:ConfigMap", "-agent-config")).data["prometheus.yml"]);
             const known = [...pm.flatMap((m) => m.spec.selector.matchExpressions[0].values), ...agentConfig.scrape_configs.map((j: any) => j.job_name)];
-            for (const job of rules.matchAll(/job="([^"]+)"/g)) {
+            // The Ruler's file quotes strings with ' (for its alert links).
+            assert.ok([...rules.matchAll(/job='([^']+)'/g)].length > 10, "the check below has jobs to check");
+            for (const job of rules.matchAll(/job=["']([^"']+)["']/g)) {
                 assert.ok(known.includes(job[1]), `rules select job="${job[1]}", which no PodMonitor produces`);
             }
         });

@@ -104,6 +104,14 @@ describe("Thanos Query, Query Frontend, Store Gateway, Compactor (cluster-01)", 
         assert.deepStrictEqual(mc.args.slice(0, 4), ["-m", "1024", "-I", "5m"]);
     });
 
+    it("Query Frontend lets in-flight queries finish on a rollout (kube-thanos' 120 s grace); the Ruler has kube-thanos' probes", async () => {
+        const plan = await planStack("cluster-01");
+        assert.strictEqual(manifest(one(plan, "kubernetes:apps/v1:Deployment", "-query-frontend-deployment")).spec.template.spec.terminationGracePeriodSeconds, 120);
+        const ruler = container(one(plan, "kubernetes:apps/v1:StatefulSet", "-ruler-statefulset"));
+        assert.deepStrictEqual(ruler.livenessProbe, { httpGet: { path: "/-/healthy", port: "http" }, periodSeconds: 5, failureThreshold: 24 });
+        assert.deepStrictEqual(ruler.readinessProbe, { httpGet: { path: "/-/ready", port: "http" }, initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 18 });
+    });
+
     it("Compactor: one instance, downsampling retention per resolution, vertical dedup of replicas", async () => {
         const sts = one(await planStack("cluster-01"), "kubernetes:apps/v1:StatefulSet", "-compactor-statefulset");
         assert.strictEqual(manifest(sts).spec.replicas, 1);
