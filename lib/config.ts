@@ -755,9 +755,9 @@ const remoteWriteSchema = z
         retryOnHttp429: z.boolean().default(true),
         /**
          * `--storage.remote.flush-deadline`: how long a stop waits for the queue to send what it holds before it drops
-         * it (with fixed shards nothing else waits on it). The pod's termination grace is this plus
-         * AGENT_SHUTDOWN_MARGIN_SECONDS, so the agent always exits by itself. At most 10m: the agent scrapes nothing
-         * while it waits.
+         * it (with fixed shards nothing else waits on it). A stop can wait it twice (the shards, then a metadata send),
+         * so the pod's termination grace is twice this plus a margin (lib/sizing.ts, `agentTerminationGraceSeconds`) and
+         * the agent always exits by itself. At most 10m: the agent scrapes nothing while it waits.
          */
         flushDeadline: duration
             .default("1m")

@@ -50,9 +50,12 @@ export interface Derived<T> {
 /**
  * The agent's memory, measured here: resident memory (RSS) of Debian's Prometheus 2.42.0 in agent mode running the
  * generated cluster-03 configuration (compatibility rendering), scraping every 30 s, after a 10-minute warm-up, at
- * about 27k and 57k active series (`npm run bench`, section "Agent memory"; the load is described there). RSS
- * follows `fixedBytes + bytesPerSeries × series` through both points. The drain peak is the highest RSS through a
- * 5-minute Receive outage and its drain, over the steady RSS before it.
+ * about 27k and 57k active series, beside a default agent with one shard (`npm run bench`, section 2; the load is
+ * described there). RSS = `fixedBytes + bytesPerSeries × series + bytesPerShard × shards`: the series term from the
+ * two default agents, the shard term from each generated agent over the default one at the same load (each shard
+ * holds its own batch buffers; 4.9 and 6.3 MiB were measured, the larger taken). The drain peak is the highest RSS
+ * through a 5-minute Receive outage and its drain, over the steady RSS before it (1.01 and 1.16 measured with fixed
+ * shards; dynamic shards peaked at 1.3 to 1.6).
  *
  * Prometheus 3 was not measured (no v3 binary here). The request takes `v3Margin` over the 2.42 figure: v3 stores
  * labels as one string per series (`stringlabels`, the default build since v3) and sets GOMEMLIMIT to 90 % of the
@@ -62,18 +65,19 @@ export interface Derived<T> {
  */
 export const AGENT_MEMORY = {
     measuredWith: "Prometheus 2.42.0 (Debian 2.42.0+ds-5+deb12u1), agent mode, generated cluster-03 config, 30 s scrape, RSS after a 10-minute warm-up",
-    fixedBytes: 88 * MiB,
-    bytesPerSeries: 2620,
-    drainPeakRatio: 1.15,
+    fixedBytes: 79 * MiB,
+    bytesPerSeries: 2380,
+    bytesPerShard: 6.5 * MiB,
+    drainPeakRatio: 1.2,
     v3Margin: 1.25,
 } as const;
 
 /** CPU request of an agent: not derived (CPU cannot be measured on the shared machine the bench runs on). */
 export const AGENT_CPU_REQUEST = "100m";
 
-/** The agent's memory for `series` active series: steady (as measured), request (with the v3 margin), limit. */
-export function agentMemory(series: number): { steadyBytes: number; requestBytes: number; limitBytes: number } {
-    const steadyBytes = AGENT_MEMORY.fixedBytes + AGENT_MEMORY.bytesPerSeries * series;
+/** The agent's memory for `series` active series and `shards` shards: steady (as measured), request (v3 margin), limit. */
+export function agentMemory(series: number, shards: number): { steadyBytes: number; requestBytes: number; limitBytes: number } {
+    const steadyBytes = AGENT_MEMORY.fixedBytes + AGENT_MEMORY.bytesPerSeries * series + AGENT_MEMORY.bytesPerShard * shards;
     const requestBytes = roundUp(steadyBytes * AGENT_MEMORY.v3Margin, 16 * MiB);
     return { steadyBytes, requestBytes, limitBytes: agentLimitFor(requestBytes) };
 }
@@ -99,9 +103,9 @@ export function agentShards(series: number, scrapeIntervalSeconds: number, maxSa
     return Math.min(REMOTE_WRITE_SHARDS.max, Math.max(1, needed));
 }
 
-/** An agent's resources: the memory request and limit from its expected series, unless set. */
-export function agentResources(series: number, overrides: ResourceOverrides = {}): Resources {
-    const memory = agentMemory(series);
+/** An agent's resources: the memory request and limit from its expected series and shards, unless set. */
+export function agentResources(series: number, shards: number, overrides: ResourceOverrides = {}): Resources {
+    const memory = agentMemory(series, shards);
     return resolveResources(
         { cpu: AGENT_CPU_REQUEST, memoryBytes: memory.requestBytes, limitFor: agentLimitFor },
         overrides,
@@ -248,10 +252,18 @@ export function cacheMemoryMiB(cache: "resultsCacheMiB" | "storeCacheMiB", total
 // ---------------------------------------------------------------------------------------------------------
 
 /**
- * How long a stopping agent may take beyond its flush deadline (closing the WAL, the reloader's own exit) before the
- * kubelet kills it: its termination grace is the flush deadline plus this, so it always exits by itself.
+ * A stopping agent waits its flush deadline twice at most: for the sample shards, then for a metadata send in flight
+ * (`QueueManager.Stop` stops the shards, then the metadata watcher, which waits the same deadline:
+ * storage/remote/queue_manager.go and metadata_watcher.go, at v2.42.0 and v3.14.0; measured: 120 s with a 1m deadline
+ * when a metadata send was retrying, 60 s when none was). Its termination grace is twice the flush deadline plus this
+ * margin (closing the WAL), so it always exits by itself.
  */
 export const AGENT_SHUTDOWN_MARGIN_SECONDS = 60;
+
+/** The agent pod's termination grace for a flush deadline in seconds. */
+export function agentTerminationGraceSeconds(flushDeadlineSeconds: number): number {
+    return 2 * Math.ceil(flushDeadlineSeconds) + AGENT_SHUTDOWN_MARGIN_SECONDS;
+}
 
 /** Seconds in a Prometheus duration (`1h30m` → 5400); the same rule as lib/config.ts's. */
 function seconds(d: string): number {
@@ -278,15 +290,18 @@ export interface AgentSizing {
 export function edgeAgentSizing(e: EdgeConfig): AgentSizing[] {
     const rw = e.agent.remoteWrite;
     const scopes = e.tenants.length === 0 ? [{ tenant: undefined, series: e.agent.expectedSeries }] : e.tenants.map((t) => ({ tenant: t.name, series: t.expectedSeries ?? e.agent.expectedSeries }));
-    return scopes.map(({ tenant, series }) => ({
-        ...(tenant === undefined ? {} : { tenant }),
-        statefulSet: agentStatefulSetName(tenant),
-        expectedSeries: series,
-        resources: agentResources(series, e.agent.resources),
-        shards: rw.shards ?? agentShards(series, seconds(e.agent.scrapeInterval), rw.maxSamplesPerSend),
-        flushDeadline: rw.flushDeadline,
-        terminationGracePeriodSeconds: Math.ceil(seconds(rw.flushDeadline)) + AGENT_SHUTDOWN_MARGIN_SECONDS,
-    }));
+    return scopes.map(({ tenant, series }) => {
+        const shards = rw.shards ?? agentShards(series, seconds(e.agent.scrapeInterval), rw.maxSamplesPerSend);
+        return {
+            ...(tenant === undefined ? {} : { tenant }),
+            statefulSet: agentStatefulSetName(tenant),
+            expectedSeries: series,
+            resources: agentResources(series, shards, e.agent.resources),
+            shards,
+            flushDeadline: rw.flushDeadline,
+            terminationGracePeriodSeconds: agentTerminationGraceSeconds(seconds(rw.flushDeadline)),
+        };
+    });
 }
 
 export interface CentralSizing {

@@ -92,11 +92,12 @@ describe("PrometheusAgent: generated configuration", () => {
         assert.strictEqual(flag(c.args, "agent"), "");
         assert.strictEqual(flag(c.args, "storage.agent.path"), "/prometheus");
         assert.strictEqual(flag(c.args, "storage.agent.retention.max-time"), "4h");
-        // With fixed shards the deadline only bounds a stop; the grace is 60 s longer, so the agent exits by itself.
+        // With fixed shards the deadline only bounds a stop, which waits it twice at most (shards, then a metadata
+        // send): the grace is 2 × 60 s + 60 s, so the agent exits by itself.
         assert.strictEqual(flag(c.args, "storage.remote.flush-deadline"), "1m");
-        assert.deepStrictEqual(c.resources, { requests: { cpu: "100m", memory: "288Mi" }, limits: { memory: "336Mi" } });
+        assert.deepStrictEqual(c.resources, { requests: { cpu: "100m", memory: "336Mi" }, limits: { memory: "416Mi" } });
         const m = manifest(sts);
-        assert.strictEqual(m.spec.template.spec.terminationGracePeriodSeconds, 120);
+        assert.strictEqual(m.spec.template.spec.terminationGracePeriodSeconds, 180);
         assert.strictEqual(m.spec.volumeClaimTemplates[0].metadata.name, "wal");
         assert.ok(c.volumeMounts.some((v: any) => v.name === "wal" && v.mountPath === "/prometheus"));
     });
