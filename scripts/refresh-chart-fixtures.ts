@@ -3,7 +3,7 @@
  * pins of lib/versions.ts `charts` need them. A Renovate bump of a chart pin leaves its folder missing; this writes it
  * from the chart's archive in its Helm repository (the `repo` the program installs it from), with the subcharts the
  * chart enables by default (kube-prometheus-stack's grafana, kube-state-metrics, prometheus-node-exporter), and
- * removes the chart folders no pin needs any more. `.github/workflows/renovate-refresh.yml` runs it on Renovate's
+ * removes the chart folders no pin needs any more (and restates the `pin` of a folder a moved pin left to a parent). `.github/workflows/renovate-refresh.yml` runs it on Renovate's
  * branches (README, "CI/CD"); it needs the network only when a folder is missing.
  *
  * Everything but the two downloads (the repository's index.yaml and the archive) is a pure function below, unit-tested
@@ -109,12 +109,14 @@ export interface RefreshPlan {
     readonly needed: NeededFolder[];
     /** Chart folders (SOURCE.json with a `chartRepository`) no pin needs: a bumped pin's old version. */
     readonly orphans: string[];
+    /** Needed folders whose SOURCE.json `pin` no longer says why (a pin moved off a version a parent still carries). */
+    readonly restate: { readonly folder: string; readonly pin: string }[];
 }
 
 /**
- * Which archives to download and which folders to remove. `subchartsOf` reads a complete folder's default subcharts
+ * Which archives to download, which folders to remove and whose `pin` to restate. `subchartsOf` reads a complete folder's default subcharts
  * (defaultSubcharts over its files); a parent that is downloaded gives its subcharts from the archive instead, so they
- * are not known here and its orphans wait for the second plan (after the downloads) that the script makes.
+ * are not known here and its orphans (and restated pins) wait for the second plan, after the downloads.
  */
 export function planRefresh(
     pins: readonly ChartPin[],
@@ -128,9 +130,10 @@ export function planRefresh(
         needed.set(key, had ? { ...had, reasons: [...had.reasons, ...n.reasons] } : n);
     };
     const download: ChartPin[] = [];
+    // The pins first, so that a folder both pinned and a subchart names its pin first.
+    for (const p of pins) need({ chart: p.chart, version: p.version, chartRepository: p.repo, reasons: [p.pin] });
     for (const p of pins) {
         const folder = folderName(p.chart, p.version);
-        need({ chart: p.chart, version: p.version, chartRepository: p.repo, reasons: [p.pin] });
         if (!isComplete(listing, folder)) {
             download.push(p);
             continue;
@@ -147,13 +150,14 @@ export function planRefresh(
         }
         if (subs.some((s) => !isComplete(listing, folderName(s.name, s.version)))) download.push(p);
     }
-    const orphans =
-        download.length > 0
-            ? []
-            : Object.keys(listing)
-                  .filter((f) => listing[f].source?.chartRepository !== undefined && !needed.has(f))
-                  .sort();
-    return { download, needed: [...needed.values()], orphans };
+    if (download.length > 0) return { download, needed: [...needed.values()], orphans: [], restate: [] };
+    const orphans = Object.keys(listing)
+        .filter((f) => listing[f].source?.chartRepository !== undefined && !needed.has(f))
+        .sort();
+    const restate = [...needed.entries()]
+        .map(([folder, n]) => ({ folder, pin: n.reasons.join("; also ") }))
+        .filter(({ folder, pin }) => listing[folder].source?.pin !== pin);
+    return { download, needed: [...needed.values()], orphans, restate };
 }
 
 /**
@@ -303,6 +307,15 @@ export async function refreshChartFixtures(dir: string, pins: readonly ChartPin[
     for (const folder of after.orphans) {
         fs.rmSync(path.join(dir, folder), { recursive: true });
         done.push(`removed ${folder}/ (no pin needs it)`);
+    }
+    // Only the `pin` value changes: the rest of a folder's SOURCE.json (often written by hand) stays as it is.
+    for (const { folder, pin } of after.restate) {
+        const file = path.join(dir, folder, "SOURCE.json");
+        const text = fs.readFileSync(file, "utf8");
+        const pinValue = /("pin":\s*)"(?:[^"\\]|\\.)*"/;
+        if (!pinValue.test(text)) throw new Error(`${folder}/SOURCE.json has no "pin" string`);
+        fs.writeFileSync(file, text.replace(pinValue, (_, key: string) => `${key}${JSON.stringify(pin)}`));
+        done.push(`${folder}/SOURCE.json: pin is now ${JSON.stringify(pin)}`);
     }
     return done;
 }

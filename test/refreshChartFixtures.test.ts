@@ -35,10 +35,16 @@ const kpsValuesYaml = fs.readFileSync(path.join(kpsFolder, "values.yaml"), "utf8
 const subchartsOnDisk = (folder: string) =>
     defaultSubcharts(fs.readFileSync(path.join(UPSTREAM_DIR, folder, "Chart.yaml"), "utf8"), fs.readFileSync(path.join(UPSTREAM_DIR, folder, "values.yaml"), "utf8"), folder);
 
-/** A listing with complete chart folders for `folders` (SOURCE.json with a chartRepository, both files). */
+/** A listing with complete chart folders for `folders` (SOURCE.json with a chartRepository, both files; `pin` as a pin of that chart says). */
 const listingOf = (...folders: string[]): FolderListing =>
     Object.fromEntries(
-        folders.map((f) => [f, { source: { chartRepository: "https://example.github.io/charts", files: { "Chart.yaml": { path: "x" }, "values.yaml": { path: "x" } } }, files: ["Chart.yaml", "values.yaml", "SOURCE.json"] }]),
+        folders.map((f) => [
+            f,
+            {
+                source: { chartRepository: "https://example.github.io/charts", pin: `lib/versions.ts charts.${f.replace(/-[\d.]+$/, "")}`, files: { "Chart.yaml": { path: "x" }, "values.yaml": { path: "x" } } },
+                files: ["Chart.yaml", "values.yaml", "SOURCE.json"],
+            },
+        ]),
     );
 
 describe("chart fixtures refresh (npm run fixtures:charts)", () => {
@@ -85,6 +91,7 @@ describe("chart fixtures refresh (npm run fixtures:charts)", () => {
         const plan = planRefresh(chartPins(), listing, subchartsOnDisk);
         assert.deepStrictEqual(plan.download, []);
         assert.deepStrictEqual(plan.orphans, []);
+        assert.deepStrictEqual(plan.restate, []);
         const chartFolders = Object.keys(listing).filter((f) => listing[f].source?.chartRepository !== undefined);
         assert.deepStrictEqual(plan.needed.map((n) => `${n.chart}-${n.version}`).sort(), chartFolders.sort());
         // The folders written by hand say what the script would: same GitHub repository, tag and pin.
@@ -105,6 +112,7 @@ describe("chart fixtures refresh (npm run fixtures:charts)", () => {
             download: [],
             needed: [{ chart: "a", version: "2.0.0", chartRepository: "https://example.github.io/charts", reasons: ["lib/versions.ts charts.a"] }],
             orphans: ["a-1.0.0"],
+            restate: [],
         });
         const incomplete = (mutate: (l: Record<string, any>) => void) => {
             const l = structuredClone(listingOf("a-2.0.0")) as Record<string, any>;
@@ -121,6 +129,11 @@ describe("chart fixtures refresh (npm run fixtures:charts)", () => {
         const full = planRefresh([pin("p", "1.0.0")], listingOf("p-1.0.0", "s-3.0.0", "s-2.0.0"), withSub);
         assert.deepStrictEqual([full.download, full.orphans], [[], ["s-2.0.0"]]);
         assert.deepStrictEqual(full.needed[1].parent, { chart: "p", version: "1.0.0", repo: "https://example.github.io/charts" });
+        // s-3.0.0 said it was pinned; it is now only p's subchart (its pin moved on): its SOURCE.json must say so.
+        assert.deepStrictEqual(full.restate, [{ folder: "s-3.0.0", pin: "subchart of p 1.0.0 (its Chart.yaml dependencies)" }]);
+        // Pinned and a subchart: the pin first, whichever comes first in lib/versions.ts.
+        const both = planRefresh([pin("p", "1.0.0"), pin("s", "3.0.0")], listingOf("p-1.0.0", "s-3.0.0"), (f) => (f === "p-1.0.0" ? withSub() : []));
+        assert.deepStrictEqual(both.restate, [{ folder: "s-3.0.0", pin: "lib/versions.ts charts.s; also subchart of p 1.0.0 (its Chart.yaml dependencies)" }]);
         // A folder of another kind (no chartRepository: an application's flags or metrics) is never removed.
         const other = { ...listingOf("p-1.0.0", "s-3.0.0"), "thing-v1.0.0": { source: { repository: "https://github.com/o/thing", files: {} }, files: ["flags.txt", "SOURCE.json"] } };
         assert.deepStrictEqual(planRefresh([pin("p", "1.0.0")], other, withSub).orphans, []);
@@ -251,12 +264,11 @@ describe("chart fixtures refresh (npm run fixtures:charts)", () => {
             const ksmNew = `${KSM.chart}-${NEW_KSM}`;
             const grafanaNew = `grafana-${NEW_GRAFANA}`;
             assert.deepStrictEqual(requests.sort(), [`${REPO}/index.yaml`, kpsUrl, ksmUrl].sort(), "one index, one archive per bumped pin");
-            assert.deepStrictEqual(
-                fs.readdirSync(dir).sort(),
-                [...before.filter((f) => ![`${KPS.chart}-${KPS.version}`, `${KSM.chart}-${KSM.version}`, oldGrafana].includes(f)), kpsNew, ksmNew, grafanaNew].sort(),
-            );
+            // The bumped pins' old folders, and the old subchart folders of kube-prometheus-stack (kube-state-metrics' may be both).
+            const gone = new Set([`${KPS.chart}-${KPS.version}`, `${KSM.chart}-${KSM.version}`, `${KSM.chart}-${depVersion(KSM.chart)}`, oldGrafana]);
+            assert.deepStrictEqual(fs.readdirSync(dir).sort(), [...before.filter((f) => !gone.has(f)), kpsNew, ksmNew, grafanaNew].sort());
             assert.strictEqual(done.filter((l) => l.startsWith("wrote ")).length, 3);
-            assert.strictEqual(done.filter((l) => l.startsWith("removed ")).length, 3);
+            assert.deepStrictEqual(done.filter((l) => l.startsWith("removed ")).sort(), [...gone].map((f) => `removed ${f}/ (no pin needs it)`).sort());
             // The chart's files as the archive holds them; the subchart's from the parent's archive.
             assert.strictEqual(read(kpsNew, "values.yaml"), kpsValuesYaml);
             assert.strictEqual(read(kpsNew, "Chart.yaml"), kpsFiles[`${KPS.chart}/Chart.yaml`]);
@@ -286,6 +298,22 @@ describe("chart fixtures refresh (npm run fixtures:charts)", () => {
             requests = [];
             assert.deepStrictEqual(await refreshChartFixtures(dir, pins(), get), []);
             assert.deepStrictEqual(requests, []);
+        });
+
+        it("a pin bumped off a version its parent still carries: the new folder written, the old one kept with its pin restated and nothing else in its SOURCE.json changed", async () => {
+            const ksmAt = (version: string) => chartPins().map((p) => (p.chart === KSM.chart ? { ...p, version } : p));
+            const onlyKsm = ksmAt(NEW_KSM);
+            const carried = `${KSM.chart}-${depVersion(KSM.chart)}`;
+            // Start from the pin on the version kube-prometheus-stack carries (what lib/versions.ts has had so far).
+            await refreshChartFixtures(dir, ksmAt(depVersion(KSM.chart)), get);
+            assert.match(read(carried, "SOURCE.json"), /"pin": "lib\/versions\.ts charts\.kubeStateMetrics; also subchart of /);
+            const before = read(carried, "SOURCE.json");
+            const done = await refreshChartFixtures(dir, onlyKsm, get);
+            const restated = `subchart of ${KPS.chart} ${KPS.version} (its Chart.yaml dependencies)`;
+            assert.deepStrictEqual(done, [`wrote ${KSM.chart}-${NEW_KSM}/ from ${ksmUrl}`, `${carried}/SOURCE.json: pin is now ${JSON.stringify(restated)}`]);
+            assert.strictEqual(JSON.parse(read(carried, "SOURCE.json")).pin, restated);
+            assert.strictEqual(read(carried, "SOURCE.json"), before.replace(/("pin":\s*)"[^"]*"/, `$1${JSON.stringify(restated)}`), "only the pin's value changed");
+            assert.deepStrictEqual(await refreshChartFixtures(dir, onlyKsm, get), []);
         });
 
         it("an archive that does not match the index's digest fails before any folder is written or removed", async () => {
