@@ -2,12 +2,13 @@
  * `npm run fixtures:charts`: the pinned charts' default values under test/fixtures/upstream/<chart>-<version>/, as the
  * pins of lib/versions.ts `charts` need them. A Renovate bump of a chart pin leaves its folder missing; this writes it
  * from the chart's archive in its Helm repository (the `repo` the program installs it from), with the subcharts the
- * chart enables by default (kube-prometheus-stack's grafana, kube-state-metrics, prometheus-node-exporter), and
- * removes the chart folders no pin needs any more (and restates the `pin` of a folder a moved pin left to a parent). `.github/workflows/renovate-refresh.yml` runs it on Renovate's
- * branches (README, "CI/CD"); it needs the network only when a folder is missing.
+ * chart enables by default (kube-prometheus-stack's grafana, kube-state-metrics, prometheus-node-exporter), removes
+ * the chart folders no pin needs any more, and restates the `pin` of a folder a moved pin left to a parent.
+ * `.github/workflows/renovate-refresh.yml` runs it on Renovate's branches (README, "CI/CD"); it needs the network only
+ * when a folder is missing.
  *
- * Everything but the two downloads (the repository's index.yaml and the archive) is a pure function below, unit-tested
- * in test/refreshChartFixtures.test.ts.
+ * The tests (test/refreshChartFixtures.test.ts) run all of it but the two HTTP GETs (the repository's index.yaml and
+ * the archive): the planning functions are pure, and refreshChartFixtures takes the GET as an argument.
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
