@@ -90,14 +90,14 @@ describe("plan: workloads counted, the charts' included", () => {
         const alertmanager = workload(plan, "alertmanager-kps-alertmanager");
         assert.strictEqual(alertmanager.replicas, values.alertmanager.alertmanagerSpec.replicas);
         assert.strictEqual(alertmanager.containers[0].requests.memory, values.alertmanager.alertmanagerSpec.resources.requests.memory);
-        // The program sets no resources for these three; the pinned defaults leave them empty, and the table says so.
-        for (const [name, defaults] of [
-            ["kps-operator", fixtureValues("kube-prometheus-stack-88.5.3").prometheusOperator.resources],
-            ["kps-grafana", fixtureValues("grafana-12.11.1").resources],
-            ["kps-kube-state-metrics", fixtureValues("kube-state-metrics-8.4.0").resources],
+        // The operator, Grafana and kube-state-metrics: the chart's defaults are empty, the program's values set them.
+        for (const [name, defaults, ours] of [
+            ["kps-operator", fixtureValues("kube-prometheus-stack-88.5.3").prometheusOperator.resources, values.prometheusOperator.resources],
+            ["kps-grafana", fixtureValues("grafana-12.11.1").resources, values.grafana.resources],
+            ["kps-kube-state-metrics", fixtureValues("kube-state-metrics-8.4.0").resources, values["kube-state-metrics"].resources],
         ] as const) {
             assert.deepStrictEqual(defaults, {});
-            assert.deepStrictEqual(workload(plan, name).containers.map((c) => c.requests), [{}], name);
+            assert.deepStrictEqual(workload(plan, name).containers.map((c) => c.requests), [ours.requests], name);
         }
         // Grafana's sidecars are off in the program's values (kube-prometheus-stack's defaults turn two on).
         assert.strictEqual(values.grafana.sidecar.dashboards.enabled, false);
@@ -153,7 +153,11 @@ describe("plan: workloads counted, the charts' included", () => {
             os.replicas * q(os.resources.requests.memory) +
             kps.prometheus.prometheusSpec.replicas * q(kps.prometheus.prometheusSpec.resources.requests.memory) +
             kps.alertmanager.alertmanagerSpec.replicas * q(kps.alertmanager.alertmanagerSpec.resources.requests.memory) +
-            dashboards.replicaCount * q(dashboards.resources.requests.memory);
+            dashboards.replicaCount * q(dashboards.resources.requests.memory) +
+            // One copy each of the operator, Grafana and kube-state-metrics.
+            q(kps.prometheusOperator.resources.requests.memory) +
+            q(kps.grafana.resources.requests.memory) +
+            q(kps["kube-state-metrics"].resources.requests.memory);
         const t = resourceTotals(plan);
         assert.strictEqual(t.memoryRequests, own + charts);
         assert.ok(t.memoryRequests > own + 16 * GiB, "OpenSearch alone asks 12Gi beyond the program's own");
