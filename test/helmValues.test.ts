@@ -78,4 +78,31 @@ describe("Helm values against the pinned charts' defaults", function () {
             }
         });
     }
+
+    /**
+     * The kube-prometheus-stack workloads and where their resources live in the values. The policy pack's
+     * hardened-containers check refuses a container without requests and a memory limit; chart-rendered objects are
+     * not rendered here, so this reads the values the chart renders them from (our values over the chart's defaults).
+     */
+    const KPS_WORKLOAD_RESOURCES = [
+        "prometheusOperator.resources",
+        "grafana.resources",
+        "kube-state-metrics.resources",
+        "prometheus.prometheusSpec.resources",
+        "alertmanager.alertmanagerSpec.resources",
+    ];
+
+    it("cluster-01: every kube-prometheus-stack workload has CPU and memory requests and a memory limit (ours or the chart's)", async () => {
+        const kps = (await planStack("cluster-01")).resources.filter(isHelmChart).find((r) => (r.inputs as { chart: string }).chart === "kube-prometheus-stack" && !r.name.endsWith("-crds"));
+        assert.ok(kps, "the kube-prometheus-stack release");
+        const { version, values } = kps.inputs as { version: string; values: unknown };
+        const defaults = chartDefaults("kube-prometheus-stack", version);
+        const at = (o: unknown, p: string) => p.split(".").reduce<any>((x, k) => (x === undefined || x === null ? undefined : x[k]), o);
+        const missing: string[] = [];
+        for (const p of KPS_WORKLOAD_RESOURCES) {
+            const r = { ...(at(defaults, p) ?? {}), ...(at(values, p) ?? {}) };
+            for (const q of ["requests.cpu", "requests.memory", "limits.memory"]) if (at(r, q) === undefined) missing.push(`${p}.${q}`);
+        }
+        assert.deepStrictEqual(missing, []);
+    });
 });
