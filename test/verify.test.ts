@@ -231,6 +231,16 @@ describe("npm run verify: Kubernetes checks against a fake API server", function
         });
     });
 
+    it("a port-forward the API server forbids (RBAC without create on pods/portforward) fails with its status", async () => {
+        edge.forbidPortForward = true;
+        try {
+            const [line] = await run("cluster-02", "log-shipping", kubeconfig);
+            assert.match(line.text, /^GET \/api\/v1\/metrics\/prometheus on logging-node\/fluent-bit-\w+:2020 through a port-forward failed: port-forward refused: Unexpected server response: 403$/);
+        } finally {
+            edge.forbidPortForward = false;
+        }
+    });
+
     it("asks for no more than the documented RBAC, and uses all of it (cluster-01 and cluster-02, every check)", async () => {
         const allChecks = async (stack: string) => Promise.all(checksFor(stack, { kubeconfig, logWindowMs: 50 }).map((c) => runCheck(c, 20000)));
         await allChecks("cluster-01");

@@ -67,6 +67,8 @@ export class FakeKube {
     objects: any[] = [];
     pods: FakePod[] = [];
     readonly requests: FakeRequest[] = [];
+    /** Refuse port-forwards as RBAC without `create` on `pods/portforward` does from Kubernetes 1.35. */
+    forbidPortForward = false;
     readonly token = `token-${Math.random().toString(36).slice(2)}`;
     private server!: https.Server;
     private readonly sockets = new Set<net.Socket>();
@@ -92,6 +94,9 @@ export class FakeKube {
             const [, namespace, name] = m;
             // A WebSocket upgrade is a GET: authorized as `get`, and from Kubernetes 1.35 also as `create`.
             for (const verb of ["get", "create"]) this.requests.push({ verb, apiGroup: "", resource: "pods/portforward", namespace, name });
+            if (this.forbidPortForward) {
+                return refuse(403, "Forbidden", `pods "${name}" is forbidden: User "verify" cannot create resource "pods/portforward" in API group "" in the namespace "${namespace}"`);
+            }
             const pod = this.pods.find((p) => p.namespace === namespace && p.name === name);
             if (!pod) return refuse(404, "NotFound", `pods "${name}" not found`);
             const port = Number(url.searchParams.get("ports"));
