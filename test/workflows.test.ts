@@ -168,6 +168,37 @@ describe("GitHub Actions workflows", () => {
         assert.match(w.jobs.report.steps[0].run, /gh issue/);
     });
 
+    it("deploy: npm run verify after each stack's pulumi up and its tag; every writer checked from cluster-01 after the edges", () => {
+        const w = yaml(read("deploy.yml"));
+        for (const job of ["central", "edges"]) {
+            const steps = w.jobs[job].steps as any[];
+            const up = steps.findIndex((x) => /pulumi up /.test(String(x.run ?? "")));
+            const tag = steps.findIndex((x) => /git tag -f "deployed\/\$STACK"/.test(String(x.run ?? "")));
+            const verify = steps.findIndex((x) => /^npm run verify -- "\$STACK" /.test(String(x.run ?? "")));
+            assert.ok(up >= 0 && tag > up && verify > tag, `deploy.yml ${job}: pulumi up, then the tag, then npm run verify`);
+            // This job's kubeconfig is its own cluster's: the writers (cluster-01's Query) are verify-writers'.
+            assert.match(steps[verify].run, /--skip writers --wait \d+m$/, `deploy.yml ${job}`);
+            assert.strictEqual(steps[verify].if, undefined, `deploy.yml ${job}: verify runs whenever the deploy did`);
+        }
+        const v = w.jobs["verify-writers"];
+        assert.deepStrictEqual(v.needs, ["central", "edges"]);
+        assert.match(v.if, /!cancelled\(\) && needs\.central\.result == 'success'/, "also after an edge failed, never without cluster-01");
+        assert.strictEqual(v.environment, CENTRAL_STACKS[0]);
+        assert.strictEqual(v.env.STACK, CENTRAL_STACKS[0]);
+        const run = v.steps.map((x: any) => x.run ?? "").join("\n");
+        assert.match(run, /^npm run verify -- "\$STACK" --only writers --wait \d+m$/m);
+        // Only the cluster's kubeconfig: no state backend, no operator secrets, no checkout token.
+        assert.deepStrictEqual(
+            JSON.stringify(v).match(/secrets\.[A-Z0-9_]+/g),
+            ["secrets.KUBECONFIG_B64"],
+        );
+        assert.strictEqual(v.steps.find((x: any) => String(x.uses).startsWith("actions/checkout@")).with["persist-credentials"], false);
+        assert.strictEqual(v.steps.find((x: any) => String(x.uses).startsWith("actions/setup-node@")).with["package-manager-cache"], false);
+        assert.deepStrictEqual(v.permissions, { contents: "read" });
+        const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        assert.strictEqual(pkg.scripts.verify, "tsx scripts/verify.ts");
+    });
+
     it("jobs that hold cluster and state credentials use no shared dependency cache", () => {
         for (const [, j] of credentialJobs()) {
             const node = j.steps.find((s: any) => String(s.uses).startsWith("actions/setup-node@"));
