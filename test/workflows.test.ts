@@ -84,6 +84,18 @@ describe("GitHub Actions workflows", () => {
         }
     });
 
+    it("every stack's job decrypts with the same passphrase, a repository secret (an edge's stack reference decrypts cluster-01's secret outputs)", () => {
+        // With the passphrase secrets provider a stack reference decrypts the referenced stack's state with the
+        // passphrase of the running process (pulumi/pulumi#2823; pulumi/examples#752): the edges read their writer
+        // credentials, secret outputs of cluster-01, so the four stacks share one passphrase. A distinct name, set at
+        // repository level: an Environment secret of the same name would silently override it for one stack.
+        for (const [where, j] of credentialJobs()) assert.strictEqual(j.env.PULUMI_CONFIG_PASSPHRASE, "${{ secrets.PULUMI_STACKS_PASSPHRASE }}", where);
+        for (const file of FILES) assert.doesNotMatch(read(file), /secrets\.PULUMI_CONFIG_PASSPHRASE\b/, file);
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        assert.match(readme, /repository secret\s+`PULUMI_STACKS_PASSPHRASE`/);
+        assert.match(readme, /pulumi stack change-secrets-provider passphrase/, "README: how to move a stack with its own passphrase to the shared one");
+    });
+
     it("CI provides exactly the operator secrets each stack requires (npm run -s ci:secrets), and the README lists their Environment names", () => {
         const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
         for (const stack of STACKS) {
