@@ -2,6 +2,7 @@ import * as assert from "assert";
 import { parse } from "yaml";
 import { charts } from "../lib/versions";
 import { isHelmChart } from "../tools/plan";
+import { chartWorkloads } from "../tools/chartWorkloads";
 import { STACKS, planStack } from "./helpers/plan";
 import { chartDefaults, chartFolder } from "./helpers/charts";
 import { upstreamFile } from "./helpers/upstream";
@@ -105,4 +106,24 @@ describe("Helm values against the pinned charts' defaults", function () {
         }
         assert.deepStrictEqual(missing, []);
     });
+
+    for (const stack of STACKS) {
+        it(`${stack}: every chart container runs with CPU and memory requests, a memory limit and no CPU limit (our values over the chart's defaults)`, async () => {
+            const wrong: string[] = [];
+            for (const r of (await planStack(stack)).resources.filter(isHelmChart)) {
+                const { chart, version, values, name } = r.inputs as { chart: string; version: string; values: Record<string, unknown>; name?: string };
+                const { workloads } = chartWorkloads({ chart, version, values, release: name ?? r.name, namespace: "ns" });
+                for (const w of workloads) {
+                    for (const c of w.containers) {
+                        const at = `${w.kind} ${w.name} container ${c.name}`;
+                        if (c.requests.cpu === undefined || c.requests.memory === undefined) wrong.push(`${at}: no request`);
+                        if (c.limits.memory === undefined) wrong.push(`${at}: no memory limit`);
+                        // No CPU limit anywhere (lib/config.ts resources): throttling hurts latency more than it protects.
+                        if (c.limits.cpu !== undefined) wrong.push(`${at}: CPU limit ${c.limits.cpu}`);
+                    }
+                }
+            }
+            assert.deepStrictEqual(wrong, []);
+        });
+    }
 });

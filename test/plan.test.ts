@@ -90,9 +90,11 @@ describe("plan: workloads counted, the charts' included", () => {
         assert.strictEqual(prometheus.replicas, values.prometheus.prometheusSpec.replicas);
         assert.deepStrictEqual(prometheus.containers.map((c) => c.name), ["prometheus", "config-reloader"]);
         assert.strictEqual(prometheus.containers[0].requests.memory, values.prometheus.prometheusSpec.resources.requests.memory);
-        // The chart passes --config-reloader-cpu-request=0 etc. when its values leave them unset: the operator then sets none.
+        // The chart passes --config-reloader-cpu-request=0 etc. when its values leave them unset (the operator then sets
+        // none): the program's values set them, and both pods' reloaders run with them.
         assert.deepStrictEqual(fixtureValues(KPS_FOLDER).prometheusOperator.prometheusConfigReloader.resources, {});
-        assert.deepStrictEqual(prometheus.containers[1], { name: "config-reloader", requests: {}, limits: {} });
+        const reloader = values.prometheusOperator.prometheusConfigReloader.resources;
+        assert.deepStrictEqual(prometheus.containers[1], { name: "config-reloader", requests: reloader.requests, limits: reloader.limits });
         const alertmanager = workload(plan, "alertmanager-kps-alertmanager");
         assert.strictEqual(alertmanager.replicas, values.alertmanager.alertmanagerSpec.replicas);
         assert.strictEqual(alertmanager.containers[0].requests.memory, values.alertmanager.alertmanagerSpec.resources.requests.memory);
@@ -110,13 +112,19 @@ describe("plan: workloads counted, the charts' included", () => {
         assert.strictEqual(workload(plan, "kps-grafana").containers.length, 1);
     });
 
-    it("merges like Helm: the chart's default CPU limit of OpenSearch Dashboards survives the program's memory limit", async () => {
+    it("merges like Helm: a map key the program leaves out keeps the chart's default, a null deletes it (OpenSearch Dashboards' CPU limit)", async () => {
         const plan = await planStack("cluster-01");
         const values = chartValues(plan, "opensearch-dashboards");
-        assert.strictEqual(values.resources.limits.cpu, undefined, "the program sets no CPU limit");
+        const chartLimits = fixtureValues(`${DASHBOARDS.chart}-${DASHBOARDS.version}`).resources.limits;
+        assert.ok(chartLimits.cpu, "the chart's default has a CPU limit");
+        assert.strictEqual(values.resources.limits.cpu, null, "the program deletes it");
         const dashboards = workload(plan, "opensearch-dashboards").containers[0];
-        assert.strictEqual(dashboards.limits.cpu, fixtureValues(`${DASHBOARDS.chart}-${DASHBOARDS.version}`).resources.limits.cpu);
+        assert.strictEqual(dashboards.limits.cpu, undefined);
         assert.strictEqual(dashboards.limits.memory, values.resources.limits.memory);
+        // Without the null, Helm's merge would keep the chart's 100m.
+        const withoutNull = Object.fromEntries(Object.entries(values.resources.limits).filter(([k]) => k !== "cpu"));
+        const kept = chartWorkloads({ chart: "opensearch-dashboards", version: charts.openSearchDashboards.version, values: { ...values, resources: { ...values.resources, limits: withoutNull } }, release: "x", namespace: "ns" });
+        assert.strictEqual(kept.workloads[0].containers[0].limits.cpu, chartLimits.cpu);
     });
 
     it("DaemonSets × cluster-02's tenant nodes; per node where the config lists none", async () => {
@@ -160,6 +168,8 @@ describe("plan: workloads counted, the charts' included", () => {
             kps.prometheus.prometheusSpec.replicas * q(kps.prometheus.prometheusSpec.resources.requests.memory) +
             kps.alertmanager.alertmanagerSpec.replicas * q(kps.alertmanager.alertmanagerSpec.resources.requests.memory) +
             dashboards.replicaCount * q(dashboards.resources.requests.memory) +
+            // The config reloader of every Prometheus and Alertmanager pod.
+            (kps.prometheus.prometheusSpec.replicas + kps.alertmanager.alertmanagerSpec.replicas) * q(kps.prometheusOperator.prometheusConfigReloader.resources.requests.memory) +
             // One copy each of the operator, Grafana and kube-state-metrics.
             q(kps.prometheusOperator.resources.requests.memory) +
             q(kps.grafana.resources.requests.memory) +
