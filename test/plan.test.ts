@@ -11,6 +11,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { parseQuantity } from "../lib/k8s";
 import { charts } from "../lib/versions";
+import { chartMeta } from "../tools/charts";
 import { chartWorkloads } from "../tools/chartWorkloads";
 import { SecretValue, mapSecrets } from "../tools/offline";
 import { Plan, PlanError, ROOT, formatTotals, isHelmChart, listedNodes, readStackFile, resourceSummary, resourceTotals } from "../tools/plan";
@@ -22,6 +23,10 @@ import { manifest, planStack, tmpDir } from "./helpers/plan";
 const GiB = 1024 ** 3;
 const q = (x: unknown) => parseQuantity(String(x));
 const fixtureValues = (chart: string): any => parse(fs.readFileSync(path.join(UPSTREAM_DIR, chart, "values.yaml"), "utf8"));
+// The pinned charts' folders, and those of kube-prometheus-stack's subcharts at the versions its Chart.yaml names.
+const { kubePrometheusStack: KPS, openSearch: OPENSEARCH, openSearchDashboards: DASHBOARDS, fluentBit: FLUENT_BIT } = charts;
+const KPS_FOLDER = `${KPS.chart}-${KPS.version}`;
+const kpsSubchart = (name: string) => `${name}-${chartMeta(KPS.chart, KPS.version).dependencies!.find((d) => d.name === name)!.version}`;
 
 /** The values the plan passes to the chart whose `chart` input is `chart` (secrets revealed). */
 function chartValues(plan: Plan, chart: string, release?: string): any {
@@ -87,7 +92,7 @@ describe("plan: workloads counted, the charts' included", () => {
         assert.strictEqual(prometheus.containers[0].requests.memory, values.prometheus.prometheusSpec.resources.requests.memory);
         // The chart passes --config-reloader-cpu-request=0 etc. when its values leave them unset (the operator then sets
         // none): the program's values set them, and both pods' reloaders run with them.
-        assert.deepStrictEqual(fixtureValues("kube-prometheus-stack-88.5.3").prometheusOperator.prometheusConfigReloader.resources, {});
+        assert.deepStrictEqual(fixtureValues(KPS_FOLDER).prometheusOperator.prometheusConfigReloader.resources, {});
         const reloader = values.prometheusOperator.prometheusConfigReloader.resources;
         assert.deepStrictEqual(prometheus.containers[1], { name: "config-reloader", requests: reloader.requests, limits: reloader.limits });
         const alertmanager = workload(plan, "alertmanager-kps-alertmanager");
@@ -95,9 +100,9 @@ describe("plan: workloads counted, the charts' included", () => {
         assert.strictEqual(alertmanager.containers[0].requests.memory, values.alertmanager.alertmanagerSpec.resources.requests.memory);
         // The operator, Grafana and kube-state-metrics: the chart's defaults are empty, the program's values set them.
         for (const [name, defaults, ours] of [
-            ["kps-operator", fixtureValues("kube-prometheus-stack-88.5.3").prometheusOperator.resources, values.prometheusOperator.resources],
-            ["kps-grafana", fixtureValues("grafana-12.11.1").resources, values.grafana.resources],
-            ["kps-kube-state-metrics", fixtureValues("kube-state-metrics-8.4.0").resources, values["kube-state-metrics"].resources],
+            ["kps-operator", fixtureValues(KPS_FOLDER).prometheusOperator.resources, values.prometheusOperator.resources],
+            ["kps-grafana", fixtureValues(kpsSubchart("grafana")).resources, values.grafana.resources],
+            ["kps-kube-state-metrics", fixtureValues(kpsSubchart("kube-state-metrics")).resources, values["kube-state-metrics"].resources],
         ] as const) {
             assert.deepStrictEqual(defaults, {});
             assert.deepStrictEqual(workload(plan, name).containers.map((c) => c.requests), [ours.requests], name);
@@ -110,7 +115,7 @@ describe("plan: workloads counted, the charts' included", () => {
     it("merges like Helm: a map key the program leaves out keeps the chart's default, a null deletes it (OpenSearch Dashboards' CPU limit)", async () => {
         const plan = await planStack("cluster-01");
         const values = chartValues(plan, "opensearch-dashboards");
-        const chartLimits = fixtureValues("opensearch-dashboards-3.6.0").resources.limits;
+        const chartLimits = fixtureValues(`${DASHBOARDS.chart}-${DASHBOARDS.version}`).resources.limits;
         assert.ok(chartLimits.cpu, "the chart's default has a CPU limit");
         assert.strictEqual(values.resources.limits.cpu, null, "the program deletes it");
         const dashboards = workload(plan, "opensearch-dashboards").containers[0];
@@ -185,16 +190,16 @@ describe("plan: workloads counted, the charts' included", () => {
     it("lists by name what it cannot count: a chart without a model, extra containers given as a template string, an autoscaled Deployment", () => {
         const none = chartWorkloads({ chart: "some-chart", version: "1.0.0", release: "foo", namespace: "ns", values: {} });
         assert.deepStrictEqual(none, { workloads: [], uncounted: [{ source: "chart some-chart 1.0.0", name: "release foo", why: "no workload model for chart some-chart in tools/chartWorkloads.ts: its pods are not in the totals" }] });
-        const templated = chartWorkloads({ chart: "opensearch", version: "3.6.0", release: "opensearch", namespace: "logging", values: { extraContainers: "- name: {{ .Values.x }}" } });
+        const templated = chartWorkloads({ chart: OPENSEARCH.chart, version: OPENSEARCH.version, release: "opensearch", namespace: "logging", values: { extraContainers: "- name: {{ .Values.x }}" } });
         assert.deepStrictEqual(templated.uncounted.map((u) => u.name), ["opensearch-cluster-master (extraContainers)"]);
-        const scaled = chartWorkloads({ chart: "fluent-bit", version: "0.58.1", release: "fluent-bit", namespace: "logging", values: { kind: "Deployment", autoscaling: { enabled: true } } });
-        assert.deepStrictEqual(scaled, { workloads: [], uncounted: [{ source: "chart fluent-bit 0.58.1", name: "fluent-bit", why: "autoscaling.enabled: a HorizontalPodAutoscaler decides its replicas" }] });
+        const scaled = chartWorkloads({ chart: FLUENT_BIT.chart, version: FLUENT_BIT.version, release: "fluent-bit", namespace: "logging", values: { kind: "Deployment", autoscaling: { enabled: true } } });
+        assert.deepStrictEqual(scaled, { workloads: [], uncounted: [{ source: `chart fluent-bit ${FLUENT_BIT.version}`, name: "fluent-bit", why: "autoscaling.enabled: a HorizontalPodAutoscaler decides its replicas" }] });
     });
 
     it("counts sidecars the values turn on, and the operator's 200Mi memory request of an Alertmanager that sets none", () => {
         const kps = chartWorkloads({
-            chart: "kube-prometheus-stack",
-            version: "88.5.3",
+            chart: KPS.chart,
+            version: KPS.version,
             release: "kps",
             namespace: "monitoring",
             values: {

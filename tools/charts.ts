@@ -5,8 +5,8 @@ import { parse } from "yaml";
 import { UPSTREAM_DIR, upstreamFile, upstreamFolder } from "./upstream";
 
 const CHART_REFRESH =
-    "Copy Chart.yaml and values.yaml of charts/<chart>/ at the tag <chart>-<version> of the chart's source repository " +
-    "(or `helm show values` / `helm show chart` of that version) and name them in SOURCE.json, as the other chart folders do.";
+    "Run `npm run fixtures:charts` (it downloads the chart's archive from the repository of lib/versions.ts and writes the " +
+    "folder with its SOURCE.json; Renovate's branches get it from .github/workflows/renovate-refresh.yml).";
 
 /** The pinned chart's folder of default values (test/fixtures/upstream/<chart>-<version>/). */
 export function chartFolder(chart: string, version: string): string {
