@@ -17,6 +17,10 @@ export const EXTERNAL_WRITER_EXAMPLE = { id: "legacy-prometheus", sourceRanges: 
 /** The README's example of `central.tracing`. */
 export const TRACING_EXAMPLE = { otlpEndpoint: "192.168.104.20:4317", cidr: "192.168.104.0/24", samplingRatio: 0.1 } as const;
 
+/** Folders made by `stackFileWith`, removed when the process exits (plans read the file when they start). */
+const madeFolders = new Set<string>();
+process.once("exit", () => madeFolders.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 /**
  * A folder holding `Pulumi.<stack>.yaml` (the committed file, read from `from`) with `change` applied to its
  * `agent-receiver:central` section. Plan it with `planStack(stack, { dir })`.
@@ -27,6 +31,7 @@ export function stackFileWith(stack: string, change: (central: Record<string, an
     if (central === undefined) throw new Error(`Pulumi.${stack}.yaml has no ${PROJECT}:central section`);
     change(central);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `agent-receiver-${stack}-`));
+    madeFolders.add(dir);
     fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringify(doc));
     return dir;
 }
