@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import { Resources, TenantLimits, receiveHeadSeriesLimit } from "../lib/config";
 import { generateHashring, receiveEndpoint } from "../lib/hashring";
 import { commonLabels, podIdentityEnv, requireDistinctNodes, resourceRequirements, restrictedPodSecurityContext, selectorLabels, spreadOverZones } from "../lib/k8s";
-import { OBJSTORE_FLAG, REPLICA_LABEL, TENANT_LABEL, THANOS_PORTS, dataClaim, objstoreVolume, thanosBaseArgs, thanosContainer } from "../lib/thanos";
+import { OBJSTORE_FLAG, REPLICA_LABEL, TENANT_LABEL, THANOS_PORTS, ThanosTracing, dataClaim, objstoreVolume, thanosBaseArgs, thanosContainer, tracingArgs, tracingEgress } from "../lib/thanos";
 
 export interface ThanosReceiveArgs {
     readonly namespace: pulumi.Input<string>;
@@ -44,6 +44,8 @@ export interface ThanosReceiveArgs {
     readonly storeApiClients: k8s.types.input.networking.v1.NetworkPolicyPeer[];
     /** Pods allowed to scrape /metrics. */
     readonly metricsScrapers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
+    /** Where to send traces (`central.tracing`); absent: no tracing flag and no egress to a collector. */
+    readonly tracing?: ThanosTracing;
 }
 
 export const RECEIVE_NAME = "thanos-receive";
@@ -224,6 +226,7 @@ export class ThanosReceive extends pulumi.ComponentResource {
             `--tsdb.too-far-in-future.time-window=${args.tooFarInFutureWindow}`,
             "--tsdb.wal-compression",
             OBJSTORE_FLAG,
+            ...tracingArgs(args.tracing, RECEIVE_NAME),
         ];
 
         const objstore = objstoreVolume(args.objstoreSecretName);
@@ -315,6 +318,7 @@ export class ThanosReceive extends pulumi.ComponentResource {
                         { to: [{ ipBlock: { cidr: args.objectStorageCidr } }], ports: [{ protocol: "TCP", port: args.objectStoragePort }] },
                         // Meta-monitoring queries to Thanos Query (head series limits).
                         { to: args.storeApiClients, ports: [{ protocol: "TCP", port: THANOS_PORTS.http }] },
+                        ...tracingEgress(args.tracing),
                     ],
                 },
             },
