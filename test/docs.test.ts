@@ -5,12 +5,15 @@ import { parse } from "yaml";
 import { ROOT } from "../tools/plan";
 import { STACKS } from "../tools/stacks";
 import { producedMetricNames } from "../lib/producedMetrics";
+import { charts, images } from "../lib/versions";
 import { parsePromQL } from "./helpers/promql";
-import { Claim, labelSelector, planClaims, pvcCommand } from "./helpers/claims";
+import { Claim, committedPlan, labelSelector, planClaims, pvcCommand } from "./helpers/claims";
 import {
     blocks,
+    brokenLinks,
     configCommandsWithoutPath,
     configKeyPaths,
+    expandBraces,
     isConfigKeyPath,
     npmScripts,
     pulumiCommandsWithoutStack,
@@ -37,6 +40,9 @@ const SCRIPTS_BEING_ADDED: Record<string, string> = {
     verify: "npm run verify -- <stack>, the post-deploy check (issue #18, \"A real check after pulumi up\"), built on its own branch",
 };
 
+/** The guide pages (not the runbooks, not the index): each ends with its last update, as the design notes' template. */
+const guides = markdownFiles(DOCS).filter((f) => path.dirname(f) === DOCS && path.basename(f) !== "README.md");
+
 /** A `##`/`###` section of a Markdown page, up to the next heading of the same or a higher level. */
 function section(text: string, title: string): string {
     const m = new RegExp(`^(#+) ${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*$`, "m").exec(text);
@@ -59,6 +65,91 @@ function selectorCoverage(text: string, claims: Claim[]) {
     return { selected, missed };
 }
 
+/** The value at a dotted path of a chart's values; keys may hold dots themselves (`config.opensearch.yml`), so each step takes the longest key that fits. */
+function valueAt(values: unknown, p: string): { found: boolean } {
+    if (p === "") return { found: true };
+    if (!values || typeof values !== "object" || Array.isArray(values)) return { found: false };
+    const keys = Object.keys(values as object)
+        .filter((k) => p === k || p.startsWith(`${k}.`))
+        .sort((a, b) => b.length - a.length);
+    return keys.length > 0 ? valueAt((values as Record<string, unknown>)[keys[0]], p.slice(keys[0].length + 1)) : { found: false };
+}
+
+interface ChartValueRow {
+    readonly line: number;
+    readonly stacks: string[];
+    readonly instances: string[];
+    readonly paths: string[];
+}
+
+/** Rows of the chart-values reference: `| stacks | instance | value paths | why |`, every cell but the last in code. */
+function chartValueRows(text: string): ChartValueRow[] {
+    const rows: ChartValueRow[] = [];
+    text.split("\n").forEach((line, i) => {
+        const cells = line.split("|").slice(1, -1).map((c) => c.trim());
+        if (cells.length < 4 || !/^`cluster-/.test(cells[0])) return;
+        const codes = (c: string) => [...c.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+        rows.push({ line: i + 1, stacks: codes(cells[0]), instances: codes(cells[1]), paths: codes(cells[2]).flatMap(expandBraces) });
+    });
+    return rows;
+}
+
+/** Problems of the chart-values rows against the committed plans: paths not set, and top-level values no row names. */
+function chartValueProblems(rows: ChartValueRow[]): string[] {
+    const problems: string[] = [];
+    const charts = new Map<string, any>();
+    for (const stack of STACKS) {
+        for (const r of committedPlan(stack).resources) if (r.type === "kubernetes:helm.sh/v4:Chart") charts.set(r.name, r.inputs);
+    }
+    const named = new Map<string, Set<string>>();
+    for (const row of rows) {
+        for (const [stack, instance] of row.stacks.flatMap((st) => row.instances.map((i) => [st, i]))) {
+            const chart = charts.get(`${stack}-${instance}`);
+            if (!chart) {
+                problems.push(`line ${row.line}: ${stack} has no chart instance ${stack}-${instance}`);
+                continue;
+            }
+            for (const p of row.paths) {
+                if (!valueAt(chart.values, p).found) problems.push(`line ${row.line}: ${stack}-${instance} does not set ${p}`);
+                const set = named.get(`${stack}-${instance}`) ?? new Set<string>();
+                set.add(Object.keys(chart.values).find((k) => p === k || p.startsWith(`${k}.`)) ?? p);
+                named.set(`${stack}-${instance}`, set);
+            }
+        }
+    }
+    for (const [name, chart] of charts) {
+        for (const key of Object.keys(chart.values ?? {})) {
+            if (!named.get(name)?.has(key)) problems.push(`${name} (${chart.chart}) sets ${key}: no row names it`);
+        }
+    }
+    return problems;
+}
+
+/** Rows of the pinned-version table in docs/ko/upgrades.md: `| key | 이미지/차트 | version | … |`. */
+function versionRows(text: string): { key: string; kind: string; version: string }[] {
+    return text
+        .split("\n")
+        .map((line) => /^\| `(\w+)` \| (이미지|차트) \| `([^`]+)` \|/.exec(line))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => ({ key: m[1], kind: m[2], version: m[3] }));
+}
+
+/** What the version table gets wrong against lib/versions.ts: wrong versions, unknown keys, pins it leaves out. */
+function versionProblems(rows: { key: string; kind: string; version: string }[]): string[] {
+    const pinned = [
+        ...Object.entries(images).map(([key, v]) => ({ key, kind: "이미지", version: v.tag })),
+        ...Object.entries(charts).map(([key, v]) => ({ key, kind: "차트", version: v.version })),
+    ];
+    const problems: string[] = [];
+    for (const r of rows) {
+        const pin = pinned.find((p) => p.key === r.key && p.kind === r.kind);
+        if (!pin) problems.push(`${r.kind} ${r.key} is not in lib/versions.ts`);
+        else if (pin.version !== r.version) problems.push(`${r.kind} ${r.key}: the page says ${r.version}, lib/versions.ts pins ${pin.version}`);
+    }
+    for (const p of pinned) if (!rows.some((r) => r.key === p.key && r.kind === p.kind)) problems.push(`${p.kind} ${p.key} (${p.version}) is missing from the table`);
+    return problems;
+}
+
 /** The Node version a sentence of the README pins, and the one .ci/run installs. */
 function nodeVersions(): { readme: string[]; ci: string } {
     const ci = /^NODE_VERSION=(\S+)$/m.exec(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8"))?.[1] ?? "";
@@ -69,6 +160,7 @@ function nodeVersions(): { readme: string[]; ci: string } {
 describe("operator docs (docs/ko) and README", () => {
     it("there are docs to check", () => {
         assert.ok(markdownFiles(DOCS).length >= 25, "docs/ko holds the guide and one runbook per alert");
+        assert.ok(guides.length >= 20, "docs/ko holds the guide pages the design notes plan");
     });
 
     it("the checks below can fail: each rejects a planted mistake", () => {
@@ -100,6 +192,17 @@ describe("operator docs (docs/ko) and README", () => {
         const former = selectorCoverage("```bash\nkubectl delete pvc -n thanos -l app.kubernetes.io/part-of=agent-receiver\n```\n", claims);
         assert.deepStrictEqual(former.selected[0].claims, [], "the former selector matched nothing");
         assert.ok(former.missed.some((c) => c.namespace === "logging") && former.missed.some((c) => c.stack === "cluster-03"), "and missed every volume outside thanos");
+        // chart values
+        assert.ok(chartValueProblems([{ line: 1, stacks: ["cluster-01"], instances: ["logs-chart"], paths: ["persistence.sizee"] }]).some((p) => p.includes("does not set persistence.sizee")));
+        assert.ok(chartValueProblems([]).some((p) => /cluster-01-logs-chart \(opensearch\) sets persistence: no row names it/.test(p)));
+        // pinned versions
+        assert.deepStrictEqual(versionProblems([{ key: "thanos", kind: "이미지", version: "v0.41.0" }]).filter((p) => p.startsWith("이미지 thanos")), ["이미지 thanos: the page says v0.41.0, lib/versions.ts pins v0.42.4"]);
+        assert.ok(versionProblems([]).includes("차트 fluentBit (0.58.1) is missing from the table"));
+        // links and their anchors
+        const page = path.join(DOCS, "operations.md");
+        assert.deepStrictEqual(brokenLinks(page, "[a](verify.md#-체크리스트) [b](verify.md#no-such-heading) [c](nope.md) [d](#1️⃣-일일-점검-10분)"), ["verify.md#no-such-heading", "nope.md"]);
+        // update line
+        assert.ok(!/^\*\*최종 업데이트\*\*: \d{4}-\d{2}-\d{2}\s*$/m.test("# 문서\n\n내용\n"));
     });
 
     it("every script a page names (npm run <script>) is in package.json", () => {
@@ -135,6 +238,23 @@ describe("operator docs (docs/ko) and README", () => {
         assert.deepStrictEqual([...new Set(readme)], [ci]);
     });
 
+    it("docs/ko/chart-values.md: every value path it lists is set in the plan of its stack, and every value the plans set is listed", () => {
+        const rows = chartValueRows(fs.readFileSync(path.join(DOCS, "chart-values.md"), "utf8"));
+        assert.ok(rows.length >= 20, "the page lists the values");
+        assert.deepStrictEqual(chartValueProblems(rows), []);
+    });
+
+    it("every guide page is linked from the index and ends with its last update", () => {
+        const index = fs.readFileSync(path.join(DOCS, "README.md"), "utf8");
+        assert.deepStrictEqual(guides.filter((g) => !index.includes(`](${path.basename(g)})`)).map(rel), [], "pages the index does not link");
+        assert.deepStrictEqual(guides.filter((g) => !/^\*\*최종 업데이트\*\*: \d{4}-\d{2}-\d{2}\s*$/m.test(fs.readFileSync(g, "utf8"))).map(rel), [], "pages without **최종 업데이트**: YYYY-MM-DD");
+    });
+
+    it("docs/ko/upgrades.md: the version table is lib/versions.ts", () => {
+        const rows = versionRows(fs.readFileSync(path.join(DOCS, "upgrades.md"), "utf8"));
+        assert.deepStrictEqual(versionProblems(rows), []);
+    });
+
     for (const f of files) {
         const text = fs.readFileSync(f, "utf8");
         it(`${rel(f)}: YAML and JSON blocks parse, PromQL blocks parse and use produced metrics only`, () => {
@@ -158,15 +278,8 @@ describe("operator docs (docs/ko) and README", () => {
             assert.deepStrictEqual(pulumiCommandsWithoutStack(text), [], `${rel(f)}: add --stack <stack> (the selected stack may be another)`);
         });
 
-        it(`${rel(f)}: every relative link resolves`, () => {
-            const broken: string[] = [];
-            for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
-                const target = m[1];
-                if (/^[a-z]+:/.test(target) || target.startsWith("#")) continue;
-                const file = path.resolve(path.dirname(f), decodeURIComponent(target.split("#")[0]));
-                if (!fs.existsSync(file)) broken.push(target);
-            }
-            assert.deepStrictEqual(broken, [], `${rel(f)}: broken links`);
+        it(`${rel(f)}: every relative link resolves, anchors included`, () => {
+            assert.deepStrictEqual(brokenLinks(f, text), [], `${rel(f)}: broken links`);
         });
     }
 });

@@ -5,6 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import GithubSlugger from "github-slugger";
 import { parse } from "yaml";
 import type { z } from "zod";
 import { PROJECT, isSecretKeyName, stackSchema } from "../../lib/config";
@@ -246,4 +247,30 @@ export function configCommandsWithoutPath(text: string): string[] {
         if (key !== undefined && /[.[]/.test(key) && !/(^|\s)--path(\s|$)/.test(m[0])) bad.push(m[0]);
     }
     return bad;
+}
+
+/** The anchors GitHub gives a page's headings (github-slugger, as GitHub renders Markdown; duplicates get `-1`, `-2`). */
+export function headingAnchors(text: string): Set<string> {
+    const slugger = new GithubSlugger();
+    return new Set([...prose(text).matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)].map((m) => slugger.slug(m[1].replace(/`/g, ""))));
+}
+
+/**
+ * Relative links of a page that lead nowhere: a file that does not exist, or an anchor (`page.md#section`, `#section`)
+ * that no heading of the target has.
+ */
+export function brokenLinks(file: string, text: string): string[] {
+    const broken: string[] = [];
+    for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1];
+        if (/^[a-z]+:/.test(target)) continue;
+        const [rel, anchor] = target.split("#");
+        const dest = rel === "" ? file : path.resolve(path.dirname(file), decodeURIComponent(rel));
+        if (!fs.existsSync(dest)) {
+            broken.push(target);
+            continue;
+        }
+        if (anchor !== undefined && dest.endsWith(".md") && !headingAnchors(fs.readFileSync(dest, "utf8")).has(decodeURIComponent(anchor))) broken.push(target);
+    }
+    return broken;
 }
