@@ -47,6 +47,11 @@ export interface ThanosReceiveArgs {
 }
 
 export const RECEIVE_NAME = "thanos-receive";
+/** Headless Service that gives each receiver the stable DNS name its hashring endpoint carries. */
+export const RECEIVE_HEADLESS_SERVICE = `${RECEIVE_NAME}-headless`;
+/** The hashring ConfigMap and its key: the file every receiver watches (`--receive.hashrings-file`). */
+export const RECEIVE_HASHRING_CONFIGMAP = `${RECEIVE_NAME}-hashring`;
+export const RECEIVE_HASHRING_KEY = "hashrings.json";
 
 /**
  * Thanos' limits file from the config's per-tenant limits. Unset keys inherit Thanos' defaults (no limit). Head series
@@ -97,7 +102,7 @@ export class ThanosReceive extends pulumi.ComponentResource {
         const ns = args.namespace;
         const selector = selectorLabels(RECEIVE_NAME, name, "database-write-hashring");
         const labels = commonLabels(RECEIVE_NAME, name, "database-write-hashring", args.version);
-        const headless = `${RECEIVE_NAME}-headless`;
+        const headless = RECEIVE_HEADLESS_SERVICE;
         this.headlessServiceName = headless;
 
         this.hashring = JSON.stringify(
@@ -123,7 +128,7 @@ export class ThanosReceive extends pulumi.ComponentResource {
         // pod template on every ring change and restart every receiver at once.
         const hashringCm = new k8s.core.v1.ConfigMap(
             `${name}-hashring`,
-            { metadata: { name: `${RECEIVE_NAME}-hashring`, namespace: ns, labels }, data: { "hashrings.json": this.hashring } },
+            { metadata: { name: RECEIVE_HASHRING_CONFIGMAP, namespace: ns, labels }, data: { [RECEIVE_HASHRING_KEY]: this.hashring } },
             { parent: this },
         );
         const limitsCm = new k8s.core.v1.ConfigMap(
@@ -208,7 +213,7 @@ export class ThanosReceive extends pulumi.ComponentResource {
             `--receive.default-tenant-id=${args.defaultTenant}`,
             `--receive.replication-factor=${args.replicationFactor}`,
             "--receive.hashrings-algorithm=ketama",
-            "--receive.hashrings-file=/etc/thanos/hashring/hashrings.json",
+            `--receive.hashrings-file=/etc/thanos/hashring/${RECEIVE_HASHRING_KEY}`,
             `--receive.local-endpoint=${receiveEndpoint("$(POD_NAME)", { headlessService: headless, namespace: "$(POD_NAMESPACE)", grpcPort: THANOS_PORTS.grpc })}`,
             "--receive.limits-config-file=/etc/thanos/limits/limits.yaml",
             `--label=${REPLICA_LABEL}="$(POD_NAME)"`,

@@ -98,6 +98,11 @@ export const NODES: Entity = { kind: "entity", id: "nodes", entities: ["host", "
 export const NODE_EXPORTER_PORT = 9100;
 export const KUBELET_PORT = 10250;
 
+/** Fluent Bit on every cluster (the chart's pods, in the namespace the program fixes). */
+export function fluentBitWorkload(namespace = LOG_SHIPPER_NAMESPACE): Workload {
+    return app("fluent-bit", namespace, "fluent-bit");
+}
+
 /** The central cluster's workloads, in the namespaces its config names. */
 export function centralWorkloads(ns: { thanos: string; monitoring: string; logs: string; logShipper: string }) {
     return {
@@ -118,7 +123,7 @@ export function centralWorkloads(ns: { thanos: string; monitoring: string; logs:
         openSearchConfigure: app("opensearch-configure", ns.logs, "opensearch-configure"),
         openSearchExporter: app("opensearch-exporter", ns.logs, "opensearch-exporter"),
         dashboards: app("opensearch-dashboards", ns.logs, DASHBOARDS_NAME),
-        fluentBit: app("fluent-bit", ns.logShipper, "fluent-bit"),
+        fluentBit: fluentBitWorkload(ns.logShipper),
     };
 }
 export type CentralWorkloads = ReturnType<typeof centralWorkloads>;
@@ -321,7 +326,7 @@ export function edgeNetwork(cluster: string, e: EdgeConfig, central: CentralAddr
         remoteWrite: { kind: "external", id: "central-receive", cidrs: [`${central.receiveLoadBalancerIP}/32`], source: `${central.centralStack} output receiveLoadBalancerIP` },
         logs: { kind: "external", id: "central-opensearch", cidrs: [`${central.logsLoadBalancerIP}/32`], source: `${central.centralStack} output logsLoadBalancerIP` },
     };
-    const fluentBit: Workload = { kind: "pods", id: "fluent-bit", namespace: LOG_SHIPPER_NAMESPACE, labels: { "app.kubernetes.io/name": "fluent-bit" } };
+    const fluentBit = fluentBitWorkload();
     const tenants: { name?: string; namespaces: string[] }[] = e.tenants.length === 0 ? [{ namespaces: [] }] : e.tenants.map((t) => ({ name: t.name, namespaces: [...t.namespaces] }));
     const scopes = tenants.map((t) => {
         const suffix = t.name ? `-${t.name}` : "";

@@ -32,14 +32,6 @@ const files = [...markdownFiles(DOCS), README];
 const rel = (f: string) => path.relative(ROOT, f);
 const scripts = new Set(Object.keys((JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts));
 
-/**
- * Scripts the docs describe that another branch of the same batch adds (issue #18): allowed here until that branch is
- * merged, and refused once package.json has them, so that this list empties itself at the merge.
- */
-const SCRIPTS_BEING_ADDED: Record<string, string> = {
-    verify: "npm run verify -- <stack>, the post-deploy check (issue #18, \"A real check after pulumi up\"), built on its own branch",
-};
-
 /** The guide pages (not the runbooks, not the index): each ends with its last update, as the design notes' template. */
 const guides = markdownFiles(DOCS).filter((f) => path.dirname(f) === DOCS && path.basename(f) !== "README.md");
 
@@ -207,10 +199,7 @@ describe("operator docs (docs/ko) and README", () => {
     });
 
     it("every script a page names (npm run <script>) is in package.json", () => {
-        for (const [script, why] of Object.entries(SCRIPTS_BEING_ADDED)) {
-            assert.ok(!scripts.has(script), `package.json has ${script} now (${why}): remove it from SCRIPTS_BEING_ADDED`);
-        }
-        const missing = files.flatMap((f) => npmScripts(fs.readFileSync(f, "utf8")).filter((s) => !scripts.has(s) && !(s in SCRIPTS_BEING_ADDED)).map((s) => `${rel(f)}: npm run ${s}`));
+        const missing = files.flatMap((f) => npmScripts(fs.readFileSync(f, "utf8")).filter((s) => !scripts.has(s)).map((s) => `${rel(f)}: npm run ${s}`));
         assert.deepStrictEqual(missing, []);
     });
 

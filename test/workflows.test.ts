@@ -84,6 +84,18 @@ describe("GitHub Actions workflows", () => {
         }
     });
 
+    it("every stack's job decrypts with the same passphrase, a repository secret (an edge's stack reference decrypts cluster-01's secret outputs)", () => {
+        // With the passphrase secrets provider a stack reference decrypts the referenced stack's state with the
+        // passphrase of the running process (pulumi/pulumi#2823; pulumi/examples#752): the edges read their writer
+        // credentials, secret outputs of cluster-01, so the four stacks share one passphrase. A distinct name, set at
+        // repository level: an Environment secret of the same name would silently override it for one stack.
+        for (const [where, j] of credentialJobs()) assert.strictEqual(j.env.PULUMI_CONFIG_PASSPHRASE, "${{ secrets.PULUMI_STACKS_PASSPHRASE }}", where);
+        for (const file of FILES) assert.doesNotMatch(read(file), /secrets\.PULUMI_CONFIG_PASSPHRASE\b/, file);
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        assert.match(readme, /repository secret\s+`PULUMI_STACKS_PASSPHRASE`/);
+        assert.match(readme, /pulumi stack change-secrets-provider passphrase/, "README: how to move a stack with its own passphrase to the shared one");
+    });
+
     it("CI provides exactly the operator secrets each stack requires (npm run -s ci:secrets), and the README lists their Environment names", () => {
         const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
         for (const stack of STACKS) {
@@ -166,6 +178,37 @@ describe("GitHub Actions workflows", () => {
         assert.match(w.jobs.manifests.steps.map((s: any) => s.run ?? "").join("\n"), /npm run plan -- --all/);
         assert.match(w.jobs.report.if, /failure\(\)/);
         assert.match(w.jobs.report.steps[0].run, /gh issue/);
+    });
+
+    it("deploy: npm run verify after each stack's pulumi up and its tag; every writer checked from cluster-01 after the edges", () => {
+        const w = yaml(read("deploy.yml"));
+        for (const job of ["central", "edges"]) {
+            const steps = w.jobs[job].steps as any[];
+            const up = steps.findIndex((x) => /pulumi up /.test(String(x.run ?? "")));
+            const tag = steps.findIndex((x) => /git tag -f "deployed\/\$STACK"/.test(String(x.run ?? "")));
+            const verify = steps.findIndex((x) => /^npm run verify -- "\$STACK" /.test(String(x.run ?? "")));
+            assert.ok(up >= 0 && tag > up && verify > tag, `deploy.yml ${job}: pulumi up, then the tag, then npm run verify`);
+            // This job's kubeconfig is its own cluster's: the writers (cluster-01's Query) are verify-writers'.
+            assert.match(steps[verify].run, /--skip writers --wait \d+m$/, `deploy.yml ${job}`);
+            assert.strictEqual(steps[verify].if, undefined, `deploy.yml ${job}: verify runs whenever the deploy did`);
+        }
+        const v = w.jobs["verify-writers"];
+        assert.deepStrictEqual(v.needs, ["central", "edges"]);
+        assert.match(v.if, /!cancelled\(\) && needs\.central\.result == 'success'/, "also after an edge failed, never without cluster-01");
+        assert.strictEqual(v.environment, CENTRAL_STACKS[0]);
+        assert.strictEqual(v.env.STACK, CENTRAL_STACKS[0]);
+        const run = v.steps.map((x: any) => x.run ?? "").join("\n");
+        assert.match(run, /^npm run verify -- "\$STACK" --only writers --wait \d+m$/m);
+        // Only the cluster's kubeconfig: no state backend, no operator secrets, no checkout token.
+        assert.deepStrictEqual(
+            JSON.stringify(v).match(/secrets\.[A-Z0-9_]+/g),
+            ["secrets.KUBECONFIG_B64"],
+        );
+        assert.strictEqual(v.steps.find((x: any) => String(x.uses).startsWith("actions/checkout@")).with["persist-credentials"], false);
+        assert.strictEqual(v.steps.find((x: any) => String(x.uses).startsWith("actions/setup-node@")).with["package-manager-cache"], false);
+        assert.deepStrictEqual(v.permissions, { contents: "read" });
+        const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        assert.strictEqual(pkg.scripts.verify, "tsx scripts/verify.ts");
     });
 
     it("jobs that hold cluster and state credentials use no shared dependency cache", () => {

@@ -45,6 +45,11 @@ export function withSubcharts(chartDir: string, defaults: Record<string, unknown
 export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
     const out: Record<string, unknown> = { ...base };
     for (const [k, v] of Object.entries(over)) {
+        // Helm: a null in the values deletes the chart's default of that key.
+        if (v === null) {
+            delete out[k];
+            continue;
+        }
         const b = out[k];
         const bothObjects = v && b && typeof v === "object" && typeof b === "object" && !Array.isArray(v) && !Array.isArray(b);
         out[k] = bothObjects ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>) : v;
