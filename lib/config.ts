@@ -799,7 +799,8 @@ const edgeSection = z.strictObject({
 // The whole stack
 // ---------------------------------------------------------------------------------------------------------
 
-const stackSchema = z
+/** The whole stack configuration (`agent-receiver:*`); the docs check names key paths against it (test/docs.test.ts). */
+export const stackSchema = z
     .strictObject({
         role: z.enum(["central", "edge"], { error: "must be central or edge" }),
         /** Cluster name: the `cluster` external label on every series from this cluster. */
