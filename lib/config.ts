@@ -728,8 +728,19 @@ const edgeSection = z.strictObject({
             /** The seed's goal: an agent at about 200 MB. */
             resources: resources({ cpu: "100m", memory: "200Mi" }, { memory: "400Mi" }),
             remoteWrite: remoteWriteSchema,
-            /** Extra metric names to drop before remote write, on top of the built-in lists. */
+            /**
+             * Metric names dropped at scrape time by every job (the tenants' `pods` job too), after the keep-lists:
+             * a name here is dropped even when a rule or dashboard uses it.
+             */
             extraDropMetrics: z.array(z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, "must be a metric name")).default([]),
+            /**
+             * Metric names the infrastructure jobs (node-exporter, kubelet, cAdvisor, kube-state-metrics, the agent's
+             * own, Fluent Bit) keep on top of what the platform's rules and dashboards use (lib/usedMetrics.ts): for an
+             * operator's own dashboard or query. A name kept by a job whose exporter does not expose it costs nothing.
+             */
+            keepMetrics: z
+                .array(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "must be a metric name as an exporter exposes it (letters, digits, _; a name with a colon is a recording rule's, which no exporter serves)"))
+                .default([]),
         })
         .prefault({}),
     /** cluster-02: tenants that split the nodes. Empty: the whole cluster is one writer. */
@@ -924,6 +935,12 @@ function checkEdge(e: z.infer<typeof edgeSection>, issue: Issue): void {
     if (durationSeconds(e.agent.walRetention) < durationSeconds(rw.sampleAgeLimit)) {
         issue(["edge", "agent", "walRetention"], `(${e.agent.walRetention}) must be at least sampleAgeLimit (${rw.sampleAgeLimit})`);
     }
+
+    e.agent.keepMetrics.forEach((n, i) => {
+        if (e.agent.extraDropMetrics.includes(n)) {
+            issue(["edge", "agent", "keepMetrics", i], `"${n}" is also in edge.agent.extraDropMetrics, which wins: remove it from one of the two`);
+        }
+    });
 
     if (e.legacyTenantNodeLabel && e.tenants.length === 0) {
         issue(["edge", "legacyTenantNodeLabel"], "only applies to a cluster with edge.tenants: remove it");
