@@ -300,7 +300,9 @@ export function agentConfig(a: AgentConfigArgs): Record<string, unknown> {
                 },
                 // A scraped target must not be able to pick the tenant: drop any tenant label it exposes.
                 write_relabel_configs: [{ action: "labeldrop", regex: TENANT_LABEL }],
-                metadata_config: { send: true, send_interval: "1m" },
+                // No metadata: Thanos Receive drops it ("We don't support metadata yet", pkg/receive/handler.go:600-606 at
+                // v0.42.4), and Prometheus sends every family's metadata a target exposes, kept or dropped.
+                metadata_config: { send: false },
             },
         ],
     };

@@ -75,6 +75,8 @@ describe("PrometheusAgent: generated configuration", () => {
             capacity: 10000, min_shards: 1, max_shards: 10, max_samples_per_send: 2000, batch_send_deadline: "5s",
             min_backoff: "30ms", max_backoff: "5s", retry_on_http_429: true, sample_age_limit: "3h",
         });
+        // Thanos Receive ignores metadata (pkg/receive/handler.go at v0.42.4): none is sent.
+        assert.deepStrictEqual(rw.metadata_config, { send: false });
     });
 
     it("keeps only the used metrics of each infrastructure job at scrape time, and leaves the tenants' pods alone", async () => {
