@@ -149,6 +149,20 @@ function dropByName(names: readonly string[]): Relabel[] {
     return names.length === 0 ? [] : [{ source_labels: ["__name__"], regex: `(${names.join("|")})`, action: "drop" }];
 }
 
+/**
+ * Metric relabelling of the central cluster's own infrastructure scrapes (kube-prometheus-stack's kubelet and
+ * kube-state-metrics ServiceMonitors, node-exporter's), in the Prometheus Operator's RelabelConfig form: the same
+ * keep-lists and series rules as the edge agents' jobs, from the same used set (`keepMetrics`:
+ * central.monitoring.prometheus.keepMetrics).
+ */
+export function centralInfraRelabelings(keepMetrics: readonly string[] = []): Record<"kubelet" | "cadvisor" | "kube-state-metrics" | "node-exporter", Record<string, unknown>[]> {
+    const keep = infraKeepLists(usedMetrics({ keepMetrics }).keys());
+    const operatorForm = (r: Relabel) =>
+        Object.fromEntries(Object.entries(r).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));
+    const rules = (job: InfraJob) => infraFilter(job, keep, []).map(operatorForm);
+    return { kubelet: rules("kubelet"), cadvisor: rules("cadvisor"), "kube-state-metrics": rules("kube-state-metrics"), "node-exporter": rules("node-exporter") };
+}
+
 /** An infrastructure job's metric relabelling: its keep-list, the operator's drops, then its series and label rules. */
 function infraFilter(job: InfraJob, keep: Record<InfraJob, string[]>, extraDrop: readonly string[]): Relabel[] {
     return [

@@ -324,6 +324,11 @@ const alertingSection = z
         webhookCidrs: z.array(cidr).min(1, "must list where the webhook receivers are (CIDRs): Alertmanager reaches nothing else outside the cluster"),
     });
 
+/** A metric name as an exporter exposes it (`edge.agent.keepMetrics`, `central.monitoring.prometheus.keepMetrics`). */
+const exportedMetricNames = z
+    .array(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "must be a metric name as an exporter exposes it (letters, digits, _; a name with a colon is a recording rule's, which no exporter serves)"))
+    .default([]);
+
 const monitoringSection = z.strictObject({
     prometheus: z
         .strictObject({
@@ -336,6 +341,11 @@ const monitoringSection = z.strictObject({
             retention: duration.default("1d"),
             storageSize: memory.default("20Gi"),
             resources: resources({ cpu: "500m", memory: "2Gi" }, { memory: "4Gi" }),
+            /**
+             * Metric names the pair's kubelet, cAdvisor, kube-state-metrics and node-exporter scrapes keep on top of
+             * what the platform's rules and dashboards use (lib/usedMetrics.ts), as edge.agent.keepMetrics on the edges.
+             */
+            keepMetrics: exportedMetricNames,
         })
         .prefault({}),
     alertmanager: z
@@ -738,9 +748,7 @@ const edgeSection = z.strictObject({
              * own, Fluent Bit) keep on top of what the platform's rules and dashboards use (lib/usedMetrics.ts): for an
              * operator's own dashboard or query. A name kept by a job whose exporter does not expose it costs nothing.
              */
-            keepMetrics: z
-                .array(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "must be a metric name as an exporter exposes it (letters, digits, _; a name with a colon is a recording rule's, which no exporter serves)"))
-                .default([]),
+            keepMetrics: exportedMetricNames,
         })
         .prefault({}),
     /** cluster-02: tenants that split the nodes. Empty: the whole cluster is one writer. */

@@ -11,7 +11,7 @@ import * as http from "http";
 import * as net from "net";
 import * as path from "path";
 import { stringify } from "yaml";
-import { INFRA_JOBS, INFRA_SERIES_RULES, InfraJob, agentConfig, infraKeepLists } from "../lib/agentConfig";
+import { INFRA_JOBS, INFRA_SERIES_RULES, InfraJob, agentConfig, centralInfraRelabelings, infraKeepLists } from "../lib/agentConfig";
 import { CERTIFICATE_EXPIRY_METRIC } from "../lib/certificates";
 import type { Dashboard } from "../lib/dashboards";
 import { MIXIN_DASHBOARDS, MIXIN_RECORDING_RULES, MIXIN_SOURCE } from "../lib/mixinMetrics";
@@ -19,9 +19,11 @@ import { PRODUCED_METRICS } from "../lib/producedMetrics";
 import { DOCUMENTED_METRICS, MIXIN_DASHBOARD_SELECTION, usedMetrics } from "../lib/usedMetrics";
 import { charts } from "../lib/versions";
 import { deriveDashboard, deriveRecordingRules } from "../tools/mixinMetrics";
-import { ROOT } from "../tools/plan";
+import { mapSecrets } from "../tools/offline";
+import { Plan, ROOT, isHelmChart } from "../tools/plan";
 import { keepAlso } from "../scripts/lib/harness";
 import { EDGE_STACKS, all, manifest, one, planEdgeWith, planStack, tmpDir, tool, yaml } from "./helpers/plan";
+import { upstreamFile, upstreamFolder } from "./helpers/upstream";
 import { parsePromQL } from "./helpers/promql";
 import { Labels, RelabelRule, relabel, seriesKey } from "./helpers/relabel";
 
@@ -146,6 +148,31 @@ function filteredOut(cfg: Config, used: Map<string, string>): string[] {
     return out;
 }
 
+/** The values a plan passes to a chart (the one whose values `has` selects). */
+function chartValues(plan: Plan, chart: string, has: (v: any) => boolean): any {
+    const found = plan.resources.filter(isHelmChart).map((r) => mapSecrets(r.inputs, true) as { chart: string; values: any }).filter((c) => c.chart === chart && has(c.values));
+    assert.strictEqual(found.length, 1, `one ${chart} with those values`);
+    return found[0].values;
+}
+
+/** cluster-01's own infrastructure scrapes as relabelling per job, from the chart values its plan passes (operator form back to Prometheus'). */
+function centralScrapes(plan: Plan): Config {
+    const kps = chartValues(plan, "kube-prometheus-stack", (v) => v.prometheus?.prometheusSpec);
+    const ne = chartValues(plan, "prometheus-node-exporter", () => true);
+    const promForm = (rs: any[]): RelabelRule[] => rs.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v])));
+    return {
+        scrape_configs: [
+            { job_name: "kubelet", metric_relabel_configs: promForm(kps.kubelet.serviceMonitor.metricRelabelings) },
+            { job_name: "cadvisor", metric_relabel_configs: promForm(kps.kubelet.serviceMonitor.cAdvisorMetricRelabelings) },
+            { job_name: "kube-state-metrics", metric_relabel_configs: promForm(kps["kube-state-metrics"].prometheus.monitor.http.metricRelabelings) },
+            { job_name: "node-exporter", metric_relabel_configs: promForm(ne.prometheus.monitor.metricRelabelings) },
+            // Not filtered on cluster-01: the platform's own pods' PodMonitors and the pair's own metrics.
+            { job_name: "prometheus-agent", metric_relabel_configs: [] },
+            { job_name: "fluent-bit", metric_relabel_configs: [] },
+        ],
+    };
+}
+
 describe("usage-driven filtering of the edge agents", function () {
     this.timeout(120000);
     let used: Map<string, string>;
@@ -213,6 +240,27 @@ describe("usage-driven filtering of the edge agents", function () {
             for (const [writer, text] of Object.entries(configs)) assert.deepStrictEqual(filteredOut(yaml(text), used), [], writer);
         });
     }
+
+    it("cluster-01: its own kubelet, cAdvisor, kube-state-metrics and node-exporter scrapes filter the same way, and lose nothing a reader reads", async () => {
+        const plan = await planStack("cluster-01");
+        const central = centralScrapes(plan);
+        assert.deepStrictEqual(filteredOut(central, used), []);
+        for (const job of ["kubelet", "cadvisor", "kube-state-metrics", "node-exporter"] as const) {
+            assert.deepStrictEqual(rulesOf(central, job), rulesOf(agentConfig(ARGS) as Config, job), job);
+        }
+        // Every key is one of the Prometheus Operator's RelabelConfig fields (at the version the chart deploys).
+        const fields = new Set(
+            upstreamFile(upstreamFolder("prometheus-operator", "v0.93.0", "see SOURCE.json"), "remote-write.fields.txt")
+                .split("\n")
+                .filter((l) => l.startsWith("RelabelConfig\t"))
+                .map((l) => l.split("\t")[1]),
+        );
+        assert.ok(fields.has("replacement") && fields.has("sourceLabels"));
+        const rules = Object.values(centralInfraRelabelings()).flat();
+        assert.deepStrictEqual(rules.flatMap((r) => Object.keys(r)).filter((k) => !fields.has(k)), []);
+        // central.monitoring.prometheus.keepMetrics: kept by the pair as on the edges.
+        assert.ok(relabel({ __name__: "node_boot_time_seconds" }, centralInfraRelabelings(["node_boot_time_seconds"])["node-exporter"].map((r) => ({ ...r, source_labels: r.sourceLabels }))));
+    });
 
     it("the check above fails on a configuration that drops a used name or label (so it can fail)", () => {
         const cfg = agentConfig({ ...ARGS, extraDropMetrics: ["node_load1"] }) as Config;
