@@ -472,6 +472,52 @@ const rotationSection = z
     })
     .prefault({});
 
+// ---------------------------------------------------------------------------------------------------------
+// Extension points (central): a Prometheus outside the platform's stacks as a writer, and tracing
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * An existing Prometheus the platform does not deploy (another team's, a VM's), writing to Receive as a writer of
+ * its own. It gets a client certificate like every writer (Organization = its id, so its Receive tenant is its id)
+ * and reaches Receive through the same LoadBalancer, which admits only the ranges listed here besides the edges'.
+ */
+const externalWriterSchema = z.strictObject({
+    /** Its writer id: the Organization of its client certificate, so its `tenant_id` in Receive. */
+    id: dnsLabel,
+    /**
+     * Where its remote write comes from, as this cluster sees it (the host's or its NAT's address range): Receive's
+     * LoadBalancer (`loadBalancerSourceRanges`) and NetworkPolicy admit these ranges on the remote-write port only.
+     */
+    sourceRanges: z.array(cidr).min(1, "must list where this writer's traffic comes from: Receive's LoadBalancer admits no one else"),
+});
+export type ExternalWriter = z.infer<typeof externalWriterSchema>;
+
+/**
+ * One OTLP endpoint every Thanos component sends its traces to (`--tracing.config`, type OTLP). It must be outside
+ * the cluster (an address in `cidr`): the egress rules name it by address, and Cilium matches an address rule only
+ * outside the cluster (an in-cluster collector's pods are not the program's to select).
+ */
+const tracingSection = z.strictObject({
+    /** The collector's OTLP receiver, host:port (gRPC usually 4317, HTTP 4318). */
+    otlpEndpoint: hostPort,
+    /** Where the collector is, as a CIDR: every Thanos component may reach it there, on the endpoint's port only. */
+    cidr: cidr.refine((v) => Number(v.split("/")[1]) >= 8, {
+        message: "must name the collector's network (a prefix of /8 or longer): the Thanos components may reach only it",
+    }),
+    /** OTLP over gRPC or over HTTP (Thanos' `client_type`). */
+    protocol: z.enum(["grpc", "http"]).default("grpc"),
+    /** Plaintext to the collector. Off: TLS, verified against the system CAs of the Thanos image. */
+    insecure: z.boolean().default(false),
+    /** The name to verify on the collector's certificate when it differs from the endpoint's host (TLS only). */
+    serverName: dnsName.optional(),
+    /**
+     * Share of root requests traced (parent-based: a traced request is traced through every component it reaches). A
+     * request with the header `X-Thanos-Force-Tracing` is traced whatever the ratio.
+     */
+    samplingRatio: z.number().min(0).max(1).default(0.1),
+});
+export type TracingConfig = z.infer<typeof tracingSection>;
+
 const centralSection = z.strictObject({
     /** Namespace of the Thanos components. */
     namespace: dnsLabel.default("thanos"),
@@ -659,6 +705,10 @@ const centralSection = z.strictObject({
     monitoring: monitoringSection,
     /** OpenSearch for every cluster's container logs. */
     logs: logsSection,
+    /** Writers outside the platform's stacks (an existing Prometheus): a credential and a tenant each. */
+    externalWriters: z.array(externalWriterSchema).default([]),
+    /** Traces of every Thanos component to one OTLP endpoint. Absent: no tracing flag at all. */
+    tracing: tracingSection.optional(),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -799,7 +849,9 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
         issue(["central", "receive", "replicationFactor"], `(${rf}) must be odd: the write quorum is floor(RF/2)+1`);
     }
 
-    const ids = c.writers.flatMap(writerIds);
+    // Limits, rotations and alert routes name any writer, the external ones too.
+    const ids = allWriterIds(c);
+    checkExtensions(c, issue);
     const seen = new Set<string>();
     c.writers.forEach((w, i) => {
         for (const id of writerIds(w)) {
@@ -807,7 +859,7 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
             seen.add(id);
         }
     });
-    if (!ids.includes(clusterName)) {
+    if (!c.writers.flatMap(writerIds).includes(clusterName)) {
         issue(["central", "writers"], `must include the central cluster itself ("${clusterName}"): its Prometheus writes to Receive too`);
     }
     for (const w of Object.keys(c.rotation.writers)) {
@@ -921,6 +973,44 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
     for (const [key, host] of names) {
         if (host === c.logs.dashboards.hostname) issue(["central", "logs", "dashboards", "hostname"], `(${host}) must differ from ${key}`);
     }
+}
+
+/**
+ * The extension points' own rules: an external writer's id is a tenant of its own (not another writer's, not a
+ * cluster's, not the tenant of requests without one), and the tracing collector is where its CIDR says.
+ */
+function checkExtensions(c: z.infer<typeof centralSection>, issue: Issue): void {
+    const clusterWriters = c.writers.flatMap(writerIds);
+    const clusters = c.writers.map((w) => w.cluster);
+    const seen = new Set<string>();
+    c.externalWriters.forEach((x, i) => {
+        const at = ["central", "externalWriters", i, "id"];
+        if (clusterWriters.includes(x.id)) issue(at, `"${x.id}" is already the writer id of a cluster in central.writers: an external writer needs a tenant of its own`);
+        else if (clusters.includes(x.id)) issue(at, `"${x.id}" is the name of cluster ${x.id} in central.writers: choose an id no cluster's writer or log user carries`);
+        if (x.id === c.receive.defaultTenant) issue(at, `"${x.id}" is central.receive.defaultTenant, the tenant of requests without one: its series would mix with stray data`);
+        if (seen.has(x.id)) issue(at, `writer id "${x.id}" is listed twice`);
+        seen.add(x.id);
+    });
+    const t = c.tracing;
+    if (t) {
+        const host = hostOf(t.otlpEndpoint);
+        if (IPV4.test(host) && !ipInCidr(host, t.cidr)) {
+            issue(["central", "tracing", "otlpEndpoint"], `(${host}) is outside central.tracing.cidr (${t.cidr}): the Thanos components may reach the collector only within that CIDR`);
+        }
+        if (t.insecure && t.serverName !== undefined) {
+            issue(["central", "tracing", "serverName"], "has no effect with insecure: true (plaintext, no certificate to verify): remove it, or turn insecure off");
+        }
+    }
+}
+
+/** The ids of the writers outside the platform's stacks. */
+export function externalWriterIds(c: Pick<z.infer<typeof centralSection>, "externalWriters">): string[] {
+    return c.externalWriters.map((x) => x.id);
+}
+
+/** Every writer id of a central configuration: the clusters' (and their tenants'), then the external writers'. */
+export function allWriterIds(c: Pick<z.infer<typeof centralSection>, "writers" | "externalWriters">): string[] {
+    return [...c.writers.flatMap(writerIds), ...externalWriterIds(c)];
 }
 
 function checkEdge(e: z.infer<typeof edgeSection>, issue: Issue): void {

@@ -15,10 +15,8 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { stringify } from "yaml";
-import { parseQuantity } from "../lib/k8s";
-import { mapSecrets } from "../tools/offline";
 import { parseFlatConfig } from "../lib/config";
-import { ROOT, isHelmChart, planStack, readStackFile, resourceTotals } from "../tools/plan";
+import { ROOT, planStack, readStackFile, resourceTotals } from "../tools/plan";
 import { STACKS } from "../tools/stacks";
 import { Harness, agentArgs, freePort, generatedAgentFlags, getJson, localAgentConfig, metricSum, peakRss, remoteWriteLag, sleep, waitFor } from "./lib/harness";
 
@@ -175,51 +173,27 @@ async function benchAgents(): Promise<void> {
     console.log(`  failed samples: ${metricSum(p.filtered, "prometheus_remote_storage_samples_failed_total") - failed0}`);
 }
 
-/** Requests the charts' values set: [cpu cores, memory bytes] for one copy, and how many copies. */
-function chartRequests(chart: string, values: any, nodes: number): { cpu: number; mem: number }[] {
-    const one = (r: any, copies: number) => ({ cpu: copies * parseQuantity(r?.requests?.cpu ?? "0"), mem: copies * parseQuantity(r?.requests?.memory ?? "0") });
-    switch (chart) {
-        case "prometheus-node-exporter":
-        case "fluent-bit":
-            return [one(values.resources, nodes)];
-        case "opensearch":
-            return [one(values.resources, values.replicas ?? 1)];
-        case "kube-prometheus-stack": {
-            const out = [];
-            if (values.prometheus?.prometheusSpec) out.push(one(values.prometheus.prometheusSpec.resources, values.prometheus.prometheusSpec.replicas ?? 1));
-            if (values.alertmanager?.alertmanagerSpec) out.push(one(values.alertmanager.alertmanagerSpec.resources, values.alertmanager.alertmanagerSpec.replicas ?? 1));
-            return out;
-        }
-        default:
-            return [one(values.resources, 1)];
-    }
-}
-
 async function benchBudget(): Promise<void> {
     console.log("\n## 5. Resource budget per cluster (requests: the program's workloads + what the charts' values set, DaemonSets x nodes)");
     for (const stack of STACKS) {
         const plan = await planStack(stack);
-        const t = resourceTotals(plan);
         // Node counts: cluster-02's tenant nodes from its config; otherwise an assumed 3 (an untenanted cluster's
         // config does not list its nodes).
         const file = readStackFile(stack);
         const cfg = parseFlatConfig(stack, file.flat, (k) => file.secretKeys.includes(k));
         const tenantNodes = (cfg.edge?.tenants ?? []).flatMap((t) => t.nodes).length;
         const cfgNodes = tenantNodes > 0 ? tenantNodes : 3;
-        let cpu = t.cpuRequests;
-        let mem = t.memoryRequests;
-        for (const r of plan.resources.filter(isHelmChart)) {
-            const { chart, values } = mapSecrets(r.inputs, true) as { chart: string; values: any };
-            for (const q of chartRequests(chart, values, cfgNodes)) {
-                cpu += q.cpu;
-                mem += q.mem;
-            }
-        }
+        // Every workload, the charts' included (their pinned defaults merged with our values), DaemonSets x nodes.
+        const t = resourceTotals(plan, { nodes: cfgNodes });
+        const cpu = t.cpuRequests;
+        const mem = t.memoryRequests;
         const role = stack === "cluster-01" ? "central" : "edge";
         const seed = SEED_AFTER[role];
         console.log(`  ${stack} (${role}, ${cfgNodes} nodes${cfgNodes === 3 ? " assumed" : ""}): cpu ${cpu.toFixed(2)} cores, memory ${(mem / 1024 ** 3).toFixed(2)} Gi   | design notes "After": cpu ${seed.cpu}, memory ${seed.memoryGi} Gi`);
+        for (const u of t.uncounted) console.log(`    not counted: ${u.name} (${u.source}): ${u.why}`);
+        const unset = t.workloads.filter((w) => w.containers.every((c) => !c.requests.cpu && !c.requests.memory)).map((w) => w.name);
+        if (unset.length > 0) console.log(`    no requests set (counted as 0): ${unset.join(", ")}`);
     }
-    console.log("  (not counted: chart pods whose requests the chart leaves unset: Grafana, the operator, the central kube-state-metrics)");
 }
 
 async function main(): Promise<void> {

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { MetricSource, PRODUCED_METRICS, producedMetricNames } from "../lib/producedMetrics";
-import { charts } from "../lib/versions";
+import { charts, images } from "../lib/versions";
 import { ROOT } from "../tools/plan";
 import { HIGHEST_ENQUEUED_TIMESTAMP, remoteWriteLagOf } from "../scripts/lib/harness";
 import { chartFolder } from "./helpers/charts";
@@ -130,8 +130,8 @@ describe("metric names against the pinned exporters' definitions", () => {
     it("a name the exporter's list does not define is reported (so the check below can fail)", () => {
         const typo: MetricSource = { source: "x", names: ["thanos_receive_replications_total", "thanos_receive_replication_total"], exporter: PRODUCED_METRICS.thanosReceive.exporter };
         assert.deepStrictEqual(undefinedNames(typo), [`thanos_receive_replication_total: not defined by thanos ${PRODUCED_METRICS.thanosReceive.exporter!.version} (metrics.txt)`]);
-        // The new queue metric is defined at v3.14.0 and not at Debian's 2.42.
-        assert.ok(definitions("prometheus", "v3.14.0").has("prometheus_remote_storage_queue_highest_timestamp_seconds"));
+        // The new queue metric is defined at the pinned Prometheus 3 and not at Debian's 2.42.
+        assert.ok(definitions("prometheus", images.prometheus.tag).has("prometheus_remote_storage_queue_highest_timestamp_seconds"));
         assert.ok(!definitions("prometheus", "v2.42.0").has("prometheus_remote_storage_queue_highest_timestamp_seconds"));
     });
 
