@@ -40,7 +40,12 @@ describe("GitHub Actions workflows", () => {
         const w = yaml(read("pull-request.yml"));
         const run = w.jobs.checks.steps.map((s: any) => s.run).filter(Boolean).join("\n");
         assert.match(run, /npm test/);
+        assert.match(run, /npm run test:slow/, "the suites kept out of npm test run here");
         assert.match(run, /npm run e2e/);
+        // .ci/run runs them too, and test:slow picks up every *.slow.ts suite (a suite renamed out of npm test is not lost).
+        assert.match(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8"), /npm run test:slow/);
+        const slow = fs.readdirSync(path.join(ROOT, "test")).filter((f) => f.endsWith(".slow.ts"));
+        assert.ok(slow.length > 0 && JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts["test:slow"].includes("'test/*.slow.ts'"), `test:slow runs ${slow.join(", ")}`);
         const p = w.jobs.preview;
         assert.deepStrictEqual(p.strategy.matrix.stack, [...STACKS]);
         const pulumi = p.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
