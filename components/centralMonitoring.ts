@@ -49,6 +49,11 @@ export interface CentralMonitoringArgs {
     readonly metricsScrapers: Peer[];
     /** Where Alertmanager's webhooks are (CIDRs): its only egress outside the cluster. */
     readonly webhookCidrs: string[];
+    /**
+     * Metric relabelling (Prometheus Operator form) of the chart's kubelet, cAdvisor and kube-state-metrics
+     * ServiceMonitors: the keep-lists and series rules of lib/agentConfig.ts `centralInfraRelabelings`.
+     */
+    readonly infraRelabelings: { readonly kubelet: unknown[]; readonly cadvisor: unknown[]; readonly kubeStateMetrics: unknown[] };
     /** The CiliumNetworkPolicy egress rules (entities: API server, nodes) of the chart's workloads that need them. */
     readonly entityEgress: Partial<Record<keyof typeof CENTRAL_POD_LABELS, Record<string, unknown>[]>>;
 }
@@ -267,7 +272,16 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
             resources: CHART_WORKLOAD_RESOURCES.grafana,
         },
         // No kube_secret_* series and no cluster-wide list of Secrets (the chart's default collectors include them).
-        "kube-state-metrics": { ...mirror("registry.k8s.io"), collectorsExclude: ["secrets"], resources: CHART_WORKLOAD_RESOURCES.kubeStateMetrics },
+        // Only the used metrics of its main port (`http`; the `metrics` port is its own telemetry), as on the edges.
+        "kube-state-metrics": {
+            ...mirror("registry.k8s.io"),
+            collectorsExclude: ["secrets"],
+            resources: CHART_WORKLOAD_RESOURCES.kubeStateMetrics,
+            prometheus: { monitor: { http: { metricRelabelings: a.infraRelabelings.kubeStateMetrics } } },
+        },
+        // The kubelet's /metrics and /metrics/cadvisor keep the used metrics only, as on the edges. This replaces the
+        // chart's own cAdvisor list, whose "cgroups of no pod" drop the series rules include.
+        kubelet: { serviceMonitor: { metricRelabelings: a.infraRelabelings.kubelet, cAdvisorMetricRelabelings: a.infraRelabelings.cadvisor } },
         // node-exporter runs in its own privileged namespace (NodeExporter component), not in the restricted one.
         nodeExporter: { enabled: false },
         // Control-plane components whose metrics endpoints bind to localhost on most installs: scraping them would

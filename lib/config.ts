@@ -324,6 +324,11 @@ const alertingSection = z
         webhookCidrs: z.array(cidr).min(1, "must list where the webhook receivers are (CIDRs): Alertmanager reaches nothing else outside the cluster"),
     });
 
+/** A metric name as an exporter exposes it (`edge.agent.keepMetrics`, `central.monitoring.prometheus.keepMetrics`). */
+const exportedMetricNames = z
+    .array(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "must be a metric name as an exporter exposes it (letters, digits, _; a name with a colon is a recording rule's, which no exporter serves)"))
+    .default([]);
+
 const monitoringSection = z.strictObject({
     prometheus: z
         .strictObject({
@@ -336,6 +341,11 @@ const monitoringSection = z.strictObject({
             retention: duration.default("1d"),
             storageSize: memory.default("20Gi"),
             resources: resources({ cpu: "500m", memory: "2Gi" }, { memory: "4Gi" }),
+            /**
+             * Metric names the pair's kubelet, cAdvisor, kube-state-metrics and node-exporter scrapes keep on top of
+             * what the platform's rules and dashboards use (lib/usedMetrics.ts), as edge.agent.keepMetrics on the edges.
+             */
+            keepMetrics: exportedMetricNames,
         })
         .prefault({}),
     alertmanager: z
@@ -778,8 +788,17 @@ const edgeSection = z.strictObject({
             /** The seed's goal: an agent at about 200 MB. */
             resources: resources({ cpu: "100m", memory: "200Mi" }, { memory: "400Mi" }),
             remoteWrite: remoteWriteSchema,
-            /** Extra metric names to drop before remote write, on top of the built-in lists. */
+            /**
+             * Metric names dropped at scrape time by every job (the tenants' `pods` job too), after the keep-lists:
+             * a name here is dropped even when a rule or dashboard uses it.
+             */
             extraDropMetrics: z.array(z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, "must be a metric name")).default([]),
+            /**
+             * Metric names the infrastructure jobs (node-exporter, kubelet, cAdvisor, kube-state-metrics, the agent's
+             * own, Fluent Bit) keep on top of what the platform's rules and dashboards use (lib/usedMetrics.ts): for an
+             * operator's own dashboard or query. A name kept by a job whose exporter does not expose it costs nothing.
+             */
+            keepMetrics: exportedMetricNames,
         })
         .prefault({}),
     /** cluster-02: tenants that split the nodes. Empty: the whole cluster is one writer. */
@@ -1015,6 +1034,12 @@ function checkEdge(e: z.infer<typeof edgeSection>, issue: Issue): void {
     if (durationSeconds(e.agent.walRetention) < durationSeconds(rw.sampleAgeLimit)) {
         issue(["edge", "agent", "walRetention"], `(${e.agent.walRetention}) must be at least sampleAgeLimit (${rw.sampleAgeLimit})`);
     }
+
+    e.agent.keepMetrics.forEach((n, i) => {
+        if (e.agent.extraDropMetrics.includes(n)) {
+            issue(["edge", "agent", "keepMetrics", i], `"${n}" is also in edge.agent.extraDropMetrics, which wins: remove it from one of the two`);
+        }
+    });
 
     if (e.legacyTenantNodeLabel && e.tenants.length === 0) {
         issue(["edge", "legacyTenantNodeLabel"], "only applies to a cluster with edge.tenants: remove it");

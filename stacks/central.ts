@@ -24,6 +24,7 @@ import { RECEIVE_NAME, ThanosReceive } from "../components/thanosReceive";
 import { ThanosRuler, grafanaExploreLink } from "../components/thanosRuler";
 import { ThanosStoreGateway } from "../components/thanosStoreGateway";
 import { ALERTMANAGER_PORT } from "../components/centralMonitoring";
+import { centralInfraRelabelings } from "../lib/agentConfig";
 import { renderAlertRules } from "../lib/alertRules";
 import { selfMonitoringRuleGroups } from "../lib/selfMonitoringRules";
 import { renderAlertmanagerConfig } from "../lib/alertmanagerConfig";
@@ -346,6 +347,8 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
         },
         s.opts,
     );
+    // The pair's own kubelet, cAdvisor, kube-state-metrics and node-exporter scrapes keep the used metrics only.
+    const infra = centralInfraRelabelings(m.prometheus.keepMetrics);
     const monitoring = new CentralMonitoring(
         `${cluster}-monitoring`,
         {
@@ -356,6 +359,7 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
             imagePullSecrets: monNs.imagePullSecrets,
             registryMirror: s.mirror,
             prometheus: m.prometheus,
+            infraRelabelings: { kubelet: infra.kubelet, cadvisor: infra.cadvisor, kubeStateMetrics: infra["kube-state-metrics"] },
             alertmanager: m.alertmanager,
             grafanaAdminPasswordGeneration: c.rotation.grafanaAdmin,
             alertmanagerConfig: pulumi.secret(
@@ -410,7 +414,7 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
         },
         { ...s.opts, dependsOn: [monNs, monNodeNs] },
     );
-    new NodeExporter(`${cluster}-node-exporter`, { namespace: monNodeNs.name, registryMirror: s.mirror, serviceMonitor: true }, s.opts);
+    new NodeExporter(`${cluster}-node-exporter`, { namespace: monNodeNs.name, registryMirror: s.mirror, serviceMonitor: true, metricRelabelings: infra["node-exporter"] }, s.opts);
     const grafana = new HttpsGateway(
         `${cluster}-grafana-gateway`,
         {

@@ -278,6 +278,18 @@ export function localAgentConfig(h: Harness, generated: string, t: LocalTargets)
     return cfg;
 }
 
+/**
+ * Keeps `names` in every infrastructure job of a rendered agent configuration, as `edge.agent.keepMetrics` does for
+ * names of no exporter family (lib/agentConfig.ts infraKeepLists): for a script's own synthetic metric (the e2e
+ * run's scrape sequence), which no rule or dashboard reads. test/metricFilter.test.ts checks it against the generator.
+ */
+export function keepAlso(cfg: Record<string, any>, names: string[]): void {
+    for (const job of cfg.scrape_configs) {
+        const keep = (job.metric_relabel_configs ?? []).find((r: any) => r.action === "keep" && r.source_labels?.join() === "__name__");
+        if (keep) keep.regex = `(${[...keep.regex.slice(1, -1).split("|"), ...names].sort().join("|")})`;
+    }
+}
+
 /** Flags of the generated agent StatefulSet that change remote-write behaviour; the harness runs them as generated. */
 const GENERATED_FLAGS = ["--web.enable-lifecycle", "--storage.remote.flush-deadline="];
 
