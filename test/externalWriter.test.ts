@@ -2,7 +2,8 @@
  * An existing Prometheus outside the four stacks as a writer (`central.externalWriters`): cluster-01 planned with
  * the README's example issues it a client certificate (Organization = its id, Receive's tenant), exports it as a
  * secret output the edges do not read, admits its range on Receive's remote-write port only, and treats it as a
- * tenant (limits, alerts, certificate expiry). The README's `remote_write` block is what lib/externalWriter.ts renders
+ * tenant (limits, alerts, certificate expiry). The README's `remote_write` block, and the Korean guide's
+ * (docs/ko/extensions.md), is what lib/externalWriter.ts renders
  * (the e2e runs that rendering in a real Prometheus 2.42), its keys are the pinned Prometheus' and promtool loads it.
  */
 import * as assert from "assert";
@@ -15,7 +16,7 @@ import { EXTERNAL_WRITER_FILES, externalWriterRemoteWrite } from "../lib/externa
 import { images } from "../lib/versions";
 import { EXTERNAL_WRITER_EXAMPLE, centralWithExtensions, stackFileWith } from "../tools/extensionExamples";
 import { mapSecrets } from "../tools/offline";
-import type { Plan } from "../tools/plan";
+import { ROOT, type Plan } from "../tools/plan";
 import { ConfigReference } from "./helpers/configReference";
 import { isSecret, manifest, one, planStack, tmpDir, tool, yaml } from "./helpers/plan";
 import { blockAfter, section } from "./helpers/readme";
@@ -126,6 +127,13 @@ describe("central.externalWriters: bad input is refused naming the stack and the
         });
     }
 
+    it("the Korean guide's example is what the schema prints for an id that is a cluster's writer id", () => {
+        const raw = base();
+        raw.central.externalWriters[0].id = "cluster-03";
+        const guide = fs.readFileSync(path.join(ROOT, "docs", "ko", "extensions.md"), "utf8");
+        assert.throws(() => parseStackConfig("cluster-01", raw), (e: ConfigError) => e.message === blockAfter("external-writer:refused", guide).code.trimEnd());
+    });
+
     it("accepts its id where any writer id goes: limits, rotation, alert routes", () => {
         const raw = base();
         raw.central.receive.limits.tenants = { [ID]: { uniqueHeadSeries: 1000 } };
@@ -177,5 +185,28 @@ describe("the README's remote_write block for an external writer", () => {
         assert.strictEqual(ref.walk(bad).length, 1);
         fs.writeFileSync(path.join(tmp, "bad.yml"), stringify(bad));
         assert.throws(() => execFileSync(tool("promtool"), ["check", "config", path.join(tmp, "bad.yml")], { stdio: "pipe" }));
+    });
+});
+
+describe("the Korean guide's external writer (docs/ko/extensions.md)", () => {
+    const guide = () => fs.readFileSync(path.join(ROOT, "docs", "ko", "extensions.md"), "utf8");
+
+    it("its remote_write block is the README's, what lib/externalWriter.ts renders (comments apart)", async () => {
+        const url = (await planStack("cluster-01")).outputs.receiveRemoteWriteUrl as string;
+        const korean = parse(blockAfter("external-writer:remote-write", guide()).code);
+        assert.deepStrictEqual(korean, { remote_write: [externalWriterRemoteWrite({ writerId: ID, url, files: EXTERNAL_WRITER_FILES })] });
+        assert.deepStrictEqual(korean, parse(blockAfter("external-writer:remote-write").code));
+    });
+
+    it("its commands set the README's example, read outputs the plan exports and write the files the block names", async () => {
+        const text = guide();
+        const outputs = Object.keys((await planWithWriter()).outputs);
+        const named = [...text.matchAll(/pulumi stack output (\w+)[^\n]*--stack cluster-01/g)].map((m) => m[1]);
+        assert.deepStrictEqual([...new Set(named)].sort(), ["externalWriterCredentials", "receiveCaCertPem", "receiveRemoteWriteUrl"]);
+        for (const o of named) assert.ok(outputs.includes(o), `the guide names the output ${o}, which the plan does not export`);
+        assert.match(text, /pulumi stack output externalWriterCredentials --show-secrets --json --stack cluster-01/, "the secret output is read with --show-secrets");
+        for (const file of Object.values(EXTERNAL_WRITER_FILES)) assert.ok(text.includes(`> ${file}`), `the guide writes ${file}`);
+        assert.ok(text.includes(`externalWriters[0].id' ${ID} `) && text.includes(`sourceRanges[0]' ${RANGE} `), "the config commands set the example");
+        assert.ok(text.includes(`'."${ID}".certPem'`) && text.includes(`'."${ID}".keyPem'`));
     });
 });

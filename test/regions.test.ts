@@ -1,13 +1,16 @@
 /**
  * Another region is on paper only (README, "Another region (on paper)"): the keys the README proposes are refused by
  * today's schema, so the page cannot claim more than the program does; the global Query's endpoint configuration it
- * proposes uses only keys Thanos v0.42.4 reads; and the figures derived from configuration are the committed
- * configuration's.
+ * proposes uses only keys Thanos v0.42.4 reads; the figures derived from configuration are the committed
+ * configuration's; and the Korean guide (docs/ko/extensions.md) gives the README's figures.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { parse } from "yaml";
 import { ConfigError, durationSeconds, parseStackConfig } from "../lib/config";
 import { images } from "../lib/versions";
+import { ROOT } from "../tools/plan";
 import { stackConfig } from "../tools/stacks";
 import { blockAfter, section } from "./helpers/readme";
 import { parseGoFields, upstreamFile, upstreamFolder, walkGoFields } from "./helpers/upstream";
@@ -24,6 +27,22 @@ function refusedProblems(change: (raw: any) => void): { path: string; message: s
         return e.problems;
     }
     return [];
+}
+
+/** The figures of the table right after `<!-- regions:figures -->`: per row, the quantities of its value cells, sorted. */
+function figures(text: string, where: string): string[][] {
+    const marker = "\n<!-- regions:figures -->\n";
+    const at = text.indexOf(marker);
+    assert.ok(at >= 0, `${where}: no table after <!-- regions:figures -->`);
+    const table: string[] = [];
+    for (const line of text.slice(at + marker.length).split("\n")) {
+        if (!line.startsWith("|")) break;
+        table.push(line);
+    }
+    return table
+        .slice(2) // header and separator
+        .map((row) => row.split("|").slice(2, -1).join("|"))
+        .map((cells) => [...cells.matchAll(/\d[\d,.]*(?: ?(?:kB\/s|MB\/s|GB|TB|Gi))?/g)].map((m) => m[0]).sort());
 }
 
 describe("another region, on paper (README)", () => {
@@ -50,6 +69,16 @@ describe("another region, on paper (README)", () => {
         assert.deepStrictEqual(walkGoFields(endpoints, "EndpointConfig", fields, where), []);
         assert.strictEqual(endpoints.endpoints.length, proposed().global.regions.length, "one endpoint per region");
         assert.strictEqual(walkGoFields({ endpoints: [{ address: "x", tls_config: {} }] }, "EndpointConfig", fields, where).length, 1, "the walk can fail");
+    });
+
+    it("the Korean guide's table (docs/ko/extensions.md) gives the README's figures, row by row", () => {
+        const readme = figures(section("## Another region (on paper)"), "README.md");
+        assert.strictEqual(readme.length, 7, "the README's table has its seven rows");
+        assert.ok(readme.every((r) => r.length > 0));
+        const korean = figures(fs.readFileSync(path.join(ROOT, "docs", "ko", "extensions.md"), "utf8"), "docs/ko/extensions.md");
+        assert.deepStrictEqual(korean, readme);
+        // The comparison can fail: one changed figure is seen.
+        assert.notDeepStrictEqual(figures("\n<!-- regions:figures -->\n| a | b | c |\n|---|---|---|\n| x | 3,333 | 111,112 |\n", "planted"), readme.slice(0, 1));
     });
 
     it("the figures' configuration inputs are the committed configuration's", () => {
