@@ -30,7 +30,8 @@ export interface MetricSource {
 export const PRODUCED_METRICS: Record<string, MetricSource> = {
     prometheusScrape: {
         source: "Prometheus: synthetic series of every scrape (docs: jobs and instances)",
-        names: ["up"],
+        // scrape_samples_*: what a target exposed and what metric relabelling kept of it (docs/ko/metric-filtering.md).
+        names: ["up", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling"],
         exporter: { project: "prometheus", version: images.prometheus.tag, pin: "lib/versions.ts images.prometheus (the agents); the central Prometheus runs the same version" },
     },
     prometheusAgent: {
