@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Resources } from "../lib/config";
 import { commonLabels, hardenedContainer, nonEmptyTo, resourceRequirements, restrictedPodSecurityContext, selectorLabels } from "../lib/k8s";
+import { agentInstance, agentStatefulSetName } from "../lib/tenancy";
 
 export interface PrometheusAgentArgs {
     readonly namespace: pulumi.Input<string>;
@@ -15,11 +16,13 @@ export interface PrometheusAgentArgs {
     /** `--storage.agent.retention.max-time`: how long unsent data is kept. */
     readonly walRetention: string;
     /**
-     * `--storage.remote.flush-deadline`: how long a resharding (or shutdown) waits for in-flight batches before it
-     * drops them. The edge's survivable outage: a resharding early in an outage then waits for Receive instead of
-     * dropping the batch (seen in npm run e2e with a short deadline: "non-recoverable error ... context canceled").
+     * `--storage.remote.flush-deadline`: how long a stop waits for the queue to send what it holds before dropping it.
+     * It also bounds a resharding, which the agent never does: its shards are fixed (min = max), so no resharding can
+     * drop a batch when the deadline passes (README, "Shutdown").
      */
     readonly flushDeadline: string;
+    /** Longer than the flush deadline (lib/sizing.ts), so that a stop during an outage ends with the agent's own exit. */
+    readonly terminationGracePeriodSeconds: number;
     readonly resources: Resources;
     /** The generated prometheus.yml (lib/agentConfig.ts). */
     readonly config: string;
@@ -57,10 +60,6 @@ export const AGENT_PATHS = {
     tls: { ca: "/etc/prometheus/remote-write/ca.crt", cert: "/etc/prometheus/remote-write/tls.crt", key: "/etc/prometheus/remote-write/tls.key" },
 } as const;
 
-function agentInstance(tenant?: string): string {
-    return tenant ? `agent-${tenant}` : "agent";
-}
-
 /** Pod labels of the agent of `tenant` (or of the whole cluster): what other policies select it by. */
 export function agentSelector(tenant?: string): Record<string, string> {
     return selectorLabels("prometheus-agent", agentInstance(tenant), "metrics-agent");
@@ -82,7 +81,7 @@ export class PrometheusAgent extends pulumi.ComponentResource {
         const labels = commonLabels("prometheus-agent", instance, "metrics-agent", args.version);
         this.selector = selector;
         const ns = args.namespace;
-        const saName = `prometheus-${instance}`;
+        const saName = agentStatefulSetName(args.scope.tenant);
         this.serviceAccountName = saName;
 
         const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: saName, namespace: ns, labels } }, { parent: this });
@@ -176,7 +175,7 @@ export class PrometheusAgent extends pulumi.ComponentResource {
                             securityContext: restrictedPodSecurityContext(),
                             nodeSelector: args.nodeSelector,
                             tolerations: args.tolerations,
-                            terminationGracePeriodSeconds: 120,
+                            terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
                             containers: [
                                 hardenedContainer({
                                     name: "prometheus",

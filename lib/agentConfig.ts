@@ -126,7 +126,8 @@ export interface AgentConfigArgs {
     readonly scope: AgentScope;
     readonly scrapeInterval: string;
     readonly remoteWriteUrl: string;
-    readonly remoteWrite: RemoteWriteTuning;
+    /** Queue settings, with the fixed shard count in effect (lib/sizing.ts). */
+    readonly remoteWrite: RemoteWriteTuning & { readonly shards: number };
     /** Files of the client certificate, key and the CA that signs Receive's certificate. */
     readonly tlsFiles: { ca: string; cert: string; key: string };
     readonly extraDropMetrics?: string[];
@@ -303,8 +304,9 @@ export function agentConfig(a: AgentConfigArgs): Record<string, unknown> {
                 tls_config: { ca_file: a.tlsFiles.ca, cert_file: a.tlsFiles.cert, key_file: a.tlsFiles.key },
                 queue_config: {
                     capacity: rw.capacity,
-                    min_shards: rw.minShards,
-                    max_shards: rw.maxShards,
+                    // Fixed shards: a resharding would drop what the old shards hold once the flush deadline passes.
+                    min_shards: rw.shards,
+                    max_shards: rw.shards,
                     max_samples_per_send: rw.maxSamplesPerSend,
                     batch_send_deadline: rw.batchSendDeadline,
                     min_backoff: rw.minBackoff,

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { OperatorError } from "./errors";
 import { parseQuantity } from "./k8s";
+import { DEFAULT_EXPECTED_SERIES, centralSizing, edgeAgentSizing, limitBelowRequest } from "./sizing";
 
 export const PROJECT = "agent-receiver";
 
@@ -123,6 +124,27 @@ const resources = (requests: { cpu: string; memory: string }, limits: { cpu?: st
         .prefault({});
 
 export type Resources = z.infer<ReturnType<typeof resources>>;
+
+/**
+ * A `resources` block whose unset fields the program derives from the expected series (lib/sizing.ts): every field
+ * is optional and has no default here. The README's config reference gives what is derived.
+ */
+const derivedResources = z
+    .strictObject({
+        requests: z.strictObject({ cpu: cpu.optional(), memory: memory.optional() }).prefault({}),
+        limits: z.strictObject({ cpu: cpu.optional(), memory: memory.optional() }).prefault({}),
+    })
+    .prefault({});
+
+/**
+ * Active series as the writer sends them, each counted once. At most 5,000,000: one writer beyond that is a typo, or
+ * a Prometheus that should be split (its memory alone would be tens of GiB).
+ */
+const expectedSeries = z
+    .number({ error: "must be a number of active series, such as 54000" })
+    .int("must be a whole number of active series")
+    .min(1, "must be at least 1 active series")
+    .max(5_000_000, "must be at most 5000000: one writer beyond that needs its scrape split over several agents");
 
 // ---------------------------------------------------------------------------------------------------------
 // Namespaces
@@ -526,6 +548,18 @@ const centralSection = z.strictObject({
      * the certificate, so a writer cannot write as another.
      */
     writers: z.array(writerSchema).min(1, "must list at least one writer"),
+    /**
+     * Expected active series of each writer, as it sends them (each counted once; the central Prometheus pair sends
+     * each of its series twice, once per replica, so writer cluster-01 counts both), like `receive.limits`:
+     * `default` for every writer, `writers.<writer id>` for one. What Receive, Query, the Store Gateway and the
+     * caches are sized from, and the head-series limits where `receive.limits` sets none (lib/sizing.ts).
+     */
+    expectedSeries: z
+        .strictObject({
+            default: expectedSeries.default(DEFAULT_EXPECTED_SERIES),
+            writers: z.record(z.string(), expectedSeries).default({}),
+        })
+        .prefault({}),
     rotation: rotationSection,
     /**
      * Where the edges' traffic comes from, as this cluster sees it (their nodes' or NAT's egress ranges): the only
@@ -603,7 +637,8 @@ const centralSection = z.strictObject({
             terminationGracePeriodSeconds: z.number().int().min(60).default(900),
             /** Tenant for requests that carry no tenant; with mTLS on every writer it only labels stray data. */
             defaultTenant: dnsLabel.default("unknown"),
-            resources: resources({ cpu: "1", memory: "4Gi" }, { memory: "6Gi" }),
+            /** Derived from the expected series (lib/sizing.ts, `receiveSizing`) where unset. */
+            resources: derivedResources,
             limits: z
                 .strictObject({
                     default: tenantLimits.prefault({}),
@@ -624,7 +659,8 @@ const centralSection = z.strictObject({
         .strictObject({
             /** Stateless. At most 10: replicas add availability, not speed; each fans every query out to every store. */
             replicas: replicas(2, 10, "Query is stateless; replicas add availability, not speed"),
-            resources: resources({ cpu: "500m", memory: "1Gi" }, { memory: "2Gi" }),
+            /** Derived from the total expected series (lib/sizing.ts, `queryPathResources`) where unset. */
+            resources: derivedResources,
         })
         .prefault({}),
     queryFrontend: z
@@ -640,8 +676,11 @@ const centralSection = z.strictObject({
         .strictObject({
             /** Shards of the results cache (the clients spread keys over them). At most 10: grow `memoryMiB` first. */
             replicas: replicas(2, 10, "the results cache is sharded over the replicas; grow memoryMiB before adding shards"),
-            /** Memory memcached may use for items, in MiB; the container limit adds headroom. */
-            memoryMiB: z.number().int().min(64).default(1024),
+            /**
+             * Memory memcached may use for items, in MiB; the container limit adds headroom. Derived from the total
+             * expected series (lib/sizing.ts, `cacheMemoryMiB`) when unset.
+             */
+            memoryMiB: z.number().int().min(64).optional(),
             /** Largest cached item in MiB (memcached -I); Thanos' client default is 1 MiB, range results are larger. */
             maxItemSizeMiB: z.number().int().min(1).max(128).default(5),
         })
@@ -656,7 +695,8 @@ const centralSection = z.strictObject({
             storageSize: memory.default("20Gi"),
             /** The size the existing volumes have (`checkVolumeSize`); the default is storageSize's. */
             storageSizeDeployed: memory.default("20Gi"),
-            resources: resources({ cpu: "500m", memory: "2Gi" }, { memory: "4Gi" }),
+            /** Derived from the total expected series (lib/sizing.ts, `queryPathResources`) where unset. */
+            resources: derivedResources,
             /**
              * Per Series request (one query's call to one Store Gateway), so that one query cannot take a pod down:
              * past either limit the call fails and the query gets an error instead of the pod an OOM kill. Series
@@ -674,7 +714,8 @@ const centralSection = z.strictObject({
             cache: z
                 .strictObject({
                     replicas: z.number().int().min(1).default(2),
-                    memoryMiB: z.number().int().min(64).default(2048),
+                    /** MiB per replica; derived from the total expected series (lib/sizing.ts) when unset. */
+                    memoryMiB: z.number().int().min(64).optional(),
                     /** Largest item (memcached -I); Thanos' memcached client skips larger items. kube-thanos: 1 MiB. */
                     maxItemSizeMiB: z.number().int().min(1).max(128).default(1),
                 })
@@ -723,6 +764,8 @@ const tenantSchema = z
         nodes: z.array(dnsName).min(1, "a tenant needs at least one node"),
         /** Namespaces the tenant owns (created by the program). */
         namespaces: z.array(dnsLabel).min(1, "a tenant needs at least one namespace"),
+        /** Active series this tenant's agent is expected to carry; default `edge.agent.expectedSeries`. */
+        expectedSeries: expectedSeries.optional(),
         quota: z
             .strictObject({
                 cpu: cpu.default("16"),
@@ -751,14 +794,34 @@ const remoteWriteSchema = z
     .strictObject({
         /** Samples buffered per shard; upstream advice: 3-10x maxSamplesPerSend. */
         capacity: z.number().int().positive().default(10000),
-        minShards: z.number().int().positive().default(1),
-        maxShards: z.number().int().positive().default(10),
+        /**
+         * Remote-write shards, fixed (`min_shards` = `max_shards`): without resharding, the flush deadline only bounds
+         * a stop. Derived from the expected series when unset (lib/sizing.ts, `agentShards`). At most 50: each shard
+         * buffers `capacity` samples in the agent's memory.
+         */
+        shards: z.number().int().min(1).max(50, "must be at most 50: each shard buffers capacity samples in the agent's memory").optional(),
+        /**
+         * Refused (with what replaces them): a resharding stops the old shards and drops what they still hold once the
+         * flush deadline passes, so the agent runs fixed shards (`shards`). Kept in the shape only so that an old
+         * stack file is told why.
+         */
+        minShards: z.unknown().optional(),
+        maxShards: z.unknown().optional(),
         maxSamplesPerSend: z.number().int().positive().default(2000),
         batchSendDeadline: duration.default("5s"),
         minBackoff: duration.default("30ms"),
         maxBackoff: duration.default("5s"),
         /** Retry 429 (Receive over its limits) instead of dropping the batch. */
         retryOnHttp429: z.boolean().default(true),
+        /**
+         * `--storage.remote.flush-deadline`: how long a stop waits for the queue to send what it holds before it drops
+         * it (with fixed shards nothing else waits on it). A stop can wait it twice (the shards, then a metadata send),
+         * so the pod's termination grace is twice this plus a margin (lib/sizing.ts, `agentTerminationGraceSeconds`) and
+         * the agent always exits by itself. At most 10m: the agent scrapes nothing while it waits.
+         */
+        flushDeadline: duration
+            .default("1m")
+            .refine((d) => durationSeconds(d) >= 1 && durationSeconds(d) <= 600, "must be between 1s and 10m: a stopping agent scrapes nothing while it waits"),
         /**
          * Samples older than this are dropped instead of retried. Must exceed `survivableOutage`, or the agent drops
          * exactly the backlog an outage leaves.
@@ -781,12 +844,19 @@ const edgeSection = z.strictObject({
     agent: z
         .strictObject({
             scrapeInterval: duration.default("30s"),
+            /**
+             * Active series the agent is expected to carry (per tenant's agent: `tenants[].expectedSeries`, default
+             * this). Its memory request and limit and its remote-write shards are derived from it (lib/sizing.ts).
+             */
+            expectedSeries: expectedSeries.default(DEFAULT_EXPECTED_SERIES),
             /** WAL volume size; holds the backlog during an outage. */
             walSize: memory.default("10Gi"),
+            /** The size the existing WAL volumes have (`checkVolumeSize`); the default is walSize's. */
+            walSizeDeployed: memory.default("10Gi"),
             /** How long the agent keeps unsent WAL data; at least sampleAgeLimit. */
             walRetention: duration.default("4h"),
-            /** The seed's goal: an agent at about 200 MB. */
-            resources: resources({ cpu: "100m", memory: "200Mi" }, { memory: "400Mi" }),
+            /** Derived from the expected series (lib/sizing.ts, `agentResources`) where unset. */
+            resources: derivedResources,
             remoteWrite: remoteWriteSchema,
             /**
              * Metric names dropped at scrape time by every job (the tenants' `pods` job too), after the keep-lists:
@@ -841,6 +911,18 @@ export const stackSchema = z
 
 type Issue = (path: (string | number)[], message: string) => void;
 
+/**
+ * The sizing of a configuration whose every value passed the schema; undefined when one did not (a bad quantity, zero
+ * replicas): that value's own problem is reported under its key, and sizing from it would only add noise.
+ */
+function sizingOrSkip<T>(derive: () => T): T | undefined {
+    try {
+        return derive();
+    } catch {
+        return undefined;
+    }
+}
+
 function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, issue: Issue): void {
     const rf = c.receive.replicationFactor;
     if (rf > c.receive.replicas) {
@@ -889,6 +971,21 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
             issue(["central", "receive", "limits", "tenants", tenant], `unknown writer "${tenant}" (known: ${ids.join(", ")})`);
         }
     }
+    for (const w of Object.keys(c.expectedSeries.writers)) {
+        if (!ids.includes(w)) issue(["central", "expectedSeries", "writers", w], `unknown writer "${w}" (known: ${ids.join(", ")})`);
+    }
+    // An explicit memory limit below the request in effect (explicit, or derived from the expected series).
+    const sizing = sizingOrSkip(() => centralSizing(c, ids));
+    const sized: [string[], Resources, number][] = !sizing ? [] : [
+        [["central", "receive"], sizing.receive.resources, sizing.totalExpectedSeries],
+        [["central", "query"], sizing.query, sizing.totalExpectedSeries],
+        [["central", "storeGateway"], sizing.storeGateway, sizing.totalExpectedSeries],
+    ];
+    for (const [at, r, series] of sized) {
+        if (limitBelowRequest(r)) {
+            issue([...at, "resources", "limits", "memory"], `(${r.limits.memory}) is below the memory request (${r.requests.memory}, set or derived from ${series} expected series): raise it, or remove it to have it derived`);
+        }
+    }
 
     // Receive, Store and Compactor reach MinIO through a NetworkPolicy egress rule to `cidr` only: an address outside
     // it is unreachable. A DNS name cannot be checked here (it resolves on the cluster).
@@ -913,13 +1010,13 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
 
     // StatefulSets whose claim size a key sets (names as the components create them; test/volumeSizes.test.ts
     // checks them against the plan): a changed size is refused until the volumes were resized by hand.
-    const sized: [string[], { storageSize: string; storageSizeDeployed: string }, string, number][] = [
+    const volumes: [string[], { storageSize: string; storageSizeDeployed: string }, string, number][] = [
         [["central", "receive"], c.receive, "thanos-receive", c.receive.replicas],
         [["central", "storeGateway"], c.storeGateway, "thanos-store", c.storeGateway.replicas],
         [["central", "compactor"], c.compactor, "thanos-compact", 1],
         [["central", "monitoring", "ruler"], c.monitoring.ruler, "thanos-ruler", c.monitoring.ruler.replicas],
     ];
-    for (const [at, v, statefulSet, replicas] of sized) {
+    for (const [at, v, statefulSet, replicas] of volumes) {
         const problem = checkVolumeSize(v.storageSize, v.storageSizeDeployed, { namespace: c.namespace, statefulSet, replicas });
         if (problem) issue([...at, "storageSize"], problem);
     }
@@ -1016,8 +1113,13 @@ export function allWriterIds(c: Pick<z.infer<typeof centralSection>, "writers" |
 
 function checkEdge(e: z.infer<typeof edgeSection>, issue: Issue): void {
     const rw = e.agent.remoteWrite;
-    if (rw.minShards > rw.maxShards) {
-        issue(["edge", "agent", "remoteWrite", "minShards"], `(${rw.minShards}) must not exceed maxShards (${rw.maxShards})`);
+    for (const key of ["minShards", "maxShards"] as const) {
+        if (rw[key] === undefined) continue;
+        issue(
+            ["edge", "agent", "remoteWrite", key],
+            `is no longer read: the agent runs a fixed number of shards, because a resharding drops what the old shards still hold once the flush deadline passes. ` +
+                `Remove it, and set edge.agent.remoteWrite.shards only to override the count derived from the expected series`,
+        );
     }
     if (rw.capacity < rw.maxSamplesPerSend) {
         issue(["edge", "agent", "remoteWrite", "capacity"], `(${rw.capacity}) must be at least maxSamplesPerSend (${rw.maxSamplesPerSend})`);
@@ -1040,6 +1142,16 @@ function checkEdge(e: z.infer<typeof edgeSection>, issue: Issue): void {
             issue(["edge", "agent", "keepMetrics", i], `"${n}" is also in edge.agent.extraDropMetrics, which wins: remove it from one of the two`);
         }
     });
+    // Each agent's memory, derived from its expected series unless set: an explicit limit below the request is refused.
+    for (const agent of sizingOrSkip(() => edgeAgentSizing(e)) ?? []) {
+        const r = agent.resources;
+        if (limitBelowRequest(r)) {
+            issue(["edge", "agent", "resources", "limits", "memory"], `(${r.limits.memory}) is below the memory request of ${agent.statefulSet} (${r.requests.memory}, set or derived from ${agent.expectedSeries} expected series): raise it, or remove it to have it derived`);
+        }
+        // The WAL volume's size is in the agent StatefulSet's claim template, like the central volumes.
+        const problem = checkVolumeSize(e.agent.walSize, e.agent.walSizeDeployed, { namespace: e.namespace, statefulSet: agent.statefulSet, replicas: 1, claimTemplate: "wal" });
+        if (problem) issue(["edge", "agent", "walSize"], problem);
+    }
 
     if (e.legacyTenantNodeLabel && e.tenants.length === 0) {
         issue(["edge", "legacyTenantNodeLabel"], "only applies to a cluster with edge.tenants: remove it");
@@ -1082,17 +1194,17 @@ function checkEdge(e: z.infer<typeof edgeSection>, issue: Issue): void {
  * to the stack itself would still need an acknowledgement after the hand steps, and passes silently where no output
  * was recorded yet. Returns the problem, or undefined when the sizes agree.
  */
-export function checkVolumeSize(size: string, deployed: string, sts: { namespace: string; statefulSet: string; replicas: number }): string | undefined {
+export function checkVolumeSize(size: string, deployed: string, sts: { namespace: string; statefulSet: string; replicas: number; claimTemplate?: string }): string | undefined {
     if (parseQuantity(size) === parseQuantity(deployed)) return undefined;
-    const claims = Array.from({ length: sts.replicas }, (_, i) => `data-${sts.statefulSet}-${i}`);
+    const claims = Array.from({ length: sts.replicas }, (_, i) => `${sts.claimTemplate ?? "data"}-${sts.statefulSet}-${i}`);
     const patch = `'{"spec":{"resources":{"requests":{"storage":"${size}"}}}}'`;
     return (
-        `(${size}) differs from storageSizeDeployed (${deployed}): the size is in the volume claim template of StatefulSet ${sts.namespace}/${sts.statefulSet}, ` +
+        `(${size}) differs from ${sts.claimTemplate === "wal" ? "walSizeDeployed" : "storageSizeDeployed"} (${deployed}): the size is in the volume claim template of StatefulSet ${sts.namespace}/${sts.statefulSet}, ` +
         `which Kubernetes does not let change, so pulumi up would delete and re-create the StatefulSet (all its pods at once) and its volumes would stay at ${deployed}. ` +
         `To resize: (1) grow each claim, ${claims.map((c) => `kubectl -n ${sts.namespace} patch pvc ${c} -p ${patch}`).join("; ")} ` +
         `(its StorageClass must allow expansion; local-path does not: see docs/ko/runbooks/volume-full.md); ` +
         `(2) kubectl -n ${sts.namespace} delete statefulset ${sts.statefulSet} --cascade=orphan (the pods keep running); ` +
-        `(3) set storageSizeDeployed to ${size} and run pulumi up, which re-creates the StatefulSet around the running pods. ` +
+        `(3) set ${sts.claimTemplate === "wal" ? "walSizeDeployed" : "storageSizeDeployed"} to ${size} and run pulumi up, which re-creates the StatefulSet around the running pods. ` +
         `Before the first deployment, set both to the same size.`
     );
 }

@@ -216,3 +216,13 @@ export const TENANT_TEAM_RULES: readonly PolicyRule[] = [
     { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: READ },
     { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: READ },
 ];
+
+/** The instance name of the agent of `tenant`, or of the whole cluster: `agent`, `agent-a`. */
+export function agentInstance(tenant?: string): string {
+    return tenant ? `agent-${tenant}` : "agent";
+}
+
+/** The agent's StatefulSet (and ServiceAccount) name: `prometheus-agent`, `prometheus-agent-a`. */
+export function agentStatefulSetName(tenant?: string): string {
+    return `prometheus-${agentInstance(tenant)}`;
+}

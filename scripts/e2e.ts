@@ -16,11 +16,14 @@
  * agent running loses nothing and drains within DRAIN_BOUND_S (each scrape of the synthetic target carries a sequence
  * number); a second outage with a configuration change reloaded in the middle (what the agent's config-reloader
  * sidecar does on `pulumi up`): nothing is lost, because a reload keeps the remote-write queue and its backlog; a third
- * outage with the agent restarted in the middle (WAL replay): every sample taken after the restart arrives, and the
- * samples taken before it that were still unsent are counted — Prometheus does not re-send them (upstream
- * prometheus/prometheus#8809), which is why the program reloads instead of restarting, and what the README and the
- * operator guide state. Last, an existing Prometheus outside the stacks, configured with the README's remote_write
- * block, writes as its own tenant through a stand-in for Receive's tenancy (`externalWriterWritesAsItsOwnTenant`).
+ * outage with the agent stopped in the middle (SIGTERM, what the kubelet sends; then started again, as its StatefulSet
+ * does): the agent exits by itself within the pod's termination grace (its flush deadline, read from the plan, then
+ * the drop of what it still holds), scrapes nothing while it stops, and every sample taken after the restart arrives.
+ * What it loses is counted and must be exactly what the README says ("Shutdown"): the samples taken from the last one
+ * the receiver accepted before the outage until the stop — Prometheus does not re-send a WAL's unsent samples after a
+ * restart (upstream prometheus/prometheus#8809), which is why the program reloads instead of restarting.
+ * Last, an existing Prometheus outside the stacks, configured with the README's remote_write block, writes as its own
+ * tenant through a stand-in for Receive's tenancy (`externalWriterWritesAsItsOwnTenant`).
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -30,19 +33,21 @@ import { externalWriterRemoteWrite } from "../lib/externalWriter";
 import { usedMetrics } from "../lib/usedMetrics";
 import { EXTERNAL_WRITER_EXAMPLE, centralWithExtensions } from "../tools/extensionExamples";
 import { planStack } from "../tools/plan";
-import { Certificates, Harness, agentArgs, freePort, generatedAgentFlags, getJson, keepAlso, localAgentConfig, metricSum, sleep, waitFor } from "./lib/harness";
+import { Certificates, Harness, agentArgs, freePort, generatedAgentFlags, generatedAgentShutdown, getJson, keepAlso, localAgentConfig, metricSum, sleep, waitFor } from "./lib/harness";
 import { RECEIVE_PATH, startTenantRouter } from "./lib/tenantRouter";
 
 const STACK = "cluster-03";
 const OUTAGE_S = 65;
 const RELOAD_OUTAGE_S = 45;
-/** At least a minute, with the agent restarted in the middle. */
-const RESTART_OUTAGE_S = 65;
+/** The third outage: the agent is stopped this long after it began, and runs again this long before it ends. */
+const STOP_AFTER_S = 20;
+const RUN_AFTER_RESTART_S = 30;
 /** The backlog of a 65 s outage (about 13 scrapes of each target) must be sent within this many seconds. */
 const DRAIN_BOUND_S = 60;
 /** The external writer's case, from its plan to its series in its own tenant. */
 const EXTERNAL_WRITER_BOUND_S = 60;
-const TOTAL_BOUND_S = 285 + EXTERNAL_WRITER_BOUND_S;
+/** About 4 minutes on an idle machine; the bound leaves room for a loaded one, well under CI's 10 minutes. */
+const TOTAL_BOUND_S = 480 + EXTERNAL_WRITER_BOUND_S;
 
 const h = new Harness("e2e");
 const log = (m: string) => h.log(m);
@@ -106,6 +111,7 @@ async function main(): Promise<void> {
     // The receiver requires a client certificate signed by the CA, as Receive does.
     const receiverArgs = h.receiverArgs(ports.receiver, certs);
     const agentArgv = agentArgs(h, "agent", ports.agent, generatedAgentFlags(plan));
+    const shutdown = generatedAgentShutdown(plan);
     let receiver = h.start("receiver", receiverArgs);
     const agent = h.start("agent", agentArgv);
 
@@ -148,31 +154,46 @@ async function main(): Promise<void> {
     if (missingReload.length > 0) throw new Error(`outage with a reload: samples missing: sequence ${missingReload.join(", ")}`);
     log(`outage 2 (${RELOAD_OUTAGE_S}s, config reloaded): no sample missing (sequence 1..${oReload.servedAtEnd}); drained in ${oReload.drainS.toFixed(0)}s`);
     // The agent's own account: nothing dropped as non-recoverable through both outages (a resharding early in an
-    // outage drops its in-flight batch once the flush deadline passes; the generated deadline prevents that).
+    // outage would drop what the old shards hold once the flush deadline passes; the generated shards are fixed).
     const failed = metricSum(ports.agent, "prometheus_remote_storage_samples_failed_total", { required: true });
     if (failed !== 0) throw new Error(`the agent dropped ${failed} samples as non-recoverable during the outages`);
     log("agent counted 0 failed samples through outages 1 and 2");
 
-    // Outage 3: the agent is restarted in the middle. Samples it took after the restart must all arrive. Samples it
-    // took before the restart and had not sent are not re-sent by Prometheus: remote write starts from the restart
-    // time, not from what it last sent (upstream prometheus/prometheus#8809, still open). Measured and reported.
-    const o3 = await outage(RESTART_OUTAGE_S, "restart");
+    // Outage 3: the agent is stopped in the middle (SIGTERM) and started again. It must exit by itself within the
+    // pod's termination grace; it scrapes nothing while it stops; every sample taken after the restart arrives; and it
+    // loses exactly the samples taken from the last one the receiver accepted before the outage until the stop (the
+    // README's "Shutdown"): Prometheus does not re-send them after a restart (upstream prometheus/prometheus#8809).
+    const o3 = await outage(0, "stop");
+    const stop = o3.stop!;
     const got3 = await sequence();
-    const restartedAt = o3.agentStartedAt as number;
-    const after = exporter.served.filter((n) => n <= o3.servedAtEnd && exporter.servedAt[n - 1] > restartedAt);
+    const after = exporter.served.filter((n) => n <= o3.servedAtEnd && exporter.servedAt[n - 1] > stop.restartedAt);
     const missingAfter = after.filter((n) => !got3.has(n));
     if (missingAfter.length > 0) throw new Error(`outage 3: samples taken after the agent restart are missing: ${missingAfter.join(", ")}`);
-    const before = exporter.served.filter((n) => exporter.servedAt[n - 1] >= o3.start && exporter.servedAt[n - 1] <= (o3.agentStoppedAt as number));
-    const lost = before.filter((n) => !got3.has(n));
-    log(`outage 3 (${RESTART_OUTAGE_S}s, agent restarted): ${after.length} samples taken after the restart all arrived; ` +
-        `${lost.length} of ${before.length} taken before the restart were not re-sent (KNOWN LIMITATION, prometheus/prometheus#8809)`);
+    const whileStopping = exporter.served.filter((n) => exporter.servedAt[n - 1] > stop.sigtermAt && exporter.servedAt[n - 1] < stop.exitedAt);
+    if (whileStopping.length > 0) throw new Error(`outage 3: the stopping agent still scraped (sequence ${whileStopping.join(", ")}): the README says it scrapes nothing while it stops`);
+    const lost = exporter.served.filter((n) => n <= o3.servedAtEnd && !got3.has(n));
+    const lastBeforeStop = exporter.served.filter((n) => exporter.servedAt[n - 1] <= stop.sigtermAt).length;
+    const firstInOutage = exporter.served.find((n) => exporter.servedAt[n - 1] >= o3.start) ?? lastBeforeStop + 1;
+    // Exactly the README's loss: one run of sequence numbers that ends with the last sample taken before the stop and
+    // starts after the last one the receiver had before the outage, and no later than the first taken during it (a
+    // sample in flight when the receiver stopped may or may not have been accepted).
+    const expectedFrom = (k: number) => Array.from({ length: lastBeforeStop - k + 1 }, (_, i) => k + i);
+    const starts = Array.from({ length: Math.max(0, firstInOutage - stop.deliveredBefore) }, (_, i) => stop.deliveredBefore + 1 + i);
+    const matches = starts.some((k) => JSON.stringify(lost) === JSON.stringify(expectedFrom(k)));
+    if (!matches) {
+        throw new Error(
+            `outage 3: lost sequence [${lost.join(", ")}], expected exactly the samples from after ${stop.deliveredBefore} (the receiver's last before the outage) to ${lastBeforeStop} (the last before the stop)`,
+        );
+    }
+    log(`outage 3 (agent stopped ${STOP_AFTER_S}s into it): exited by itself after ${stop.exitS.toFixed(0)}s (flush deadline ${shutdown.flushDeadlineSeconds}s, grace ${shutdown.graceSeconds}s), scraped nothing while stopping; ` +
+        `${after.length} samples taken after the restart all arrived; lost ${lost.length}, exactly the samples ${lost[0]}..${lastBeforeStop} taken between the receiver's last before the outage and the stop (README, "Shutdown"; prometheus/prometheus#8809)`);
 
-    async function outage(seconds: number, change: "none" | "reload" | "restart") {
+    async function outage(seconds: number, change: "none" | "reload" | "stop") {
+        const deliveredBefore = change === "stop" ? Number((await query(`max_over_time(e2e_scrape_sequence{cluster="cluster-03"}[10m])`))[0].value[1]) : 0;
         const t0 = Date.now();
-        let agentStoppedAt: number | undefined;
-        let agentStartedAt: number | undefined;
+        let stop: { deliveredBefore: number; sigtermAt: number; exitedAt: number; exitS: number; restartedAt: number } | undefined;
         await h.stop(receiver);
-        log(`receiver stopped: outage of ${seconds}s${change === "none" ? "" : ` with an agent ${change}`}`);
+        log(change === "stop" ? `receiver stopped: the agent is stopped ${STOP_AFTER_S}s into the outage, which ends ${RUN_AFTER_RESTART_S}s after it runs again` : `receiver stopped: outage of ${seconds}s${change === "none" ? "" : ` with an agent ${change}`}`);
         if (change === "reload") {
             await sleep((seconds / 2) * 1000);
             const changed = { ...cfg, scrape_configs: [...cfg.scrape_configs, { job_name: "e2e-reload", static_configs: [{ targets: [local] }] }] };
@@ -183,14 +204,26 @@ async function main(): Promise<void> {
             if (!loaded.includes("job_name: e2e-reload")) throw new Error("the reloaded configuration is not the new one");
             log("configuration changed and reloaded during the outage (a new scrape job)");
         }
-        if (change === "restart") {
-            await sleep((seconds / 2) * 1000);
-            await h.stop(agentCtl.child);
-            agentStoppedAt = Date.now();
+        if (change === "stop") {
+            await sleep(STOP_AFTER_S * 1000);
+            const child = agentCtl.child;
+            const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
+            const sigtermAt = Date.now();
+            child.kill("SIGTERM");
+            // The kubelet kills the container when the grace period ends: the agent must be gone before.
+            const result = await Promise.race([exited, sleep(shutdown.graceSeconds * 1000).then(() => undefined)]);
+            const exitedAt = Date.now();
+            if (result === undefined) {
+                child.kill("SIGKILL");
+                throw new Error(`outage 3: the agent did not exit within its termination grace (${shutdown.graceSeconds}s) after SIGTERM; the kubelet would kill it`);
+            }
+            if (result.code !== 0) throw new Error(`outage 3: the agent exited with code ${result.code} (signal ${result.signal}) after SIGTERM`);
             agentCtl.child = h.start("agent", agentArgv);
             await waitFor("agent ready after restart", 60, async () => (await fetch(`http://127.0.0.1:${ports.agent}/-/ready`)).ok);
-            agentStartedAt = Date.now();
-            log("agent restarted during the outage: WAL replayed");
+            const restartedAt = Date.now();
+            stop = { deliveredBefore, sigtermAt, exitedAt, exitS: (exitedAt - sigtermAt) / 1000, restartedAt };
+            log(`agent stopped during the outage (SIGTERM): exited after ${stop.exitS.toFixed(0)}s; started again, WAL replayed`);
+            await sleep(RUN_AFTER_RESTART_S * 1000);
         }
         await sleep(Math.max(0, seconds * 1000 - (Date.now() - t0)));
         const servedAtEnd = exporter.served.length;
@@ -199,7 +232,7 @@ async function main(): Promise<void> {
             const r = await query(`max_over_time(e2e_scrape_sequence{cluster="cluster-03"}[10m])`);
             return r.length > 0 && Number(r[0].value[1]) >= servedAtEnd;
         });
-        return { start: t0, servedAtEnd, drainS, agentStoppedAt, agentStartedAt };
+        return { start: t0, servedAtEnd, drainS, stop };
     }
 
     await h.stop(agentCtl.child);

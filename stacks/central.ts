@@ -30,6 +30,7 @@ import { selfMonitoringRuleGroups } from "../lib/selfMonitoringRules";
 import { renderAlertmanagerConfig } from "../lib/alertmanagerConfig";
 import { CentralConfig, StackConfig, allWriterIds, externalWriterIds, receiveHeadSeriesLimit, webhookSecretKeys, writerIds } from "../lib/config";
 import { dashboards } from "../lib/dashboards";
+import { CentralSizing, centralSizing } from "../lib/sizing";
 import { THANOS_PORTS, ThanosTracing, dnsSrv } from "../lib/thanos";
 import { imageName, images } from "../lib/versions";
 import { CENTRAL_OUTPUTS, EXTERNAL_WRITER_CREDENTIALS_OUTPUT } from "./contract";
@@ -46,6 +47,8 @@ interface Central {
     readonly mirror?: string;
     readonly w: CentralWorkloads;
     readonly flows: Flow[];
+    /** Requests, limits and cache sizes from the expected series, where the config sets none (lib/sizing.ts). */
+    readonly sizing: CentralSizing;
 }
 
 /** The Thanos namespace and the arguments every Thanos component shares. */
@@ -73,6 +76,7 @@ export function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackS
         mirror: cfg.images.registryMirror,
         w,
         flows,
+        sizing: centralSizing(c, allWriterIds(c)),
     };
     const thanos = thanosNamespace(s);
     const storage = objectStorage(s, thanos.ns);
@@ -174,7 +178,7 @@ function objectStorage(s: Central, ns: PlatformNamespace) {
 
 /** Remote-write PKI, Receive, Store Gateway, Query, the frontend with its cache, and the Compactor. */
 function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<typeof objectStorage>) {
-    const { c, w, flows, cluster } = s;
+    const { c, w, flows, cluster, sizing } = s;
     // The edges' writer ids (the `writers` output they check themselves against); the PKI also issues the external
     // writers' credentials.
     const writers = c.writers.flatMap(writerIds);
@@ -205,8 +209,8 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
             storageSize: c.receive.storageSize,
             terminationGracePeriodSeconds: c.receive.terminationGracePeriodSeconds,
             defaultTenant: c.receive.defaultTenant,
-            resources: c.receive.resources,
-            limits: c.receive.limits,
+            resources: sizing.receive.resources,
+            limits: receiveLimits(c, sizing),
             tls: { certPem: pki.serverCertPem, keyPem: pki.serverKeyPem, caCertPem: pki.caCertPem },
             metaMonitoringUrl: queryHttpUrl(c.namespace),
             exposure: { hostname: c.receive.hostname, loadBalancerIP: c.receive.loadBalancerIP },
@@ -218,7 +222,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         s.opts,
     );
     const sg = c.storeGateway;
-    const storeCache = memcachedFleet(s, common, `${cluster}-store-memcached`, "store-cache", sg.cache, w.storeCache);
+    const storeCache = memcachedFleet(s, common, `${cluster}-store-memcached`, "store-cache", { ...sg.cache, memoryMiB: sizing.storeCacheMiB }, w.storeCache);
     const store = new ThanosStoreGateway(
         `${cluster}-store`,
         {
@@ -228,7 +232,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
             storageClass: s.cfg.kubernetes.storageClass,
             replicas: sg.replicas,
             storageSize: sg.storageSize,
-            resources: sg.resources,
+            resources: sizing.storeGateway,
             limits: sg.limits,
             cache: { addresses: [storeCache.address], maxItemSizeMiB: sg.cache.maxItemSizeMiB },
             cachePeers: egressPeers(flows, w.store, "store-cache"),
@@ -243,7 +247,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         {
             ...common,
             replicas: c.query.replicas,
-            resources: c.query.resources,
+            resources: sizing.query,
             storeEndpoints: [dnsSrv("grpc", receive.headlessServiceName, c.namespace), store.storeEndpoint],
             clients: ingressPeers(flows, w.query, "query"),
             stores: egressPeers(flows, w.query, "store-api"),
@@ -252,7 +256,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
         },
         s.opts,
     );
-    const memcached = memcachedFleet(s, common, `${cluster}-memcached`, "query-cache", c.memcached, w.memcached);
+    const memcached = memcachedFleet(s, common, `${cluster}-memcached`, "query-cache", { ...c.memcached, memoryMiB: sizing.resultsCacheMiB }, w.memcached);
     const frontend = new ThanosQueryFrontend(
         `${cluster}-query-frontend`,
         {
@@ -289,6 +293,18 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
     return { writers, pki, receive, frontend };
 }
 
+/**
+ * Receive's limits file: the configured request limits, and every writer's head-series limit in effect (set, or
+ * derived from its expected series). A writer's entry without request limits inherits the default's in Thanos.
+ */
+function receiveLimits(c: CentralConfig, sizing: CentralSizing) {
+    const heads = sizing.receive.uniqueHeadSeries;
+    return {
+        default: { ...c.receive.limits.default, uniqueHeadSeries: heads.default },
+        tenants: Object.fromEntries(Object.keys(heads.writers).map((id) => [id, { ...c.receive.limits.tenants[id], uniqueHeadSeries: heads.writers[id] }])),
+    };
+}
+
 /** A memcached fleet in the Thanos namespace for `role`, reachable by the clients the flow table gives that role. */
 function memcachedFleet(s: Central, common: ThanosCommon, name: string, role: MemcachedRole, size: { replicas: number; memoryMiB: number; maxItemSizeMiB: number }, fleet: Workload) {
     return new Memcached(
@@ -323,12 +339,7 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
         {
             writers,
             // As Thanos counts them (every replica's copy), like the sum the alert divides.
-            headSeriesLimits: Object.fromEntries(
-                writers.map((id) => [
-                    id,
-                    receiveHeadSeriesLimit(c.receive.limits.tenants[id]?.uniqueHeadSeries ?? c.receive.limits.default.uniqueHeadSeries ?? 0, c.receive.replicationFactor),
-                ]),
-            ),
+            headSeriesLimits: Object.fromEntries(writers.map((id) => [id, receiveHeadSeriesLimit(s.sizing.receive.uniqueHeadSeries.writers[id], c.receive.replicationFactor)])),
             thresholds: m.thresholds,
             platformNamespaces,
             centralCluster: cluster,

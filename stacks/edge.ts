@@ -11,6 +11,7 @@ import { renderAgentConfig } from "../lib/agentConfig";
 import { certificateTextfile } from "../lib/certificates";
 import { OperatorError } from "../lib/errors";
 import { EdgeConfig, StackConfig } from "../lib/config";
+import { edgeAgentSizing } from "../lib/sizing";
 import { tenantNodeSelector } from "../lib/tenancy";
 import { imageName, images } from "../lib/versions";
 import { edgeWriterIds, readCentral } from "./contract";
@@ -91,7 +92,10 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
     );
 
     const agentConfigs: Record<string, string> = {};
+    // Memory, shards and shutdown of each agent, from its expected series (lib/sizing.ts); same order as `scopes`.
+    const sizing = edgeAgentSizing(e);
     scopes.forEach((s, i) => {
+        const size = sizing[i];
         const { suffix, kubeStateMetricsName, w } = scopeWorkloads[i];
         // A tenant's nodes, namespaces and placement first: its agent and kube-state-metrics select its nodes by the
         // label this puts on them, so they wait for it.
@@ -143,7 +147,7 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
             },
             scrapeInterval: e.agent.scrapeInterval,
             remoteWriteUrl: central.remoteWriteUrl,
-            remoteWrite: e.agent.remoteWrite,
+            remoteWrite: { ...e.agent.remoteWrite, shards: size.shards },
             tlsFiles: AGENT_PATHS.tls,
             extraDropMetrics: e.agent.extraDropMetrics,
             keepMetrics: e.agent.keepMetrics,
@@ -159,8 +163,9 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
                 storageClass: cfg.kubernetes.storageClass,
                 walSize: e.agent.walSize,
                 walRetention: e.agent.walRetention,
-                flushDeadline: e.survivableOutage,
-                resources: e.agent.resources,
+                flushDeadline: size.flushDeadline,
+                terminationGracePeriodSeconds: size.terminationGracePeriodSeconds,
+                resources: size.resources,
                 config,
                 credentials: pulumi.secret(central.credentials.apply((c) => c[s.writer])),
                 caCertPem: central.caCertPem,

@@ -176,9 +176,10 @@ const CASES: Record<AlertName, AlertCases> = {
         silent: { series: [[`thanos_receive_config_last_reload_successful{${C}, job="thanos-receive", pod="thanos-receive-1"}`, "1x20"]], at: "10m" },
     },
     ReceiveTenantNearHeadSeriesLimit: {
-        // cluster-01's config: 666,666 unique series, 1,999,998 as the receivers' heads count them (RF 3); warn at 80 %.
-        firing: { series: [[`prometheus_tsdb_head_series{${C}, job="thanos-receive", tenant="cluster-03"}`, "1900000x30"]], at: "20m", labels: { tenant: "cluster-03" } },
-        silent: { series: [[`prometheus_tsdb_head_series{${C}, job="thanos-receive", tenant="cluster-03"}`, "1500000x30"]], at: "20m" },
+        // cluster-01's config: 54,000 expected series, limit 81,000 unique (× 1.5, lib/sizing.ts), 243,000 as the
+        // receivers' heads count them (RF 3); warn at 80 % (194,400).
+        firing: { series: [[`prometheus_tsdb_head_series{${C}, job="thanos-receive", tenant="cluster-03"}`, "200000x30"]], at: "20m", labels: { tenant: "cluster-03" } },
+        silent: { series: [[`prometheus_tsdb_head_series{${C}, job="thanos-receive", tenant="cluster-03"}`, "190000x30"]], at: "20m" },
     },
     ReceiveTenantLimited: {
         firing: { series: [[`thanos_receive_head_series_limited_requests_total{${C}, job="thanos-receive", tenant="cluster-03"}`, "0+1x10"]], at: "5m", labels: { cluster: "cluster-01", tenant: "cluster-03" } },

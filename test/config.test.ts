@@ -120,7 +120,19 @@ const cases: Case[] = [
     ["two tenants with one team group", () => { const e = edge(); e.edge.tenants[1].group = "tenant-a"; return e; }, "agent-receiver:edge.tenants[1].group", /already tenant "a"'s/],
     ["bad taint effect", () => { const e = edge(); e.edge.tenantTaintEffect = "NoRun"; return e; }, "agent-receiver:edge.tenantTaintEffect", /./],
     ["malformed central stack name", () => { const e = edge(); e.edge.centralStack = "cluster-01"; return e; }, "agent-receiver:edge.centralStack", /organization/],
-    ["minShards above maxShards", () => { const e = edge(); e.edge.agent = { remoteWrite: { minShards: 20, maxShards: 10 } }; return e; }, "agent-receiver:edge.agent.remoteWrite.minShards", /maxShards/],
+    ["minShards (resharding drops batches: fixed shards)", () => { const e = edge(); e.edge.agent = { remoteWrite: { minShards: 1 } }; return e; }, "agent-receiver:edge.agent.remoteWrite.minShards", /no longer read: the agent runs a fixed number of shards.*edge\.agent\.remoteWrite\.shards/],
+    ["maxShards (resharding drops batches: fixed shards)", () => { const e = edge(); e.edge.agent = { remoteWrite: { maxShards: 10 } }; return e; }, "agent-receiver:edge.agent.remoteWrite.maxShards", /no longer read/],
+    ["more shards than the agent's memory is sized for", () => { const e = edge(); e.edge.agent = { remoteWrite: { shards: 80 } }; return e; }, "agent-receiver:edge.agent.remoteWrite.shards", /at most 50/],
+    ["a flush deadline over 10m", () => { const e = edge(); e.edge.agent = { remoteWrite: { flushDeadline: "2h" } }; return e; }, "agent-receiver:edge.agent.remoteWrite.flushDeadline", /between 1s and 10m: a stopping agent scrapes nothing/],
+    ["expected series as a string", () => { const e = edge(); e.edge.agent = { expectedSeries: "54k" }; return e; }, "agent-receiver:edge.agent.expectedSeries", /number of active series/],
+    ["zero expected series", () => { const e = edge(); e.edge.agent = { expectedSeries: 0 }; return e; }, "agent-receiver:edge.agent.expectedSeries", /at least 1/],
+    ["a tenant's expected series beyond one agent", () => { const e = edge(); e.edge.tenants[1].expectedSeries = 9_000_000; return e; }, "agent-receiver:edge.tenants[1].expectedSeries", /at most 5000000/],
+    ["an agent memory limit below its derived request", () => { const e = edge(); e.edge.agent = { expectedSeries: 200000, resources: { limits: { memory: "400Mi" } } }; return e; }, "agent-receiver:edge.agent.resources.limits.memory", /\(400Mi\) is below the memory request of prometheus-agent-a \(\d+Mi, set or derived from 200000 expected series\)/],
+    ["a WAL size change on a deployed agent", () => { const e = edge(); e.edge.agent = { walSize: "20Gi" }; return e; }, "agent-receiver:edge.agent.walSize", /differs from walSizeDeployed \(10Gi\).*patch pvc wal-prometheus-agent-a-0 .*set walSizeDeployed to 20Gi/],
+    ["expected series of an unknown writer", () => { const c = central(); c.central.expectedSeries = { writers: { "cluster-09": 1000 } }; return c; }, "agent-receiver:central.expectedSeries.writers.cluster-09", /unknown writer "cluster-09"/],
+    ["zero expected series per writer", () => { const c = central(); c.central.expectedSeries = { default: 0 }; return c; }, "agent-receiver:central.expectedSeries.default", /at least 1/],
+    ["a Receive memory limit below its derived request", () => { const c = central(); c.central.expectedSeries = { default: 500000 }; c.central.receive.resources = { limits: { memory: "4Gi" } }; return c; }, "agent-receiver:central.receive.resources.limits.memory", /\(4Gi\) is below the memory request \(\d+Mi, set or derived from \d+ expected series\)/],
+    ["a Query memory limit below its set request", () => { const c = central(); c.central.query = { resources: { requests: { memory: "3Gi" }, limits: { memory: "2Gi" } } }; return c; }, "agent-receiver:central.query.resources.limits.memory", /\(2Gi\) is below the memory request \(3Gi/],
     ["capacity below samples per send", () => { const e = edge(); e.edge.agent = { remoteWrite: { capacity: 500, maxSamplesPerSend: 2000 } }; return e; }, "agent-receiver:edge.agent.remoteWrite.capacity", /maxSamplesPerSend/],
     ["min backoff above max backoff", () => { const e = edge(); e.edge.agent = { remoteWrite: { minBackoff: "10s", maxBackoff: "5s" } }; return e; }, "agent-receiver:edge.agent.remoteWrite.minBackoff", /maxBackoff/],
     ["sample age limit shorter than the promised outage", () => { const e = edge(); e.edge.agent = { remoteWrite: { sampleAgeLimit: "1h" } }; return e; }, "agent-receiver:edge.agent.remoteWrite.sampleAgeLimit", /survivableOutage/],
@@ -199,7 +211,7 @@ describe("stack config schema", () => {
         const cfg = parseStackConfig("s", e);
         assert.strictEqual(cfg.edge!.tenants[0].quota.cpu, "8");
         assert.strictEqual(cfg.edge!.tenants[0].quota.pods, 100);
-        assert.deepStrictEqual(cfg.edge!.agent.resources.requests, { cpu: "0.5", memory: "200Mi" });
+        assert.deepStrictEqual(cfg.edge!.agent.resources.requests, { cpu: "0.5" });
         assert.strictEqual(cfg.edge!.agent.resources.limits.cpu, "2");
     });
 

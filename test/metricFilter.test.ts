@@ -32,7 +32,7 @@ const ARGS = {
     scope: { namespaces: [], kubeStateMetrics: "ksm:8080", logShipperNamespace: "logging-node" },
     scrapeInterval: "30s",
     remoteWriteUrl: "https://receive.example/api/v1/receive",
-    remoteWrite: { capacity: 10000, minShards: 1, maxShards: 10, maxSamplesPerSend: 2000, batchSendDeadline: "5s", minBackoff: "30ms", maxBackoff: "5s", retryOnHttp429: true, sampleAgeLimit: "3h" },
+    remoteWrite: { capacity: 10000, shards: 4, maxSamplesPerSend: 2000, batchSendDeadline: "5s", minBackoff: "30ms", maxBackoff: "5s", retryOnHttp429: true, flushDeadline: "1m", sampleAgeLimit: "3h" },
     tlsFiles: { ca: "ca", cert: "cert", key: "key" },
 };
 

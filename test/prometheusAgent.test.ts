@@ -61,7 +61,7 @@ describe("PrometheusAgent: generated configuration", () => {
         }
     });
 
-    it("remote-writes to the central Receive read through the stack reference, with mTLS and the seed's tuning", async () => {
+    it("remote-writes to the central Receive read through the stack reference, with mTLS, the seed's tuning and fixed shards", async () => {
         const central = await planStack("cluster-01");
         const cfg = yaml((await agentConfigs("cluster-03"))["cluster-03"]);
         const rw = cfg.remote_write[0];
@@ -72,7 +72,8 @@ describe("PrometheusAgent: generated configuration", () => {
             key_file: "/etc/prometheus/remote-write/tls.key",
         });
         assert.deepStrictEqual(rw.queue_config, {
-            capacity: 10000, min_shards: 1, max_shards: 10, max_samples_per_send: 2000, batch_send_deadline: "5s",
+            // Fixed shards (min = max: no resharding can drop a batch), 9 for cluster-03's 54000 expected series.
+            capacity: 10000, min_shards: 9, max_shards: 9, max_samples_per_send: 2000, batch_send_deadline: "5s",
             min_backoff: "30ms", max_backoff: "5s", retry_on_http_429: true, sample_age_limit: "3h",
         });
         // Thanos Receive ignores metadata (pkg/receive/handler.go at v0.42.4): none is sent.
@@ -91,18 +92,19 @@ describe("PrometheusAgent: generated configuration", () => {
         assert.deepStrictEqual(job("pods").metric_relabel_configs, []);
     });
 
-    it("runs in agent mode with its WAL on a volume, sized for the seed's ~200 MB goal", async () => {
+    it("runs in agent mode with its WAL on a volume, sized from its expected series, and stops within its grace", async () => {
         const sts = one(await planStack("cluster-03"), "kubernetes:apps/v1:StatefulSet", "-agent-statefulset");
         const c = container(sts);
         assert.match(c.image, /^quay\.io\/prometheus\/prometheus:v3\./);
         assert.strictEqual(flag(c.args, "agent"), "");
         assert.strictEqual(flag(c.args, "storage.agent.path"), "/prometheus");
         assert.strictEqual(flag(c.args, "storage.agent.retention.max-time"), "4h");
-        // A resharding early in an outage waits this long for in-flight batches instead of dropping them: the
-        // survivable outage (edge.survivableOutage), not Prometheus' default 1m.
-        assert.strictEqual(flag(c.args, "storage.remote.flush-deadline"), "2h");
-        assert.deepStrictEqual(c.resources, { requests: { cpu: "100m", memory: "200Mi" }, limits: { memory: "400Mi" } });
+        // With fixed shards the deadline only bounds a stop, which waits it twice at most (shards, then a metadata
+        // send): the grace is 2 × 60 s + 60 s, so the agent exits by itself.
+        assert.strictEqual(flag(c.args, "storage.remote.flush-deadline"), "1m");
+        assert.deepStrictEqual(c.resources, { requests: { cpu: "100m", memory: "336Mi" }, limits: { memory: "416Mi" } });
         const m = manifest(sts);
+        assert.strictEqual(m.spec.template.spec.terminationGracePeriodSeconds, 180);
         assert.strictEqual(m.spec.volumeClaimTemplates[0].metadata.name, "wal");
         assert.ok(c.volumeMounts.some((v: any) => v.name === "wal" && v.mountPath === "/prometheus"));
     });

@@ -8,7 +8,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { ConfigError, durationSeconds, parseStackConfig } from "../lib/config";
+import { ConfigError, allWriterIds, durationSeconds, parseStackConfig } from "../lib/config";
+import { centralSizing } from "../lib/sizing";
 import { images } from "../lib/versions";
 import { ROOT } from "../tools/plan";
 import { stackConfig } from "../tools/stacks";
@@ -88,7 +89,7 @@ describe("another region, on paper (README)", () => {
         const writers = c.writers.flatMap((w) => (w.tenants.length ? w.tenants.map((t) => `${w.cluster}-${t}`) : [w.cluster]));
         const facts: [string, boolean][] = [
             ["the scrape interval (30 s)", durationSeconds(edge.agent.scrapeInterval) === 30],
-            ["666,666 unique head series", c.receive.limits.default.uniqueHeadSeries === 666666],
+            ["81,000 unique head series: 1.5 × `central.expectedSeries.default`, 54,000", c.expectedSeries.default === 54000 && Object.values(centralSizing(c, allWriterIds(c)).receive.uniqueHeadSeries.writers).every((n) => n === 81000)],
             ["the local\nretention (2 d)", c.receive.localRetention === "2d"],
             ["raw 30 d, 5m 90 d, 1h 365 d", c.compactor.retention.raw === "30d" && c.compactor.retention.fiveMinutes === "90d" && c.compactor.retention.oneHour === "365d"],
             ["`central.receive.replicas` (3, RF 3)", c.receive.replicas === 3 && c.receive.replicationFactor === 3],

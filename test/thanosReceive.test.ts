@@ -84,15 +84,17 @@ describe("ThanosReceive (cluster-01)", () => {
         const c = m.spec.template.spec.containers[0];
         assert.strictEqual(c.readinessProbe.httpGet.path, "/-/ready");
         assert.strictEqual(c.livenessProbe.httpGet.path, "/-/healthy");
-        assert.deepStrictEqual(c.resources, { requests: { cpu: "1", memory: "4Gi" }, limits: { memory: "6Gi" } });
+        // Derived from central.expectedSeries (test/sizing.test.ts has the derivation).
+        assert.deepStrictEqual(c.resources, { requests: { cpu: "1050m", memory: "2304Mi" }, limits: { memory: "3456Mi" } });
         assert.ok(m.spec.selector.matchLabels["app.kubernetes.io/version"] === undefined, "selector must not carry the version");
     });
 
     it("writes the per-tenant limits file from config", async () => {
         const cm = manifest(one(await planStack("cluster-01"), "kubernetes:core/v1:ConfigMap", "-receive-limits"));
         const limits = yaml(cm.data["limits.yaml"]);
-        // uniqueHeadSeries 666666 × replicationFactor 3: the limiter sums every receiver's copy of each series.
-        assert.deepStrictEqual(limits.write.default, { request: { size_bytes_limit: 5242880, series_limit: 10000 }, head_series_limit: 1999998 });
+        // uniqueHeadSeries 81000 (1.5 × the 54000 expected series) × replicationFactor 3: the limiter sums every
+        // receiver's copy of each series.
+        assert.deepStrictEqual(limits.write.default, { request: { size_bytes_limit: 5242880, series_limit: 10000 }, head_series_limit: 243000 });
         assert.match(limits.write.global.meta_monitoring_url, /^http:\/\/thanos-query\.thanos\.svc/);
     });
 

@@ -6,7 +6,8 @@
 import * as assert from "assert";
 import { ConfigError, checkVolumeSize, parseFlatConfig } from "../lib/config";
 import { readStackFile } from "../tools/plan";
-import { all, manifest, planStack } from "./helpers/plan";
+import { agentStatefulSetName } from "../lib/tenancy";
+import { EDGE_STACKS, all, manifest, planStack } from "./helpers/plan";
 
 function refusal(mutate: (central: any) => void): ConfigError {
     const file = readStackFile("cluster-01");
@@ -62,7 +63,41 @@ describe("volume sizes of StatefulSets (storageSize against storageSizeDeployed)
         const sets = all(plan, "kubernetes:apps/v1:StatefulSet").map(manifest).filter((m) => m.spec.volumeClaimTemplates?.length);
         const named = Object.fromEntries(sets.map((m) => [m.metadata.name, `${m.metadata.namespace}/${m.spec.volumeClaimTemplates[0].metadata.name}`]));
         for (const sts of ["thanos-receive", "thanos-store", "thanos-compact", "thanos-ruler"]) assert.strictEqual(named[sts], "thanos/data", sts);
-        // Every program-owned StatefulSet with a volume on cluster-01 is guarded (the edges' agents are not: see README).
+        // Every program-owned StatefulSet with a volume on cluster-01 is guarded (the edges' agents: the next tests).
         assert.deepStrictEqual(Object.keys(named).sort(), ["thanos-compact", "thanos-receive", "thanos-ruler", "thanos-store"]);
     });
+
+    it("refuses a changed agent WAL size on an edge with the resize procedure, for every agent of the cluster", () => {
+        const file = readStackFile("cluster-02");
+        const raw = JSON.parse(file.flat["agent-receiver:edge"]);
+        raw.agent.walSize = "20Gi";
+        file.flat["agent-receiver:edge"] = JSON.stringify(raw);
+        let err: unknown;
+        try {
+            parseFlatConfig("cluster-02", file.flat, (k) => file.secretKeys.includes(k));
+        } catch (e) {
+            err = e;
+        }
+        assert.ok(err instanceof ConfigError, String(err));
+        assert.deepStrictEqual(err.problems.map((p) => p.path), ["agent-receiver:edge.agent.walSize", "agent-receiver:edge.agent.walSize"]);
+        for (const [i, tenant] of ["a", "b"].entries()) {
+            const m = err.problems[i].message;
+            assert.ok(m.startsWith(`(20Gi) differs from walSizeDeployed (10Gi): the size is in the volume claim template of StatefulSet monitoring/prometheus-agent-${tenant}`), m);
+            assert.ok(m.includes(`kubectl -n monitoring patch pvc wal-prometheus-agent-${tenant}-0 -p '{"spec":{"resources":{"requests":{"storage":"20Gi"}}}}'`), m);
+            assert.ok(m.includes(`kubectl -n monitoring delete statefulset prometheus-agent-${tenant} --cascade=orphan`), m);
+            assert.ok(m.includes("(3) set walSizeDeployed to 20Gi and run pulumi up"), m);
+        }
+    });
+
+    for (const stack of EDGE_STACKS) {
+        it(`${stack}: the agent StatefulSets and WAL claims the message names are the ones the program creates`, async () => {
+            const plan = await planStack(stack);
+            const file = readStackFile(stack);
+            const cfg = parseFlatConfig(stack, file.flat, (k) => file.secretKeys.includes(k));
+            const sets = all(plan, "kubernetes:apps/v1:StatefulSet").map(manifest).filter((m) => m.spec.volumeClaimTemplates?.length);
+            const named = sets.map((m) => `${m.metadata.namespace}/${m.metadata.name}/${m.spec.volumeClaimTemplates[0].metadata.name}`).sort();
+            const expected = (cfg.edge!.tenants.length === 0 ? [undefined] : cfg.edge!.tenants.map((t) => t.name)).map((t) => `${cfg.edge!.namespace}/${agentStatefulSetName(t)}/wal`).sort();
+            assert.deepStrictEqual(named, expected);
+        });
+    }
 });

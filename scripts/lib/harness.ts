@@ -214,7 +214,16 @@ export async function waitFor(what: string, timeoutS: number, check: () => Promi
 
 /** Peak resident memory (VmHWM) of a process, in bytes. */
 export function peakRss(pid: number): number {
-    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return procStatus(pid, "VmHWM");
+}
+
+/** Resident memory now (VmRSS) of a process, in bytes: what the kubelet's memory accounting and an OOM kill see. */
+export function currentRss(pid: number): number {
+    return procStatus(pid, "VmRSS");
+}
+
+function procStatus(pid: number, field: "VmHWM" | "VmRSS"): number {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) * 1024 : 0;
 }
 
@@ -228,6 +237,10 @@ export interface LocalTargets {
     readonly certs: Certificates;
     readonly scrapeInterval: string;
     readonly scrapeTimeout: string;
+    /** Targets of the `pods` job (application pods, with the `__meta_kubernetes_pod_*` labels); default none. */
+    readonly pods?: { targets: string[]; labels: Record<string, string> }[];
+    /** Directory (under the harness's) of this agent's file_sd files, when several agents run different loads. */
+    readonly sdDir?: string;
 }
 
 /**
@@ -238,7 +251,7 @@ export interface LocalTargets {
  * URL and the certificate files.
  */
 export function localAgentConfig(h: Harness, generated: string, t: LocalTargets): Record<string, any> {
-    const sdDir = h.file("sd");
+    const sdDir = h.file(t.sdDir ?? "sd");
     fs.mkdirSync(sdDir, { recursive: true });
     const cfg = compatAgentConfig(parse(generated), sdDir) as any;
     cfg.global.scrape_interval = t.scrapeInterval;
@@ -267,8 +280,11 @@ export function localAgentConfig(h: Harness, generated: string, t: LocalTargets)
             case "prometheus-agent":
                 job.static_configs = [{ targets: [`127.0.0.1:${t.agentPort}`] }];
                 break;
+            case "pods":
+                fs.writeFileSync(path.join(sdDir, "pods.json"), JSON.stringify(t.pods ?? []));
+                break;
             default:
-                // pods, fluent-bit: no such pods here; an empty file keeps the job and its rules loaded.
+                // fluent-bit (and pods without a load): no such pods here; an empty file keeps the job and its rules loaded.
                 fs.writeFileSync(path.join(sdDir, `${job.job_name}.json`), "[]");
         }
     }
@@ -290,13 +306,40 @@ export function keepAlso(cfg: Record<string, any>, names: string[]): void {
     }
 }
 
-/** Flags of the generated agent StatefulSet that change remote-write behaviour; the harness runs them as generated. */
+/**
+ * Flags of the generated agent StatefulSet that change remote-write behaviour; the harness runs them as generated
+ * (the flush deadline bounds a stop: the e2e run stops the agent during an outage).
+ */
 const GENERATED_FLAGS = ["--web.enable-lifecycle", "--storage.remote.flush-deadline="];
+
+/** The first agent StatefulSet of a plan (its inputs). */
+function agentStatefulSet(plan: Plan): any {
+    const sts = plan.resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name.endsWith("-agent-statefulset"));
+    if (!sts) throw new Error(`${plan.stack} plans no agent StatefulSet`);
+    return sts.inputs;
+}
+
+/**
+ * How the generated agent stops: its flush deadline (seconds) and the pod's termination grace, after which the
+ * kubelet kills it. Read from the plan, so the e2e run checks what is deployed.
+ */
+export function generatedAgentShutdown(plan: Plan): { flushDeadlineSeconds: number; graceSeconds: number } {
+    const spec = agentStatefulSet(plan).spec.template.spec;
+    const deadline = (spec.containers[0].args as string[]).find((a) => a.startsWith("--storage.remote.flush-deadline="));
+    if (!deadline) throw new Error("the agent StatefulSet sets no --storage.remote.flush-deadline");
+    const unit: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+    const flushDeadlineSeconds = [...deadline.split("=")[1].matchAll(/(\d+)(ms|s|m|h)/g)].reduce((t, m) => t + Number(m[1]) * unit[m[2]], 0);
+    return { flushDeadlineSeconds, graceSeconds: Number(spec.terminationGracePeriodSeconds) };
+}
+
+/** The generated agent container's resources (requests and limits, Kubernetes quantities). */
+export function generatedAgentResources(plan: Plan): { requests: Record<string, string>; limits: Record<string, string> } {
+    return agentStatefulSet(plan).spec.template.spec.containers[0].resources;
+}
 
 /** Those flags, read from the first agent StatefulSet of a plan. */
 export function generatedAgentFlags(plan: Plan): string[] {
-    const sts = plan.resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name.endsWith("-agent-statefulset"));
-    const args = ((sts?.inputs as any)?.spec?.template?.spec?.containers?.[0]?.args ?? []) as string[];
+    const args = (agentStatefulSet(plan).spec?.template?.spec?.containers?.[0]?.args ?? []) as string[];
     const flags = args.filter((a) => GENERATED_FLAGS.some((f) => a === f || (f.endsWith("=") && a.startsWith(f))));
     if (flags.length !== GENERATED_FLAGS.length) throw new Error(`the agent StatefulSet lacks ${GENERATED_FLAGS.join(", ")}: ${args.join(" ")}`);
     return flags;

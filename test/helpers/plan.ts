@@ -90,3 +90,13 @@ export async function planEdgeWith(stack: string, change: (edge: any) => void): 
     const refs = { [cfg.edge!.centralStack]: asStackReference((await planStack(cfg.edge!.centralStack.split("/").pop()!)).outputs) };
     return { stack, ...(await runOffline({ project: "agent-receiver", stack, stackReferences: refs }, () => buildStack(cfg, {}))) };
 }
+
+/** cluster-01 planned with its central config changed by `change`. */
+export async function planCentralWith(change: (central: any) => void): Promise<Plan> {
+    const file = readStackFile("cluster-01");
+    const raw = JSON.parse(file.flat["agent-receiver:central"]);
+    change(raw);
+    file.flat["agent-receiver:central"] = JSON.stringify(raw);
+    const cfg = parseFlatConfig("cluster-01", file.flat, (k) => file.secretKeys.includes(k));
+    return { stack: "cluster-01", ...(await runOffline({ project: "agent-receiver", stack: "cluster-01" }, () => buildStack(cfg, centralSecrets(cfg)))) };
+}
