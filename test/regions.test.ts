@@ -96,7 +96,7 @@ describe("another region, on paper (README)", () => {
             ["`central.storeGateway.replicas` (2)", c.storeGateway.replicas === 2],
             ["`central.queryFrontend.splitInterval` (24 h)", c.queryFrontend.splitInterval === "24h"],
             ["cluster-01's five\nwriters", writers.length === 5],
-            ["25 GB of the 50 Gi volume", c.receive.storageSize === "50Gi"],
+            ["3.0 GB of the 50 Gi volume", c.receive.storageSize === "50Gi"],
         ];
         for (const [phrase, holds] of facts) {
             assert.ok(text.includes(phrase), `README no longer says "${phrase}"`);
