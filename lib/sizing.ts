@@ -37,12 +37,6 @@ export interface ResourceOverrides {
     readonly limits?: { readonly cpu?: string; readonly memory?: string };
 }
 
-/** A derived figure and where it comes from, for the README's table and the bench's print-out. */
-export interface Derived<T> {
-    readonly value: T;
-    readonly basis: string;
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // The edge agent
 // ---------------------------------------------------------------------------------------------------------
@@ -53,20 +47,21 @@ export interface Derived<T> {
  * about 27k and 57k active series, beside a default agent with one shard (`npm run bench`, section 2; the load is
  * described there). RSS = `fixedBytes + bytesPerSeries × series + bytesPerShard × shards`: the series term from the
  * two default agents, the shard term from each generated agent over the default one at the same load (each shard
- * holds its own batch buffers; 4.9 and 6.3 MiB were measured, the larger taken). The drain peak is the highest RSS
- * through a 5-minute Receive outage and its drain, over the steady RSS before it (1.01 and 1.16 measured with fixed
- * shards; dynamic shards peaked at 1.3 to 1.6).
+ * holds its own batch buffers). Two runs gave 2374 and 2865 B per series, 4.2 to 6.3 MiB per shard; the figures below
+ * put the model at or above each of the ten RSS measured (146 to 265 MiB), before the v3 margin. The drain peak is the
+ * highest RSS through a 5-minute Receive outage and its drain, over the steady RSS before it: 1.01 to 1.16 with the
+ * generated fixed shards (a default agent, resharding up to more than 100 shards, peaked at 1.6 to 2.7).
  *
  * Prometheus 3 was not measured (no v3 binary here). The request takes `v3Margin` over the 2.42 figure: v3 stores
- * labels as one string per series (`stringlabels`, the default build since v3) and sets GOMEMLIMIT to 90 % of the
+ * labels as one string per series (`stringlabels`, the default build at v3.14.0) and sets GOMEMLIMIT to 90 % of the
  * container's limit (`--auto-gomemlimit`, on by default), both of which lower or cap its RSS, while its other changes
  * (Go 1.26, remote-write 2.0 support, native histograms) were not weighed; the margin covers being wrong by a quarter.
  * `npm run bench` fails when a derived request is below the RSS it measures.
  */
 export const AGENT_MEMORY = {
     measuredWith: "Prometheus 2.42.0 (Debian 2.42.0+ds-5+deb12u1), agent mode, generated cluster-03 config, 30 s scrape, RSS after a 10-minute warm-up",
-    fixedBytes: 79 * MiB,
-    bytesPerSeries: 2380,
+    fixedBytes: 72 * MiB,
+    bytesPerSeries: 2870,
     bytesPerShard: 6.5 * MiB,
     drainPeakRatio: 1.2,
     v3Margin: 1.25,
@@ -88,8 +83,9 @@ function agentLimitFor(requestBytes: number): number {
 }
 
 /**
- * The agent's remote-write shards, fixed (`min_shards` = `max_shards`): with no resharding, no resharding can drop a
- * batch when the flush deadline passes (README, "Shutdown"), so the flush deadline only bounds a stop. Sized so that
+ * The agent's remote-write shards, fixed (`min_shards` = `max_shards`): Prometheus then never reshards, so no
+ * resharding can drop a batch when the flush deadline passes (README, "Shutdown") and the deadline only bounds a stop.
+ * Sized so that
  * the backlog of an outage drains `drainToBuild` times faster than it builds while Receive answers a write of
  * `max_samples_per_send` samples within `designSendSeconds`: shards × maxSamplesPerSend / designSendSeconds ≥
  * drainToBuild × series / scrapeInterval. At ReceiveLatencyHigh's 10 s (p99) the same shards still send as fast as

@@ -102,7 +102,7 @@ describe("PrometheusAgent: generated configuration", () => {
         // With fixed shards the deadline only bounds a stop, which waits it twice at most (shards, then a metadata
         // send): the grace is 2 × 60 s + 60 s, so the agent exits by itself.
         assert.strictEqual(flag(c.args, "storage.remote.flush-deadline"), "1m");
-        assert.deepStrictEqual(c.resources, { requests: { cpu: "100m", memory: "336Mi" }, limits: { memory: "416Mi" } });
+        assert.deepStrictEqual(c.resources, { requests: { cpu: "100m", memory: "352Mi" }, limits: { memory: "432Mi" } });
         const m = manifest(sts);
         assert.strictEqual(m.spec.template.spec.terminationGracePeriodSeconds, 180);
         assert.strictEqual(m.spec.volumeClaimTemplates[0].metadata.name, "wal");

@@ -16,16 +16,16 @@ const FIVE_WRITERS = { "cluster-01": 54000, "cluster-02-a": 54000, "cluster-02-b
 
 describe("sizing from series (lib/sizing.ts)", () => {
     describe("the derivation, as a table", () => {
-        // [expected series, shards, memory request, memory limit]: (79 MiB + 2380 B × series + 6.5 MiB × shards) × 1.25,
-        // rounded up to 16 MiB; limit = request × 1.2, rounded up to 16 MiB. E.g. 54000 series and 9 shards: 79 + 122.6
-        // + 58.5 = 260.1 MiB steady, × 1.25 = 325.1 → 336Mi, × 1.2 = 403.2 → 416Mi.
+        // [expected series, shards, memory request, memory limit]: (72 MiB + 2870 B × series + 6.5 MiB × shards) × 1.25,
+        // rounded up to 16 MiB; limit = request × 1.2, rounded up to 16 MiB. E.g. 54000 series and 9 shards: 72 + 147.8
+        // + 58.5 = 278.3 MiB steady, × 1.25 = 347.9 → 352Mi, × 1.2 = 422.4 → 432Mi.
         const agentMemoryTable: [number, number, string, string][] = [
             [1000, 1, "112Mi", "144Mi"],
             [27000, 5, "224Mi", "272Mi"],
-            [54000, 9, "336Mi", "416Mi"],
-            [57000, 10, "352Mi", "432Mi"],
-            [200000, 34, "944Mi", "1136Mi"],
-            [54000, 50, "672Mi", "816Mi"],
+            [54000, 9, "352Mi", "432Mi"],
+            [57000, 10, "368Mi", "448Mi"],
+            [200000, 34, "1056Mi", "1280Mi"],
+            [54000, 50, "688Mi", "832Mi"],
         ];
         for (const [series, shards, request, limit] of agentMemoryTable) {
             it(`an agent expecting ${series} series with ${shards} shards: memory request ${request}, limit ${limit}, CPU 100m, no CPU limit`, () => {
@@ -98,7 +98,7 @@ describe("sizing from series (lib/sizing.ts)", () => {
     describe("precedence: what the configuration sets wins, field by field", () => {
         it("an explicit memory request moves the derived limit with it; an explicit CPU and limit stay as set", () => {
             assert.deepStrictEqual(agentResources(54000, 9, { requests: { memory: "1Gi" } }), { requests: { cpu: "100m", memory: "1Gi" }, limits: { cpu: undefined, memory: "1232Mi" } });
-            assert.deepStrictEqual(agentResources(54000, 9, { requests: { cpu: "250m" }, limits: { cpu: "1", memory: "2Gi" } }), { requests: { cpu: "250m", memory: "336Mi" }, limits: { cpu: "1", memory: "2Gi" } });
+            assert.deepStrictEqual(agentResources(54000, 9, { requests: { cpu: "250m" }, limits: { cpu: "1", memory: "2Gi" } }), { requests: { cpu: "250m", memory: "352Mi" }, limits: { cpu: "1", memory: "2Gi" } });
         });
 
         it("an explicit head-series limit wins over the derived one, per writer over the default", () => {
@@ -117,7 +117,7 @@ describe("sizing from series (lib/sizing.ts)", () => {
         it("cluster-03's agent: memory from edge.agent.expectedSeries (54000) and its 9 fixed shards, a grace over twice the flush deadline", async () => {
             const sts = one(await planStack("cluster-03"), "kubernetes:apps/v1:StatefulSet", "-agent-statefulset");
             const c = container(sts);
-            assert.deepStrictEqual(c.resources, { requests: { cpu: "100m", memory: "336Mi" }, limits: { memory: "416Mi" } });
+            assert.deepStrictEqual(c.resources, { requests: { cpu: "100m", memory: "352Mi" }, limits: { memory: "432Mi" } });
             assert.strictEqual(flag(c.args, "storage.remote.flush-deadline"), "1m");
             // A stop waits the deadline for the shards, then again for a metadata send: 2 × 60 s + 60 s.
             assert.strictEqual(manifest(sts).spec.template.spec.terminationGracePeriodSeconds, 180);
@@ -130,7 +130,7 @@ describe("sizing from series (lib/sizing.ts)", () => {
             const before = await planStack("cluster-02");
             const after = await planEdgeWith("cluster-02", (e) => (e.tenants[1].expectedSeries = 200000));
             const agent = (p: typeof before, t: string) => container(one(p, "kubernetes:apps/v1:StatefulSet", `-agent-${t}-statefulset`)).resources;
-            assert.deepStrictEqual(agent(after, "b"), { requests: { cpu: "100m", memory: "944Mi" }, limits: { memory: "1136Mi" } });
+            assert.deepStrictEqual(agent(after, "b"), { requests: { cpu: "100m", memory: "1056Mi" }, limits: { memory: "1280Mi" } });
             assert.deepStrictEqual(agent(after, "a"), agent(before, "a"));
             const shards = (p: typeof before, w: string) => parse(agentConfigOf(p, w)).remote_write[0].queue_config.max_shards;
             assert.deepStrictEqual([shards(after, "cluster-02-a"), shards(after, "cluster-02-b")], [9, 34]);
