@@ -815,9 +815,10 @@ const remoteWriteSchema = z
         retryOnHttp429: z.boolean().default(true),
         /**
          * `--storage.remote.flush-deadline`: how long a stop waits for the queue to send what it holds before it drops
-         * it (with fixed shards nothing else waits on it). A stop can wait it twice (the shards, then a metadata send),
-         * so the pod's termination grace is twice this plus a margin (lib/sizing.ts, `agentTerminationGraceSeconds`) and
-         * the agent always exits by itself. At most 10m: the agent scrapes nothing while it waits.
+         * it (with fixed shards nothing else waits on it). A stop waits it once (no metadata is sent; twice if it were,
+         * for a metadata send in flight), and the pod's termination grace is twice this plus a margin (lib/sizing.ts,
+         * `agentTerminationGraceSeconds`): the agent always exits by itself. At most 10m: the agent scrapes nothing
+         * while it waits.
          */
         flushDeadline: duration
             .default("1m")
