@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { ConfigError, parseStackConfig } from "../lib/config";
+import { configProblem } from "./helpers/configProblem";
 import { EXTERNAL_WRITER_FILES, externalWriterRemoteWrite } from "../lib/externalWriter";
 import { images } from "../lib/versions";
 import { EXTERNAL_WRITER_EXAMPLE, centralWithExtensions, stackFileWith } from "../tools/extensionExamples";
@@ -113,16 +114,7 @@ describe("central.externalWriters: bad input is refused naming the stack and the
         it(`refuses ${what}, naming ${key}`, () => {
             const raw = base();
             change(raw);
-            let error: unknown;
-            try {
-                parseStackConfig("cluster-01", raw);
-            } catch (e) {
-                error = e;
-            }
-            assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
-            assert.match(error.message, /^invalid configuration for stack "cluster-01":/);
-            const problem = error.problems.find((p) => p.path === key);
-            assert.ok(problem, `no problem at ${key}: ${error.message}`);
+            const problem = configProblem("cluster-01", raw, key);
             assert.match(problem.message, message);
         });
     }
