@@ -49,6 +49,11 @@ export interface CentralMonitoringArgs {
     readonly metricsScrapers: Peer[];
     /** Where Alertmanager's webhooks are (CIDRs): its only egress outside the cluster. */
     readonly webhookCidrs: string[];
+    /**
+     * Metric relabelling (Prometheus Operator form) of the chart's kubelet, cAdvisor and kube-state-metrics
+     * ServiceMonitors: the keep-lists and series rules of lib/agentConfig.ts `centralInfraRelabelings`.
+     */
+    readonly infraRelabelings: { readonly kubelet: unknown[]; readonly cadvisor: unknown[]; readonly kubeStateMetrics: unknown[] };
     /** The CiliumNetworkPolicy egress rules (entities: API server, nodes) of the chart's workloads that need them. */
     readonly entityEgress: Partial<Record<keyof typeof CENTRAL_POD_LABELS, Record<string, unknown>[]>>;
 }
@@ -133,6 +138,26 @@ const CRD_CHART_VALUES = {
     prometheus: { enabled: false },
     kubernetesServiceMonitors: { enabled: false },
 };
+
+/**
+ * Requests and memory limits of the chart workloads whose chart default is none (kube-prometheus-stack 88.5.3
+ * values.yaml: `prometheusOperator.resources`, `prometheusOperator.prometheusConfigReloader.resources`, `grafana.resources`,
+ * `kube-state-metrics.resources` are `{}`): without
+ * them the scheduler places them as if they cost nothing and the node's memory pressure evicts them first. The
+ * figures are kube-prometheus' own (prometheus-operator/kube-prometheus manifests/*-deployment.yaml: operator and
+ * Grafana 100m/100Mi with a 200Mi limit, kube-state-metrics 10m/190Mi with a 250Mi limit), without their CPU limits (no
+ * CPU limit anywhere in this program: throttling hurts latency more than it protects neighbours). Grafana gets more
+ * (128Mi request, 400Mi limit): kube-prometheus' figure is for Grafana 9.2, this chart runs Grafana 12 with the
+ * platform's dashboards. Not measured here (no cluster): PlatformContainerOOMKilled and PodCrashLooping say when a
+ * limit is too low.
+ */
+export const CHART_WORKLOAD_RESOURCES = {
+    operator: { requests: { cpu: "100m", memory: "100Mi" }, limits: { memory: "200Mi" } },
+    grafana: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "400Mi" } },
+    kubeStateMetrics: { requests: { cpu: "10m", memory: "190Mi" }, limits: { memory: "250Mi" } },
+    /** The same as the edge agents' reloader (components/prometheusAgent.ts). */
+    configReloader: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "50Mi" } },
+} as const;
 
 /** Helm values of kube-prometheus-stack for the central cluster (checked against the pinned chart's defaults). */
 export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<string, unknown> {
@@ -244,9 +269,19 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
             },
             // Helm test hooks do not run under a v4 Chart.
             testFramework: { enabled: false },
+            resources: CHART_WORKLOAD_RESOURCES.grafana,
         },
         // No kube_secret_* series and no cluster-wide list of Secrets (the chart's default collectors include them).
-        "kube-state-metrics": { ...mirror("registry.k8s.io"), collectorsExclude: ["secrets"] },
+        // Only the used metrics of its main port (`http`; the `metrics` port is its own telemetry), as on the edges.
+        "kube-state-metrics": {
+            ...mirror("registry.k8s.io"),
+            collectorsExclude: ["secrets"],
+            resources: CHART_WORKLOAD_RESOURCES.kubeStateMetrics,
+            prometheus: { monitor: { http: { metricRelabelings: a.infraRelabelings.kubeStateMetrics } } },
+        },
+        // The kubelet's /metrics and /metrics/cadvisor keep the used metrics only, as on the edges. This replaces the
+        // chart's own cAdvisor list, whose "cgroups of no pod" drop the series rules include.
+        kubelet: { serviceMonitor: { metricRelabelings: a.infraRelabelings.kubelet, cAdvisorMetricRelabelings: a.infraRelabelings.cadvisor } },
         // node-exporter runs in its own privileged namespace (NodeExporter component), not in the restricted one.
         nodeExporter: { enabled: false },
         // Control-plane components whose metrics endpoints bind to localhost on most installs: scraping them would
@@ -258,7 +293,11 @@ export function kubePrometheusStackValues(a: CentralMonitoringArgs): Record<stri
         prometheusOperator: {
             ...mirror("quay.io"),
             // The operator adds the config reloader to the Prometheus and Alertmanager pods.
-            ...(a.registryMirror ? { prometheusConfigReloader: mirror("quay.io") } : {}),
+            // The config reloader sidecars of the Prometheus and Alertmanager pods: the chart passes each
+            // --config-reloader-* flag from these values, "0" (no request, no limit) for an unset one
+            // (templates/prometheus-operator/deployment.yaml at 88.5.3); no CPU limit.
+            prometheusConfigReloader: { ...mirror("quay.io"), resources: CHART_WORKLOAD_RESOURCES.configReloader },
+            resources: CHART_WORKLOAD_RESOURCES.operator,
             // The webhook certificate is made by a Helm hook Job, and v4 Charts run no hooks.
             admissionWebhooks: { enabled: false },
             tls: { enabled: false },

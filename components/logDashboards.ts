@@ -55,7 +55,10 @@ export function dashboardsValues(a: LogDashboardsArgs): Record<string, unknown> 
                 "opensearch_security.multitenancy.enabled": false,
             }),
         },
-        resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { memory: "1Gi" } },
+        // `cpu: null` deletes the chart's default CPU limit (100m): Helm merges our `limits` into the chart's, and a
+        // null value removes a default key. No CPU limit anywhere in this program (throttling a Node.js UI at 100m makes
+        // it crawl). @pulumi/kubernetes passes an inline null through to Helm since v4.30 (pulumi-kubernetes#4293).
+        resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: null, memory: "1Gi" } },
         ...OPENSEARCH_IMAGE_SECURITY,
     };
 }

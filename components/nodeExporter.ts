@@ -9,6 +9,8 @@ export interface NodeExporterArgs {
     readonly imagePullSecrets?: { name: string }[];
     /** Create a ServiceMonitor (central cluster, where the Prometheus Operator runs); edges scrape the nodes directly. */
     readonly serviceMonitor?: boolean;
+    /** The ServiceMonitor's metric relabelling (Prometheus Operator form): the used metrics only, as on the edges. */
+    readonly metricRelabelings?: unknown[];
     /**
      * Metrics in the text format that node-exporter's textfile collector serves as its own (a ConfigMap mounted into
      * its textfile directory): the edges publish the expiry of the certificates they mount this way. Absent: none.
@@ -21,7 +23,7 @@ export const TEXTFILE_DIR = "/etc/node-exporter/textfile";
 export const TEXTFILE_CONFIGMAP = "node-exporter-textfile";
 
 /** Helm values for the pinned prometheus-node-exporter chart; checked against the chart's defaults by the tests. */
-export function nodeExporterValues(a: Pick<NodeExporterArgs, "registryMirror" | "imagePullSecrets" | "serviceMonitor"> & { textfile?: boolean }): Record<string, unknown> {
+export function nodeExporterValues(a: Pick<NodeExporterArgs, "registryMirror" | "imagePullSecrets" | "serviceMonitor" | "metricRelabelings"> & { textfile?: boolean }): Record<string, unknown> {
     const textfile = a.textfile ? { configmaps: [{ name: TEXTFILE_CONFIGMAP, mountPath: TEXTFILE_DIR }], extraArgs: [`--collector.textfile.directory=${TEXTFILE_DIR}`] } : {};
     return {
         ...textfile,
@@ -39,7 +41,7 @@ export function nodeExporterValues(a: Pick<NodeExporterArgs, "registryMirror" | 
         // profile is enough for reading /proc and /sys. Helm merges this into the chart's pod securityContext.
         securityContext: { seccompProfile: { type: "RuntimeDefault" } },
         // Edges: scraped directly on the node address by the agents (no operator there). Central: a ServiceMonitor.
-        prometheus: { monitor: { enabled: a.serviceMonitor === true } },
+        prometheus: { monitor: { enabled: a.serviceMonitor === true, ...(a.serviceMonitor && a.metricRelabelings ? { metricRelabelings: a.metricRelabelings } : {}) } },
     };
 }
 

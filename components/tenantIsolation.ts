@@ -10,6 +10,7 @@ import {
     TENANT_TAINT_KEY,
     tenantNodeLabels,
     tenantNodeSelector,
+    tenantPlacementBindingName,
     tenantPlacementPolicyName,
     tenantPlacementPolicySpec,
 } from "../lib/tenancy";
@@ -163,7 +164,7 @@ export class TenantIsolation extends pulumi.ComponentResource {
             new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
                 `${name}-${namespace}-placement`,
                 {
-                    metadata: { name: `${tenantPlacementPolicyName(t.name)}-${namespace}`, labels: { "app.kubernetes.io/part-of": "agent-receiver" } },
+                    metadata: { name: tenantPlacementBindingName(t.name, namespace), labels: { "app.kubernetes.io/part-of": "agent-receiver" } },
                     spec: {
                         policyName: policy.metadata.name,
                         validationActions: ["Deny"],

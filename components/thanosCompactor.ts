@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Resources } from "../lib/config";
 import { commonLabels, resourceRequirements, restrictedPodSecurityContext, selectorLabels } from "../lib/k8s";
-import { OBJSTORE_FLAG, REPLICA_LABEL, THANOS_PORTS, dataClaim, objstoreVolume, thanosBaseArgs, thanosContainer } from "../lib/thanos";
+import { OBJSTORE_FLAG, REPLICA_LABEL, THANOS_PORTS, ThanosTracing, dataClaim, objstoreVolume, thanosBaseArgs, thanosContainer, tracingArgs, tracingEgress } from "../lib/thanos";
 
 export interface ThanosCompactorArgs {
     readonly namespace: pulumi.Input<string>;
@@ -17,6 +17,8 @@ export interface ThanosCompactorArgs {
     readonly objectStorageCidr: string;
     readonly objectStoragePort: number;
     readonly metricsScrapers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
+    /** Where to send traces (`central.tracing`); absent: no tracing flag and no egress to a collector. */
+    readonly tracing?: ThanosTracing;
 }
 
 export const COMPACTOR_NAME = "thanos-compact";
@@ -81,7 +83,7 @@ export class ThanosCompactor extends pulumi.ComponentResource {
                                 thanosContainer({
                                     name: "thanos-compact",
                                     image: args.image,
-                                    args: compactorArgs(args.retention),
+                                    args: [...compactorArgs(args.retention), ...tracingArgs(args.tracing, COMPACTOR_NAME)],
                                     grpc: false,
                                     resources: resourceRequirements(args.resources),
                                     volumeMounts: [{ name: "data", mountPath: "/var/thanos/compact" }, objstore.mount],
@@ -103,7 +105,7 @@ export class ThanosCompactor extends pulumi.ComponentResource {
                     podSelector: { matchLabels: selector },
                     policyTypes: ["Ingress", "Egress"],
                     ingress: [{ from: args.metricsScrapers, ports: [{ protocol: "TCP", port: THANOS_PORTS.http }] }],
-                    egress: [{ to: [{ ipBlock: { cidr: args.objectStorageCidr } }], ports: [{ protocol: "TCP", port: args.objectStoragePort }] }],
+                    egress: [{ to: [{ ipBlock: { cidr: args.objectStorageCidr } }], ports: [{ protocol: "TCP", port: args.objectStoragePort }] }, ...tracingEgress(args.tracing)],
                 },
             },
             { parent: this },

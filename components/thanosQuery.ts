@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import type { Resources } from "../lib/config";
 import { commonLabels, resourceRequirements, restrictedPodSecurityContext, selectorLabels, spreadOverNodes } from "../lib/k8s";
-import { REPLICA_LABEL, THANOS_PORTS, thanosBaseArgs, thanosContainer, thanosServicePorts } from "../lib/thanos";
+import { REPLICA_LABEL, THANOS_PORTS, ThanosTracing, thanosBaseArgs, thanosContainer, thanosServicePorts, tracingArgs, tracingEgress } from "../lib/thanos";
 
 export interface ThanosQueryArgs {
     readonly namespace: pulumi.Input<string>;
@@ -25,6 +25,8 @@ export interface ThanosQueryArgs {
     /** Pods that serve the StoreAPI (egress targets). */
     readonly stores: k8s.types.input.networking.v1.NetworkPolicyPeer[];
     readonly metricsScrapers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
+    /** Where to send traces (`central.tracing`); absent: no tracing flag and no egress to a collector. */
+    readonly tracing?: ThanosTracing;
 }
 
 export const QUERY_NAME = "thanos-query";
@@ -59,6 +61,7 @@ export class ThanosQuery extends pulumi.ComponentResource {
             "--query.auto-downsampling",
             "--query.timeout=2m",
             "--query.promql-engine=thanos",
+            ...tracingArgs(args.tracing, QUERY_NAME),
         ];
 
         new k8s.apps.v1.Deployment(
@@ -107,7 +110,7 @@ export class ThanosQuery extends pulumi.ComponentResource {
                         { from: args.clients, ports: [{ protocol: "TCP", port: THANOS_PORTS.http }, { protocol: "TCP", port: THANOS_PORTS.grpc }] },
                         { from: args.metricsScrapers, ports: [{ protocol: "TCP", port: THANOS_PORTS.http }] },
                     ],
-                    egress: [{ to: args.stores, ports: [{ protocol: "TCP", port: THANOS_PORTS.grpc }] }],
+                    egress: [{ to: args.stores, ports: [{ protocol: "TCP", port: THANOS_PORTS.grpc }] }, ...tracingEgress(args.tracing)],
                 },
             },
             { parent: this },

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import type { Resources } from "../lib/config";
 import { commonLabels, resourceRequirements, restrictedPodSecurityContext, selectorLabels, spreadOverNodes } from "../lib/k8s";
-import { THANOS_PORTS, memcachedClientConfig, thanosBaseArgs, thanosContainer } from "../lib/thanos";
+import { THANOS_PORTS, ThanosTracing, memcachedClientConfig, thanosBaseArgs, thanosContainer, tracingArgs, tracingEgress } from "../lib/thanos";
 
 export interface ThanosQueryFrontendArgs {
     readonly namespace: pulumi.Input<string>;
@@ -26,6 +26,8 @@ export interface ThanosQueryFrontendArgs {
     readonly downstream: k8s.types.input.networking.v1.NetworkPolicyPeer[];
     readonly cache: k8s.types.input.networking.v1.NetworkPolicyPeer[];
     readonly metricsScrapers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
+    /** Where to send traces (`central.tracing`); absent: no tracing flag and no egress to a collector. */
+    readonly tracing?: ThanosTracing;
 }
 
 export const QUERY_FRONTEND_NAME = "thanos-query-frontend";
@@ -63,6 +65,7 @@ export class ThanosQueryFrontend extends pulumi.ComponentResource {
             "--cache-compression-type=snappy",
             // Log queries slower than the SLO, to find what the latency alert fires on.
             "--query-frontend.log-queries-longer-than=5s",
+            ...tracingArgs(args.tracing, QUERY_FRONTEND_NAME),
         ];
 
         new k8s.apps.v1.Deployment(
@@ -116,6 +119,7 @@ export class ThanosQueryFrontend extends pulumi.ComponentResource {
                     egress: [
                         { to: args.downstream, ports: [{ protocol: "TCP", port: THANOS_PORTS.http }] },
                         { to: args.cache, ports: [{ protocol: "TCP", port: 11211 }] },
+                        ...tracingEgress(args.tracing),
                     ],
                 },
             },

@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import { Resources, TenantLimits, receiveHeadSeriesLimit } from "../lib/config";
 import { generateHashring, receiveEndpoint } from "../lib/hashring";
 import { commonLabels, podIdentityEnv, requireDistinctNodes, resourceRequirements, restrictedPodSecurityContext, selectorLabels, spreadOverZones } from "../lib/k8s";
-import { OBJSTORE_FLAG, REPLICA_LABEL, TENANT_LABEL, THANOS_PORTS, dataClaim, objstoreVolume, thanosBaseArgs, thanosContainer } from "../lib/thanos";
+import { OBJSTORE_FLAG, REPLICA_LABEL, TENANT_LABEL, THANOS_PORTS, ThanosTracing, dataClaim, objstoreVolume, thanosBaseArgs, thanosContainer, tracingArgs, tracingEgress } from "../lib/thanos";
 
 export interface ThanosReceiveArgs {
     readonly namespace: pulumi.Input<string>;
@@ -44,9 +44,16 @@ export interface ThanosReceiveArgs {
     readonly storeApiClients: k8s.types.input.networking.v1.NetworkPolicyPeer[];
     /** Pods allowed to scrape /metrics. */
     readonly metricsScrapers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
+    /** Where to send traces (`central.tracing`); absent: no tracing flag and no egress to a collector. */
+    readonly tracing?: ThanosTracing;
 }
 
 export const RECEIVE_NAME = "thanos-receive";
+/** Headless Service that gives each receiver the stable DNS name its hashring endpoint carries. */
+export const RECEIVE_HEADLESS_SERVICE = `${RECEIVE_NAME}-headless`;
+/** The hashring ConfigMap and its key: the file every receiver watches (`--receive.hashrings-file`). */
+export const RECEIVE_HASHRING_CONFIGMAP = `${RECEIVE_NAME}-hashring`;
+export const RECEIVE_HASHRING_KEY = "hashrings.json";
 
 /**
  * Thanos' limits file from the config's per-tenant limits. Unset keys inherit Thanos' defaults (no limit). Head series
@@ -97,7 +104,7 @@ export class ThanosReceive extends pulumi.ComponentResource {
         const ns = args.namespace;
         const selector = selectorLabels(RECEIVE_NAME, name, "database-write-hashring");
         const labels = commonLabels(RECEIVE_NAME, name, "database-write-hashring", args.version);
-        const headless = `${RECEIVE_NAME}-headless`;
+        const headless = RECEIVE_HEADLESS_SERVICE;
         this.headlessServiceName = headless;
 
         this.hashring = JSON.stringify(
@@ -123,7 +130,7 @@ export class ThanosReceive extends pulumi.ComponentResource {
         // pod template on every ring change and restart every receiver at once.
         const hashringCm = new k8s.core.v1.ConfigMap(
             `${name}-hashring`,
-            { metadata: { name: `${RECEIVE_NAME}-hashring`, namespace: ns, labels }, data: { "hashrings.json": this.hashring } },
+            { metadata: { name: RECEIVE_HASHRING_CONFIGMAP, namespace: ns, labels }, data: { [RECEIVE_HASHRING_KEY]: this.hashring } },
             { parent: this },
         );
         const limitsCm = new k8s.core.v1.ConfigMap(
@@ -208,7 +215,7 @@ export class ThanosReceive extends pulumi.ComponentResource {
             `--receive.default-tenant-id=${args.defaultTenant}`,
             `--receive.replication-factor=${args.replicationFactor}`,
             "--receive.hashrings-algorithm=ketama",
-            "--receive.hashrings-file=/etc/thanos/hashring/hashrings.json",
+            `--receive.hashrings-file=/etc/thanos/hashring/${RECEIVE_HASHRING_KEY}`,
             `--receive.local-endpoint=${receiveEndpoint("$(POD_NAME)", { headlessService: headless, namespace: "$(POD_NAMESPACE)", grpcPort: THANOS_PORTS.grpc })}`,
             "--receive.limits-config-file=/etc/thanos/limits/limits.yaml",
             `--label=${REPLICA_LABEL}="$(POD_NAME)"`,
@@ -219,6 +226,7 @@ export class ThanosReceive extends pulumi.ComponentResource {
             `--tsdb.too-far-in-future.time-window=${args.tooFarInFutureWindow}`,
             "--tsdb.wal-compression",
             OBJSTORE_FLAG,
+            ...tracingArgs(args.tracing, RECEIVE_NAME),
         ];
 
         const objstore = objstoreVolume(args.objstoreSecretName);
@@ -310,6 +318,7 @@ export class ThanosReceive extends pulumi.ComponentResource {
                         { to: [{ ipBlock: { cidr: args.objectStorageCidr } }], ports: [{ protocol: "TCP", port: args.objectStoragePort }] },
                         // Meta-monitoring queries to Thanos Query (head series limits).
                         { to: args.storeApiClients, ports: [{ protocol: "TCP", port: THANOS_PORTS.http }] },
+                        ...tracingEgress(args.tracing),
                     ],
                 },
             },

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import type { Resources } from "../lib/config";
 import { commonLabels, podIdentityEnv, resourceRequirements, restrictedPodSecurityContext, selectorLabels, spreadOverNodes } from "../lib/k8s";
-import { THANOS_PORTS, dataClaim, thanosBaseArgs, thanosContainer, thanosServicePorts } from "../lib/thanos";
+import { THANOS_PORTS, ThanosTracing, dataClaim, thanosBaseArgs, thanosContainer, thanosServicePorts, tracingArgs, tracingEgress } from "../lib/thanos";
 
 export interface ThanosRulerArgs {
     readonly namespace: pulumi.Input<string>;
@@ -31,6 +31,8 @@ export interface ThanosRulerArgs {
     readonly alertmanagers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
     readonly alertmanagerPort: number;
     readonly metricsScrapers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
+    /** Where to send traces (`central.tracing`); absent: no tracing flag and no egress to a collector. */
+    readonly tracing?: ThanosTracing;
 }
 
 export const RULER_NAME = "thanos-ruler";
@@ -132,7 +134,7 @@ export class ThanosRuler extends pulumi.ComponentResource {
                                 thanosContainer({
                                     name: "thanos-ruler",
                                     image: args.image,
-                                    args: rulerArgs(args),
+                                    args: [...rulerArgs(args), ...tracingArgs(args.tracing, RULER_NAME)],
                                     probes: RULER_PROBES,
                                     env: podIdentityEnv,
                                     resources: resourceRequirements(args.resources),
@@ -166,6 +168,7 @@ export class ThanosRuler extends pulumi.ComponentResource {
                     egress: [
                         { to: args.query, ports: [{ protocol: "TCP", port: THANOS_PORTS.http }] },
                         { to: args.alertmanagers, ports: [{ protocol: "TCP", port: args.alertmanagerPort }] },
+                        ...tracingEgress(args.tracing),
                     ],
                 },
             },

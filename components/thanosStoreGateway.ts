@@ -4,7 +4,7 @@ import { MEMCACHED_PORT } from "./memcached";
 import type { Resources } from "../lib/config";
 import { commonLabels, resourceRequirements, restrictedPodSecurityContext, selectorLabels, spreadOverNodes } from "../lib/k8s";
 import { stringify } from "yaml";
-import { OBJSTORE_FLAG, THANOS_PORTS, dataClaim, dnsSrv, memcachedClientConfig, objstoreVolume, thanosBaseArgs, thanosContainer, thanosServicePorts } from "../lib/thanos";
+import { OBJSTORE_FLAG, THANOS_PORTS, ThanosTracing, dataClaim, dnsSrv, memcachedClientConfig, objstoreVolume, thanosBaseArgs, thanosContainer, thanosServicePorts, tracingArgs, tracingEgress } from "../lib/thanos";
 
 export interface ThanosStoreGatewayArgs {
     readonly namespace: pulumi.Input<string>;
@@ -28,6 +28,8 @@ export interface ThanosStoreGatewayArgs {
     readonly metricsScrapers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
     /** The store cache's pods (egress to memcached). */
     readonly cachePeers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
+    /** Where to send traces (`central.tracing`); absent: no tracing flag and no egress to a collector. */
+    readonly tracing?: ThanosTracing;
 }
 
 export const STORE_NAME = "thanos-store";
@@ -95,6 +97,7 @@ export class ThanosStoreGateway extends pulumi.ComponentResource {
             "--store.enable-index-header-lazy-reader",
             // Blocks younger than this are still on Receive; skipping them avoids reading half-uploaded data twice.
             "--ignore-deletion-marks-delay=24h",
+            ...tracingArgs(args.tracing, STORE_NAME),
         ];
         new k8s.apps.v1.StatefulSet(
             `${name}-statefulset`,
@@ -145,6 +148,7 @@ export class ThanosStoreGateway extends pulumi.ComponentResource {
                     egress: [
                         { to: [{ ipBlock: { cidr: args.objectStorageCidr } }], ports: [{ protocol: "TCP", port: args.objectStoragePort }] },
                         { to: args.cachePeers, ports: [{ protocol: "TCP", port: MEMCACHED_PORT }] },
+                        ...tracingEgress(args.tracing),
                     ],
                 },
             },

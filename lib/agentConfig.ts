@@ -6,75 +6,87 @@ import { stringify } from "yaml";
 import type { RemoteWriteTuning } from "./config";
 import { TENANT_NODE_LABEL, nodeLabelMeta } from "./tenancy";
 import { CERTIFICATE_EXPIRY_METRIC } from "./certificates";
+import type { Dashboard } from "./dashboards";
 import { TENANT_LABEL } from "./thanos";
+import { usedMetrics } from "./usedMetrics";
 
 /**
- * Metrics dropped at scrape time, before they reach the WAL (cheaper than dropping at remote write: they cost
- * neither agent memory nor bandwidth). Each list says why. Nothing a shipped dashboard or alert uses may be here;
- * no dashboard or alert ships yet, and the check of these lists against their metric names comes with them.
+ * The infrastructure jobs of an edge agent and the prefixes their exporters name their metrics with. Each job keeps,
+ * at scrape time (before the WAL: dropped series cost neither agent memory nor bandwidth), only the used metric
+ * names (lib/usedMetrics.ts) of its own families, plus used names that belong to no family listed here (the
+ * `process_*`/`go_*` metrics every Go exporter has): `infraKeepLists`. Everything else those exporters expose is
+ * dropped. The `pods` job (tenant applications) is not filtered this way.
  */
-export const DROP_LISTS = {
-    /**
-     * cAdvisor series with one series per cgroup/device/state and no dashboard or alert in the platform: the bulk of
-     * cAdvisor's cardinality. CPU, memory working set, network bytes and filesystem usage are kept.
-     */
-    cadvisor: [
-        "container_tasks_state",
-        "container_memory_failures_total",
-        "container_memory_failcnt",
-        "container_blkio_device_usage_total",
-        "container_file_descriptors",
-        "container_sockets",
-        "container_threads",
-        "container_threads_max",
-        "container_ulimits_soft",
-        "container_last_seen",
-        "container_spec_memory_swap_limit_bytes",
-        "container_spec_memory_reservation_limit_bytes",
-        "container_fs_inodes_free",
-        "container_fs_inodes_total",
-        "container_fs_io_current",
-        "container_fs_io_time_seconds_total",
-        "container_fs_io_time_weighted_seconds_total",
-        "container_fs_read_seconds_total",
-        "container_fs_write_seconds_total",
-        "container_fs_reads_merged_total",
-        "container_fs_writes_merged_total",
-        "container_fs_sector_reads_total",
-        "container_fs_sector_writes_total",
-    ],
-    /**
-     * Kubelet histograms of its own client and runtime latencies: dozens of buckets per operation, used only when
-     * debugging the kubelet itself (which is done on the node, not from the central view).
-     */
-    kubelet: [
-        "rest_client_request_duration_seconds_bucket",
-        "rest_client_request_size_bytes_bucket",
-        "rest_client_response_size_bytes_bucket",
-        "rest_client_rate_limiter_duration_seconds_bucket",
-        "storage_operation_duration_seconds_bucket",
-        "kubelet_runtime_operations_duration_seconds_bucket",
-        "kubelet_pod_worker_duration_seconds_bucket",
-        "kubelet_http_requests_duration_seconds_bucket",
-        "kubelet_cgroup_manager_duration_seconds_bucket",
-        "kubelet_pleg_relist_interval_seconds_bucket",
-        "apiserver_audit_event_total",
-    ],
-    /**
-     * kube-state-metrics series that describe objects nobody alerts on and that churn with every rollout
-     * (ReplicaSets, ConfigMaps, Secrets); Secret and ConfigMap metrics also leak object names across tenants.
-     */
-    kubeStateMetrics: [
-        "kube_replicaset_.+",
-        "kube_configmap_.+",
-        "kube_secret_.+",
-        "kube_pod_tolerations",
-        "kube_pod_status_scheduled_time",
-        "kube_pod_created",
-    ],
+export const INFRA_JOB_FAMILIES = {
+    // The edges' certificate expiry comes from node-exporter's textfile collector (lib/certificates.ts).
+    "node-exporter": ["node_", CERTIFICATE_EXPIRY_METRIC],
+    cadvisor: ["container_", "machine_"],
+    kubelet: ["kubelet_", "volume_manager_", "storage_operation_", "rest_client_", "csi_operations_", "prober_probe_"],
+    "kube-state-metrics": ["kube_"],
+    "prometheus-agent": ["prometheus_", "net_conntrack_"],
+    "fluent-bit": ["fluentbit_"],
 } as const;
+export type InfraJob = keyof typeof INFRA_JOB_FAMILIES;
+export const INFRA_JOBS = Object.keys(INFRA_JOB_FAMILIES) as InfraJob[];
 
-export type DropListName = keyof typeof DROP_LISTS;
+/**
+ * Prefixes of the central cluster's own components (Thanos, memcached, the OpenSearch exporter, Alertmanager):
+ * names the central rules read that no edge exporter exposes, so no edge keep-list carries them.
+ */
+export const CENTRAL_FAMILIES = ["thanos_", "grpc_", "http_request", "memcached_", "elasticsearch_", "alertmanager_", "grafana_", "slo:"] as const;
+
+/** Series Prometheus writes itself for every scrape: metric relabelling never sees them. */
+const SCRAPE_SERIES = new Set(["up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "scrape_series_added"]);
+
+/** Names an exporter may expose: a recorded name holds a colon, which exporters must not use. */
+const EXPORTED_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/**
+ * Per infrastructure job, the sorted metric names it keeps, from the used names: its families' names, names of no
+ * family (edge or central). Recorded names (with a colon) and the series of the scrape itself are never listed.
+ */
+export function infraKeepLists(used: Iterable<string>): Record<InfraJob, string[]> {
+    const out = Object.fromEntries(INFRA_JOBS.map((j) => [j, new Set<string>()])) as Record<InfraJob, Set<string>>;
+    for (const name of used) {
+        if (SCRAPE_SERIES.has(name) || !EXPORTED_NAME.test(name)) continue;
+        if (CENTRAL_FAMILIES.some((f) => name.startsWith(f))) continue;
+        const owners = INFRA_JOBS.filter((j) => INFRA_JOB_FAMILIES[j].some((f) => name.startsWith(f)));
+        for (const j of owners.length > 0 ? owners : INFRA_JOBS) out[j].add(name);
+    }
+    return Object.fromEntries(INFRA_JOBS.map((j) => [j, [...out[j]].sort()])) as Record<InfraJob, string[]>;
+}
+
+/**
+ * Series and labels dropped after the keep-list, per job, each with why it cannot lose anything a rule or dashboard
+ * reads and why no two series can become one (test/metricFilter.test.ts checks both against every reader and a
+ * realistic exposition).
+ */
+export const INFRA_SERIES_RULES: Partial<Record<InfraJob, { readonly why: string; readonly rule: Record<string, unknown> }[]>> = {
+    cadvisor: [
+        {
+            // kube-prometheus' own "Drop cgroup metrics with no pod" (kube-prometheus-stack's
+            // kubelet.serviceMonitor.cAdvisorMetricRelabelings): the node's system slices and the root cgroup. Every
+            // reader selects container-level or pod-level series (container!="", image!="", namespace or pod set).
+            why: "cgroups of no pod (system slices, the node's root cgroup): no reader selects them",
+            rule: { source_labels: ["id", "pod"], regex: ".+;", action: "drop" },
+        },
+        {
+            // `name` is the runtime's container id: unique per container on a node, so a series that has it needs no
+            // cgroup path to stay apart. Pod-level cgroups have no `name` and keep `id` (two pods of one name, the
+            // old one not yet cleaned up, differ only there).
+            why: "id (the cgroup path, the longest label value) on series that carry name (the container id): read by no reader",
+            rule: { source_labels: ["name"], regex: ".+", target_label: "id", replacement: "", action: "replace" },
+        },
+    ],
+    "kube-state-metrics": [
+        {
+            // The API server holds one object per namespace and name at a time, and kube-state-metrics reports each
+            // object once: the object's uid never tells two of its series apart.
+            why: "uid (the object's UID) on every series: read by no reader",
+            rule: { regex: "uid", action: "labeldrop" },
+        },
+    ],
+};
 
 /**
  * What Debian's Prometheus 2.42 (used by the tests and the e2e run here) cannot read, in one place:
@@ -119,6 +131,10 @@ export interface AgentConfigArgs {
     /** Files of the client certificate, key and the CA that signs Receive's certificate. */
     readonly tlsFiles: { ca: string; cert: string; key: string };
     readonly extraDropMetrics?: string[];
+    /** `edge.agent.keepMetrics`: names kept by the infrastructure jobs on top of the used set. */
+    readonly keepMetrics?: string[];
+    /** Dashboards besides the platform's whose metrics are kept too (lib/usedMetrics.ts). */
+    readonly extraDashboards?: Dashboard[];
     /** Service account files (in-cluster defaults). */
     readonly serviceAccount?: { token: string; ca: string };
 }
@@ -132,6 +148,29 @@ type Relabel = Record<string, unknown>;
 
 function dropByName(names: readonly string[]): Relabel[] {
     return names.length === 0 ? [] : [{ source_labels: ["__name__"], regex: `(${names.join("|")})`, action: "drop" }];
+}
+
+/**
+ * Metric relabelling of the central cluster's own infrastructure scrapes (kube-prometheus-stack's kubelet and
+ * kube-state-metrics ServiceMonitors, node-exporter's), in the Prometheus Operator's RelabelConfig form: the same
+ * keep-lists and series rules as the edge agents' jobs, from the same used set (`keepMetrics`:
+ * central.monitoring.prometheus.keepMetrics).
+ */
+export function centralInfraRelabelings(keepMetrics: readonly string[] = []): Record<"kubelet" | "cadvisor" | "kube-state-metrics" | "node-exporter", Record<string, unknown>[]> {
+    const keep = infraKeepLists(usedMetrics({ keepMetrics }).keys());
+    const operatorForm = (r: Relabel) =>
+        Object.fromEntries(Object.entries(r).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));
+    const rules = (job: InfraJob) => infraFilter(job, keep, []).map(operatorForm);
+    return { kubelet: rules("kubelet"), cadvisor: rules("cadvisor"), "kube-state-metrics": rules("kube-state-metrics"), "node-exporter": rules("node-exporter") };
+}
+
+/** An infrastructure job's metric relabelling: its keep-list, the operator's drops, then its series and label rules. */
+function infraFilter(job: InfraJob, keep: Record<InfraJob, string[]>, extraDrop: readonly string[]): Relabel[] {
+    return [
+        { source_labels: ["__name__"], regex: `(${keep[job].join("|")})`, action: "keep" },
+        ...dropByName(extraDrop),
+        ...(INFRA_SERIES_RULES[job] ?? []).map((r) => r.rule),
+    ];
 }
 
 /**
@@ -153,6 +192,7 @@ const nodeLabels: Relabel[] = [
 export function agentConfig(a: AgentConfigArgs): Record<string, unknown> {
     const sa = a.serviceAccount ?? SA_DEFAULT;
     const extra = a.extraDropMetrics ?? [];
+    const keep = infraKeepLists(usedMetrics({ keepMetrics: a.keepMetrics, extraDashboards: a.extraDashboards }).keys());
     const kubeletAuth = {
         scheme: "https",
         authorization: { credentials_file: sa.token },
@@ -169,7 +209,7 @@ export function agentConfig(a: AgentConfigArgs): Record<string, unknown> {
             // signs them (see README, "Kubelet certificates").
             kubernetes_sd_configs: nodeSd,
             relabel_configs: [...tenantNodes(a.scope), ...nodeLabels],
-            metric_relabel_configs: dropByName([...DROP_LISTS.kubelet, ...extra]),
+            metric_relabel_configs: infraFilter("kubelet", keep, extra),
         },
         {
             job_name: "cadvisor",
@@ -177,7 +217,7 @@ export function agentConfig(a: AgentConfigArgs): Record<string, unknown> {
             metrics_path: "/metrics/cadvisor",
             kubernetes_sd_configs: nodeSd,
             relabel_configs: [...tenantNodes(a.scope), ...nodeLabels],
-            metric_relabel_configs: dropByName([...DROP_LISTS.cadvisor, ...extra]),
+            metric_relabel_configs: infraFilter("cadvisor", keep, extra),
         },
         {
             job_name: "node-exporter",
@@ -192,7 +232,7 @@ export function agentConfig(a: AgentConfigArgs): Record<string, unknown> {
                 ...nodeLabels,
             ],
             metric_relabel_configs: [
-                ...dropByName(extra),
+                ...infraFilter("node-exporter", keep, extra),
                 ...((a.scope.otherWriters ?? []).length > 0
                     ? [{ source_labels: ["__name__", "writer"], regex: `${CERTIFICATE_EXPIRY_METRIC};(${a.scope.otherWriters!.join("|")})`, action: "drop" }]
                     : []),
@@ -203,7 +243,7 @@ export function agentConfig(a: AgentConfigArgs): Record<string, unknown> {
             // Honour KSM's own namespace/pod labels: they describe the object, not the exporter.
             honor_labels: true,
             static_configs: [{ targets: [a.scope.kubeStateMetrics] }],
-            metric_relabel_configs: dropByName([...DROP_LISTS.kubeStateMetrics, ...extra]),
+            metric_relabel_configs: infraFilter("kube-state-metrics", keep, extra),
         },
         {
             job_name: "pods",
@@ -226,7 +266,7 @@ export function agentConfig(a: AgentConfigArgs): Record<string, unknown> {
             ],
             metric_relabel_configs: dropByName(extra),
         },
-        { job_name: "prometheus-agent", static_configs: [{ targets: ["localhost:9090"] }] },
+        { job_name: "prometheus-agent", static_configs: [{ targets: ["localhost:9090"] }], metric_relabel_configs: infraFilter("prometheus-agent", keep, extra) },
     ];
     if (a.scope.logShipperNamespace) {
         scrapeConfigs.push({
@@ -243,7 +283,7 @@ export function agentConfig(a: AgentConfigArgs): Record<string, unknown> {
                 { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
                 { source_labels: ["__meta_kubernetes_pod_node_name"], target_label: "node" },
             ],
-            metric_relabel_configs: dropByName(extra),
+            metric_relabel_configs: infraFilter("fluent-bit", keep, extra),
         });
     }
 
@@ -276,7 +316,9 @@ export function agentConfig(a: AgentConfigArgs): Record<string, unknown> {
                 },
                 // A scraped target must not be able to pick the tenant: drop any tenant label it exposes.
                 write_relabel_configs: [{ action: "labeldrop", regex: TENANT_LABEL }],
-                metadata_config: { send: true, send_interval: "1m" },
+                // No metadata: Thanos Receive drops it ("We don't support metadata yet", pkg/receive/handler.go:600-606 at
+                // v0.42.4), and Prometheus sends every family's metadata a target exposes, kept or dropped.
+                metadata_config: { send: false },
             },
         ],
     };

@@ -62,6 +62,12 @@ export function runbookPath(alert: string): string {
     return `docs/ko/runbooks/${alert.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()}.md`;
 }
 
+/**
+ * How long a receiver may go without shipping a block before it is "not uploading": blocks are cut every 2h, the first
+ * about 3h after start. ReceiveNotUploading's window, and what `npm run verify` allows since the last upload.
+ */
+export const RECEIVE_UPLOAD_WINDOW = "3h";
+
 /** Names of the alerts, in rule-file order (the tests require a firing and a silent case for each). */
 export const ALERT_NAMES = [
     "Watchdog",
@@ -252,7 +258,7 @@ export function alertRules(a: AlertRuleArgs): AlertRule[] {
             // Uploads stopped, not failed: a receiver that is up but shipped no block in 3h (blocks are cut every 2h;
             // the first one about 3h after start). ReceiveUploadsFailing only sees attempts that fail.
             expr:
-                `sum by (cluster, pod) (increase(thanos_shipper_uploads_total{job="thanos-receive"}[3h])) == 0` +
+                `sum by (cluster, pod) (increase(thanos_shipper_uploads_total{job="thanos-receive"}[${RECEIVE_UPLOAD_WINDOW}])) == 0` +
                 ` and on (cluster, pod) max by (cluster, pod) (up{job="thanos-receive"}) == 1`,
             for: "3h",
             severity: "critical",

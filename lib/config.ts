@@ -346,6 +346,11 @@ const alertingSection = z
         webhookCidrs: z.array(cidr).min(1, "must list where the webhook receivers are (CIDRs): Alertmanager reaches nothing else outside the cluster"),
     });
 
+/** A metric name as an exporter exposes it (`edge.agent.keepMetrics`, `central.monitoring.prometheus.keepMetrics`). */
+const exportedMetricNames = z
+    .array(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "must be a metric name as an exporter exposes it (letters, digits, _; a name with a colon is a recording rule's, which no exporter serves)"))
+    .default([]);
+
 const monitoringSection = z.strictObject({
     prometheus: z
         .strictObject({
@@ -358,6 +363,11 @@ const monitoringSection = z.strictObject({
             retention: duration.default("1d"),
             storageSize: memory.default("20Gi"),
             resources: resources({ cpu: "500m", memory: "2Gi" }, { memory: "4Gi" }),
+            /**
+             * Metric names the pair's kubelet, cAdvisor, kube-state-metrics and node-exporter scrapes keep on top of
+             * what the platform's rules and dashboards use (lib/usedMetrics.ts), as edge.agent.keepMetrics on the edges.
+             */
+            keepMetrics: exportedMetricNames,
         })
         .prefault({}),
     alertmanager: z
@@ -483,6 +493,52 @@ const rotationSection = z
         openSearchAdmin: generation.default(0),
     })
     .prefault({});
+
+// ---------------------------------------------------------------------------------------------------------
+// Extension points (central): a Prometheus outside the platform's stacks as a writer, and tracing
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * An existing Prometheus the platform does not deploy (another team's, a VM's), writing to Receive as a writer of
+ * its own. It gets a client certificate like every writer (Organization = its id, so its Receive tenant is its id)
+ * and reaches Receive through the same LoadBalancer, which admits only the ranges listed here besides the edges'.
+ */
+const externalWriterSchema = z.strictObject({
+    /** Its writer id: the Organization of its client certificate, so its `tenant_id` in Receive. */
+    id: dnsLabel,
+    /**
+     * Where its remote write comes from, as this cluster sees it (the host's or its NAT's address range): Receive's
+     * LoadBalancer (`loadBalancerSourceRanges`) and NetworkPolicy admit these ranges on the remote-write port only.
+     */
+    sourceRanges: z.array(cidr).min(1, "must list where this writer's traffic comes from: Receive's LoadBalancer admits no one else"),
+});
+export type ExternalWriter = z.infer<typeof externalWriterSchema>;
+
+/**
+ * One OTLP endpoint every Thanos component sends its traces to (`--tracing.config`, type OTLP). It must be outside
+ * the cluster (an address in `cidr`): the egress rules name it by address, and Cilium matches an address rule only
+ * outside the cluster (an in-cluster collector's pods are not the program's to select).
+ */
+const tracingSection = z.strictObject({
+    /** The collector's OTLP receiver, host:port (gRPC usually 4317, HTTP 4318). */
+    otlpEndpoint: hostPort,
+    /** Where the collector is, as a CIDR: every Thanos component may reach it there, on the endpoint's port only. */
+    cidr: cidr.refine((v) => Number(v.split("/")[1]) >= 8, {
+        message: "must name the collector's network (a prefix of /8 or longer): the Thanos components may reach only it",
+    }),
+    /** OTLP over gRPC or over HTTP (Thanos' `client_type`). */
+    protocol: z.enum(["grpc", "http"]).default("grpc"),
+    /** Plaintext to the collector. Off: TLS, verified against the system CAs of the Thanos image. */
+    insecure: z.boolean().default(false),
+    /** The name to verify on the collector's certificate when it differs from the endpoint's host (TLS only). */
+    serverName: dnsName.optional(),
+    /**
+     * Share of root requests traced (parent-based: a traced request is traced through every component it reaches). A
+     * request with the header `X-Thanos-Force-Tracing` is traced whatever the ratio.
+     */
+    samplingRatio: z.number().min(0).max(1).default(0.1),
+});
+export type TracingConfig = z.infer<typeof tracingSection>;
 
 const centralSection = z.strictObject({
     /** Namespace of the Thanos components. */
@@ -690,6 +746,10 @@ const centralSection = z.strictObject({
     monitoring: monitoringSection,
     /** OpenSearch for every cluster's container logs. */
     logs: logsSection,
+    /** Writers outside the platform's stacks (an existing Prometheus): a credential and a tenant each. */
+    externalWriters: z.array(externalWriterSchema).default([]),
+    /** Traces of every Thanos component to one OTLP endpoint. Absent: no tracing flag at all. */
+    tracing: tracingSection.optional(),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -755,9 +815,10 @@ const remoteWriteSchema = z
         retryOnHttp429: z.boolean().default(true),
         /**
          * `--storage.remote.flush-deadline`: how long a stop waits for the queue to send what it holds before it drops
-         * it (with fixed shards nothing else waits on it). A stop can wait it twice (the shards, then a metadata send),
-         * so the pod's termination grace is twice this plus a margin (lib/sizing.ts, `agentTerminationGraceSeconds`) and
-         * the agent always exits by itself. At most 10m: the agent scrapes nothing while it waits.
+         * it (with fixed shards nothing else waits on it). A stop waits it once (no metadata is sent; twice if it were,
+         * for a metadata send in flight), and the pod's termination grace is twice this plus a margin (lib/sizing.ts,
+         * `agentTerminationGraceSeconds`): the agent always exits by itself. At most 10m: the agent scrapes nothing
+         * while it waits.
          */
         flushDeadline: duration
             .default("1m")
@@ -798,8 +859,17 @@ const edgeSection = z.strictObject({
             /** Derived from the expected series (lib/sizing.ts, `agentResources`) where unset. */
             resources: derivedResources,
             remoteWrite: remoteWriteSchema,
-            /** Extra metric names to drop before remote write, on top of the built-in lists. */
+            /**
+             * Metric names dropped at scrape time by every job (the tenants' `pods` job too), after the keep-lists:
+             * a name here is dropped even when a rule or dashboard uses it.
+             */
             extraDropMetrics: z.array(z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, "must be a metric name")).default([]),
+            /**
+             * Metric names the infrastructure jobs (node-exporter, kubelet, cAdvisor, kube-state-metrics, the agent's
+             * own, Fluent Bit) keep on top of what the platform's rules and dashboards use (lib/usedMetrics.ts): for an
+             * operator's own dashboard or query. A name kept by a job whose exporter does not expose it costs nothing.
+             */
+            keepMetrics: exportedMetricNames,
         })
         .prefault({}),
     /** cluster-02: tenants that split the nodes. Empty: the whole cluster is one writer. */
@@ -819,7 +889,8 @@ const edgeSection = z.strictObject({
 // The whole stack
 // ---------------------------------------------------------------------------------------------------------
 
-const stackSchema = z
+/** The whole stack configuration (`agent-receiver:*`); the docs check names key paths against it (test/docs.test.ts). */
+export const stackSchema = z
     .strictObject({
         role: z.enum(["central", "edge"], { error: "must be central or edge" }),
         /** Cluster name: the `cluster` external label on every series from this cluster. */
@@ -862,7 +933,9 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
         issue(["central", "receive", "replicationFactor"], `(${rf}) must be odd: the write quorum is floor(RF/2)+1`);
     }
 
-    const ids = c.writers.flatMap(writerIds);
+    // Limits, rotations and alert routes name any writer, the external ones too.
+    const ids = allWriterIds(c);
+    checkExtensions(c, issue);
     const seen = new Set<string>();
     c.writers.forEach((w, i) => {
         for (const id of writerIds(w)) {
@@ -870,7 +943,7 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
             seen.add(id);
         }
     });
-    if (!ids.includes(clusterName)) {
+    if (!c.writers.flatMap(writerIds).includes(clusterName)) {
         issue(["central", "writers"], `must include the central cluster itself ("${clusterName}"): its Prometheus writes to Receive too`);
     }
     for (const w of Object.keys(c.rotation.writers)) {
@@ -1001,6 +1074,44 @@ function checkCentral(c: z.infer<typeof centralSection>, clusterName: string, is
     }
 }
 
+/**
+ * The extension points' own rules: an external writer's id is a tenant of its own (not another writer's, not a
+ * cluster's, not the tenant of requests without one), and the tracing collector is where its CIDR says.
+ */
+function checkExtensions(c: z.infer<typeof centralSection>, issue: Issue): void {
+    const clusterWriters = c.writers.flatMap(writerIds);
+    const clusters = c.writers.map((w) => w.cluster);
+    const seen = new Set<string>();
+    c.externalWriters.forEach((x, i) => {
+        const at = ["central", "externalWriters", i, "id"];
+        if (clusterWriters.includes(x.id)) issue(at, `"${x.id}" is already the writer id of a cluster in central.writers: an external writer needs a tenant of its own`);
+        else if (clusters.includes(x.id)) issue(at, `"${x.id}" is the name of cluster ${x.id} in central.writers: choose an id no cluster's writer or log user carries`);
+        if (x.id === c.receive.defaultTenant) issue(at, `"${x.id}" is central.receive.defaultTenant, the tenant of requests without one: its series would mix with stray data`);
+        if (seen.has(x.id)) issue(at, `writer id "${x.id}" is listed twice`);
+        seen.add(x.id);
+    });
+    const t = c.tracing;
+    if (t) {
+        const host = hostOf(t.otlpEndpoint);
+        if (IPV4.test(host) && !ipInCidr(host, t.cidr)) {
+            issue(["central", "tracing", "otlpEndpoint"], `(${host}) is outside central.tracing.cidr (${t.cidr}): the Thanos components may reach the collector only within that CIDR`);
+        }
+        if (t.insecure && t.serverName !== undefined) {
+            issue(["central", "tracing", "serverName"], "has no effect with insecure: true (plaintext, no certificate to verify): remove it, or turn insecure off");
+        }
+    }
+}
+
+/** The ids of the writers outside the platform's stacks. */
+export function externalWriterIds(c: Pick<z.infer<typeof centralSection>, "externalWriters">): string[] {
+    return c.externalWriters.map((x) => x.id);
+}
+
+/** Every writer id of a central configuration: the clusters' (and their tenants'), then the external writers'. */
+export function allWriterIds(c: Pick<z.infer<typeof centralSection>, "writers" | "externalWriters">): string[] {
+    return [...c.writers.flatMap(writerIds), ...externalWriterIds(c)];
+}
+
 function checkEdge(e: z.infer<typeof edgeSection>, issue: Issue): void {
     const rw = e.agent.remoteWrite;
     for (const key of ["minShards", "maxShards"] as const) {
@@ -1027,6 +1138,11 @@ function checkEdge(e: z.infer<typeof edgeSection>, issue: Issue): void {
         issue(["edge", "agent", "walRetention"], `(${e.agent.walRetention}) must be at least sampleAgeLimit (${rw.sampleAgeLimit})`);
     }
 
+    e.agent.keepMetrics.forEach((n, i) => {
+        if (e.agent.extraDropMetrics.includes(n)) {
+            issue(["edge", "agent", "keepMetrics", i], `"${n}" is also in edge.agent.extraDropMetrics, which wins: remove it from one of the two`);
+        }
+    });
     // Each agent's memory, derived from its expected series unless set: an explicit limit below the request is refused.
     for (const agent of sizingOrSkip(() => edgeAgentSizing(e)) ?? []) {
         const r = agent.resources;

@@ -1,6 +1,7 @@
 /**
- * Grafana dashboards provisioned by the program (ConfigMaps the Grafana sidecar loads). Every query below is parsed
- * by the tests and its metric names checked against the platform's produced-metrics list.
+ * Grafana dashboards provisioned by the program (one ConfigMap that the Grafana chart mounts for its file provider; no
+ * sidecar). Every query below is parsed by the tests and its metric names checked against the platform's
+ * produced-metrics list; the agents' keep-lists keep every name they read (usedMetrics.ts).
  *
  * The variables `$cluster` and `$tenant` filter by the `cluster` external label and Receive's `tenant_id`.
  */

@@ -8,6 +8,7 @@
  *
  * Histograms are listed by their series names (`_bucket`, `_count`, `_sum` as used).
  */
+import type { InfraJob } from "./agentConfig";
 import { sloRecordedNames } from "./slo";
 import { images } from "./versions";
 
@@ -22,12 +23,15 @@ export interface MetricSource {
     readonly exporter?: { readonly project: string; readonly version: string; readonly pin: string };
     /** Why a source has no exporter version to check against. */
     readonly unpinned?: string;
+    /** The edge agents' infrastructure jobs that scrape these names (none: the central cluster's own). */
+    readonly scrapedBy?: readonly InfraJob[];
 }
 
 export const PRODUCED_METRICS: Record<string, MetricSource> = {
     prometheusScrape: {
         source: "Prometheus: synthetic series of every scrape (docs: jobs and instances)",
-        names: ["up"],
+        // scrape_samples_*: what a target exposed and what metric relabelling kept of it (docs/ko/metric-filtering.md).
+        names: ["up", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling"],
         exporter: { project: "prometheus", version: images.prometheus.tag, pin: "lib/versions.ts images.prometheus (the agents); the central Prometheus runs the same version" },
     },
     prometheusAgent: {
@@ -42,7 +46,35 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
             "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
             "prometheus_remote_storage_bytes_total",
             "prometheus_config_last_reload_successful",
+            // Read by the Prometheus mixin's dashboards (Prometheus / Overview, Prometheus / Remote Write), whose
+            // inputs the agents keep; the server-only ones (engine, head, TSDB WAL) are simply absent from an agent.
+            "prometheus_build_info",
+            "prometheus_remote_storage_samples_total",
+            "prometheus_engine_query_duration_seconds",
+            "prometheus_engine_query_duration_seconds_count",
+            "prometheus_remote_storage_enqueue_retries_total",
+            "prometheus_remote_storage_samples_in_total",
+            "prometheus_remote_storage_shard_capacity",
+            "prometheus_remote_storage_shards",
+            "prometheus_remote_storage_shards_desired",
+            "prometheus_remote_storage_shards_max",
+            "prometheus_remote_storage_shards_min",
+            "prometheus_sd_discovered_targets",
+            "prometheus_target_interval_length_seconds_count",
+            "prometheus_target_interval_length_seconds_sum",
+            "prometheus_target_scrapes_exceeded_body_size_limit_total",
+            "prometheus_target_scrapes_exceeded_sample_limit_total",
+            "prometheus_target_scrapes_sample_duplicate_timestamp_total",
+            "prometheus_target_scrapes_sample_out_of_bounds_total",
+            "prometheus_target_scrapes_sample_out_of_order_total",
+            "prometheus_target_sync_length_seconds_sum",
+            "prometheus_tsdb_head_chunks",
+            "prometheus_tsdb_head_series",
+            "prometheus_tsdb_head_samples_appended_total",
+            "prometheus_tsdb_wal_segment_current",
+            "prometheus_wal_watcher_current_segment",
         ],
+        scrapedBy: ["prometheus-agent"],
     },
     thanosReceive: {
         source: "thanos-io/thanos pkg/receive/{handler,head_series_limiter,config}.go, pkg/shipper, and the per-tenant TSDB (multitsdb.go wraps prometheus/prometheus tsdb's prometheus_tsdb_* with tenant)",
@@ -138,6 +170,7 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
             "this program, lib/certificates.ts: each certificate's NotAfter as @pulumi/tls issued it; recorded by the central Prometheus pair (PrometheusRule) for cluster-01's, served by node-exporter's textfile collector on the edges for their client certificates",
         unpinned: "written by this program itself (lib/certificates.ts CERTIFICATE_EXPIRY_METRIC), not by an upstream exporter: there is no exporter version to check against",
         names: ["agent_receiver_certificate_expiry_timestamp_seconds"],
+        scrapedBy: ["node-exporter"],
     },
     sloRecordings: {
         source: "this program's recording rules, lib/slo.ts (the central Prometheus pair records them; they reach Thanos by its remote write)",
@@ -150,7 +183,7 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
         names: ["memcached_commands_total", "memcached_current_bytes", "memcached_limit_bytes", "memcached_items_evicted_total"],
     },
     kubeStateMetrics: {
-        source: "kubernetes/kube-state-metrics internal/store/{pod,statefulset,persistentvolumeclaim}.go",
+        source: "kubernetes/kube-state-metrics internal/store/{pod,statefulset,persistentvolumeclaim,job,namespace,node,replicaset,resourcequota}.go",
         // The chart's appVersion (its image tag is left empty); test/metricNames.test.ts checks it against the chart.
         exporter: { project: "kube-state-metrics", version: "v2.20.0", pin: "the appVersion of the kube-state-metrics chart 8.4.0 (lib/versions.ts charts.kubeStateMetrics; kube-prometheus-stack's subchart)" },
         names: [
@@ -162,23 +195,125 @@ export const PRODUCED_METRICS: Record<string, MetricSource> = {
             "kube_statefulset_replicas",
             "kube_statefulset_status_replicas_ready",
             "kube_statefulset_status_replicas_updated",
+            // Read by the kubernetes mixin's dashboards and recording rules, whose inputs the edges keep.
+            "kube_job_owner",
+            "kube_namespace_status_phase",
+            "kube_node_info",
+            "kube_node_status_allocatable",
+            "kube_node_status_capacity",
+            "kube_pod_container_resource_limits",
+            "kube_pod_info",
+            "kube_pod_owner",
+            "kube_pod_status_phase",
+            "kube_replicaset_owner",
+            "kube_resourcequota",
         ],
+        scrapedBy: ["kube-state-metrics"],
+    },
+    nodeExporter: {
+        source: "prometheus/node_exporter collector/*.go (the node-exporter mixin's dashboards and recording rules read them)",
+        // The chart's appVersion (its image tag is left empty); test/metricNames.test.ts checks it against the chart.
+        exporter: { project: "node-exporter", version: "v1.12.1", pin: "the appVersion of the prometheus-node-exporter chart 4.56.1 (lib/versions.ts charts.nodeExporter)" },
+        names: [
+            "node_cpu_seconds_total",
+            "node_disk_io_time_seconds_total",
+            "node_disk_io_time_weighted_seconds_total",
+            "node_disk_read_bytes_total",
+            "node_disk_written_bytes_total",
+            "node_exporter_build_info",
+            "node_filesystem_avail_bytes",
+            "node_filesystem_size_bytes",
+            "node_load1",
+            "node_load5",
+            "node_load15",
+            "node_memory_Buffers_bytes",
+            "node_memory_Cached_bytes",
+            "node_memory_MemAvailable_bytes",
+            "node_memory_MemFree_bytes",
+            "node_memory_MemTotal_bytes",
+            "node_memory_Slab_bytes",
+            "node_netstat_TcpExt_TCPSynRetrans",
+            "node_netstat_Tcp_OutSegs",
+            "node_netstat_Tcp_RetransSegs",
+            "node_network_receive_bytes_total",
+            "node_network_receive_drop_total",
+            "node_network_transmit_bytes_total",
+            "node_network_transmit_drop_total",
+            "node_time_seconds",
+            "node_uname_info",
+            "node_vmstat_pgmajfault",
+        ],
+        scrapedBy: ["node-exporter"],
     },
     cadvisor: {
-        source: "google/cadvisor docs/storage/prometheus.md (kubelet /metrics/cadvisor)",
+        source: "google/cadvisor metrics/prometheus.go, docs/storage/prometheus.md (kubelet /metrics/cadvisor); the platform's alerts and the kubernetes mixin read them",
         unpinned: "served by each cluster's own kubelet: the Kubernetes (and cAdvisor) version of the clusters is not pinned by this program",
-        names: ["container_cpu_usage_seconds_total", "container_memory_working_set_bytes"],
+        names: [
+            "container_cpu_usage_seconds_total",
+            "container_memory_working_set_bytes",
+            "container_cpu_cfs_periods_total",
+            "container_cpu_cfs_throttled_periods_total",
+            "container_fs_reads_bytes_total",
+            "container_fs_reads_total",
+            "container_fs_writes_bytes_total",
+            "container_fs_writes_total",
+            "container_memory_cache",
+            "container_memory_rss",
+            "container_memory_swap",
+            "container_network_receive_bytes_total",
+            "container_network_receive_packets_dropped_total",
+            "container_network_receive_packets_total",
+            "container_network_transmit_bytes_total",
+            "container_network_transmit_packets_dropped_total",
+            "container_network_transmit_packets_total",
+        ],
+        scrapedBy: ["cadvisor"],
     },
     kubelet: {
-        source: "kubernetes pkg/kubelet/metrics/collectors/volume_stats.go (kubelet /metrics)",
+        source:
+            "kubernetes pkg/kubelet/metrics/metrics.go and collectors/volume_stats.go, pkg/kubelet/volumemanager/metrics (volume_manager_total_volumes), pkg/volume/util/metrics.go (storage_operation_duration_seconds), component-base's client-go adapter (rest_client_*) (kubelet /metrics); the platform's alerts and the kubernetes mixin read them",
         unpinned: "served by each cluster's own kubelet: the clusters' Kubernetes version is not pinned by this program",
-        names: ["kubelet_volume_stats_used_bytes", "kubelet_volume_stats_available_bytes", "kubelet_volume_stats_capacity_bytes"],
+        names: [
+            "kubelet_volume_stats_used_bytes",
+            "kubelet_volume_stats_available_bytes",
+            "kubelet_volume_stats_capacity_bytes",
+            "kubelet_volume_stats_inodes",
+            "kubelet_volume_stats_inodes_used",
+            "kubelet_cgroup_manager_duration_seconds_bucket",
+            "kubelet_cgroup_manager_duration_seconds_count",
+            "kubelet_node_name",
+            "kubelet_pleg_relist_duration_seconds_bucket",
+            "kubelet_pleg_relist_duration_seconds_count",
+            "kubelet_pleg_relist_interval_seconds_bucket",
+            "kubelet_pod_start_duration_seconds_bucket",
+            "kubelet_pod_start_duration_seconds_count",
+            "kubelet_pod_worker_duration_seconds_bucket",
+            "kubelet_pod_worker_duration_seconds_count",
+            "kubelet_running_containers",
+            "kubelet_running_pods",
+            "kubelet_runtime_operations_duration_seconds_bucket",
+            "kubelet_runtime_operations_errors_total",
+            "kubelet_runtime_operations_total",
+            "rest_client_request_duration_seconds_bucket",
+            "rest_client_requests_total",
+            "storage_operation_duration_seconds_bucket",
+            "storage_operation_duration_seconds_count",
+            "volume_manager_total_volumes",
+        ],
+        scrapedBy: ["kubelet"],
+    },
+    goCollectors: {
+        source: "prometheus/client_golang prometheus/process_collector.go and go_collector.go, registered by every Go exporter the edges scrape (node-exporter, the kubelet, Prometheus)",
+        unpinned: "client_golang's standard collectors, at the version each exporter's go.mod requires; their names have not changed in client_golang 1.x",
+        names: ["go_goroutines", "process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds"],
+        scrapedBy: ["node-exporter", "kubelet", "prometheus-agent"],
     },
     fluentBit: {
         source: "fluent/fluent-bit src/flb_output.c (old metrics API) as /api/v1/metrics/prometheus writes them",
         // The chart's appVersion (its image tag is left empty); test/metricNames.test.ts checks it against the chart.
         exporter: { project: "fluent-bit", version: "v5.1.1", pin: "the appVersion of the fluent-bit chart 0.58.1 (lib/versions.ts charts.fluentBit)" },
         names: ["fluentbit_output_errors_total", "fluentbit_output_retries_failed_total", "fluentbit_output_proc_records_total"],
+        scrapedBy: ["fluent-bit"],
     },
     openSearchExporter: {
         source: "prometheus-community/elasticsearch_exporter collector/cluster_health.go, collector/nodes.go (job opensearch-exporter)",

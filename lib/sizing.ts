@@ -248,11 +248,13 @@ export function cacheMemoryMiB(cache: "resultsCacheMiB" | "storeCacheMiB", total
 // ---------------------------------------------------------------------------------------------------------
 
 /**
- * A stopping agent waits its flush deadline twice at most: for the sample shards, then for a metadata send in flight
- * (`QueueManager.Stop` stops the shards, then the metadata watcher, which waits the same deadline:
- * storage/remote/queue_manager.go and metadata_watcher.go, at v2.42.0 and v3.14.0; measured: 120 s with a 1m deadline
- * when a metadata send was retrying, 60 s when none was). Its termination grace is twice the flush deadline plus this
- * margin (closing the WAL), so it always exits by itself.
+ * A stopping agent waits its flush deadline for the sample shards, and once more for a metadata send in flight when
+ * metadata sending is on (`QueueManager.Stop` stops the shards, then the metadata watcher, which waits the same
+ * deadline: storage/remote/queue_manager.go and metadata_watcher.go, at v2.42.0 and v3.14.0; measured with metadata
+ * on: 120 s with a 1m deadline when a metadata send was retrying, 60 s when none was). The generated configuration
+ * sends no metadata (lib/agentConfig.ts: Receive ignores it), and with `send: false` no metadata watcher exists
+ * (queue_manager.go at v3.14.0, l.552 and l.1003), so a stop waits once. The grace still allows twice the deadline
+ * plus this margin (closing the WAL): the agent exits by itself even if metadata sending is turned back on.
  */
 export const AGENT_SHUTDOWN_MARGIN_SECONDS = 60;
 

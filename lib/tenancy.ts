@@ -168,6 +168,11 @@ export function tenantPlacementPolicyName(tenant: string): string {
     return `tenant-placement-${tenant}`;
 }
 
+/** Name of the binding of a tenant's placement policy to one of its namespaces (cluster-scoped). */
+export function tenantPlacementBindingName(tenant: string, namespace: string): string {
+    return `${tenantPlacementPolicyName(tenant)}-${namespace}`;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The tenant teams' RBAC
 // ---------------------------------------------------------------------------------------------------------

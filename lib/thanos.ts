@@ -1,6 +1,7 @@
 /** What every Thanos workload shares: ports, probes, the container shape. Pure functions only. */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
 import { hardenedContainer } from "./k8s";
 
 export const THANOS_PORTS = { grpc: 10901, http: 10902, remoteWrite: 19291 } as const;
@@ -101,4 +102,59 @@ export function memcachedClientConfig(addresses: string[], maxItemSizeMiB: numbe
         max_item_size: `${maxItemSizeMiB}MiB`,
         dns_provider_update_interval: "10s",
     };
+}
+
+/**
+ * Where a Thanos component sends its traces (`central.tracing`): one OTLP endpoint for every component, and the
+ * egress that reaches it (addresses from the flow table, the endpoint's port).
+ */
+export interface ThanosTracing {
+    /** The collector, host:port (no scheme: Thanos passes it to the OTLP exporter's WithEndpoint). */
+    readonly otlpEndpoint: string;
+    readonly protocol: "grpc" | "http";
+    /** Plaintext when true; otherwise TLS verified against the image's system CAs. */
+    readonly insecure: boolean;
+    readonly serverName?: string;
+    /** Share of root requests traced, 0 to 1. */
+    readonly samplingRatio: number;
+    /** The `cluster` resource attribute on every span, so spans of two central clusters (two regions) stay apart. */
+    readonly cluster: string;
+    readonly egress: { readonly cidrs: readonly string[]; readonly port: number };
+}
+
+/**
+ * The sampler: parent-based, so a request sampled where it enters (the frontend, Query, Receive's write handler) is
+ * traced through every component it reaches, and one not sampled is traced nowhere; a ratio of the root requests.
+ * Thanos matches the name case-insensitively (pkg/tracing/otlp/otlp.go getSampler); an unknown name silently samples
+ * everything, which is why the test checks it against the names at the pinned version.
+ */
+export const OTLP_SAMPLER_TYPE = "parentbasedtraceidratiobased";
+
+/** The `--tracing.config` content of one component: Thanos' tracing config of type OTLP. */
+export function tracingConfig(t: ThanosTracing, serviceName: string): string {
+    return stringify({
+        type: "OTLP",
+        config: {
+            client_type: t.protocol,
+            service_name: serviceName,
+            resource_attributes: { cluster: t.cluster },
+            endpoint: t.otlpEndpoint,
+            insecure: t.insecure,
+            ...(t.serverName !== undefined ? { tls_config: { server_name: t.serverName } } : {}),
+            sampler_type: OTLP_SAMPLER_TYPE,
+            // A string in Thanos' Config (SamplerParam), parsed with strconv.ParseFloat.
+            sampler_param: String(t.samplingRatio),
+        },
+    });
+}
+
+/** The tracing flag of a component: none without tracing, so a stack without `central.tracing` plans as before. */
+export function tracingArgs(t: ThanosTracing | undefined, serviceName: string): string[] {
+    return t === undefined ? [] : [`--tracing.config=${tracingConfig(t, serviceName)}`];
+}
+
+/** The egress rule to the collector (none without tracing). */
+export function tracingEgress(t: ThanosTracing | undefined): k8s.types.input.networking.v1.NetworkPolicyEgressRule[] {
+    if (t === undefined) return [];
+    return [{ to: t.egress.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: t.egress.port }] }];
 }

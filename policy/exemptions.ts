@@ -70,33 +70,6 @@ export const EXEMPTIONS: readonly Exemption[] = [
         what: "Prometheus Operator",
         reason: "verbs * on the Secrets and ConfigMaps it writes (each Prometheus' and Alertmanager's configuration), its StatefulSets and its own custom resources; resources and API groups stay named",
     },
-    {
-        component: "agent-receiver:monitoring:CentralMonitoring",
-        kind: "Deployment",
-        name: "kps-operator",
-        waives: { hardenedContainers: ["resources"] },
-        category: "gap",
-        what: "Prometheus Operator",
-        reason: "the values set no requests or limits (the chart's default is none)",
-    },
-    {
-        component: "agent-receiver:monitoring:CentralMonitoring",
-        kind: "Deployment",
-        name: "kps-kube-state-metrics",
-        waives: { hardenedContainers: ["resources"] },
-        category: "gap",
-        what: "kube-state-metrics (central)",
-        reason: "the values set no requests or limits (the chart's default is none)",
-    },
-    {
-        component: "agent-receiver:monitoring:CentralMonitoring",
-        kind: "Deployment",
-        name: "kps-grafana",
-        waives: { hardenedContainers: ["resources"] },
-        category: "gap",
-        what: "Grafana",
-        reason: "the values set no requests or limits (the chart's default is none)",
-    },
 ];
 
 /**

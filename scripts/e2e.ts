@@ -4,7 +4,7 @@
  * mTLS to a real Prometheus with the remote-write receiver standing in for Thanos Receive. Loopback only.
  *
  * What is kept exactly as generated: external labels, remote_write (queue settings, write relabelling, TLS client
- * certificate), every job's relabel and metric_relabel rules (the drop lists). What is changed, and why:
+ * certificate), every job's relabel and metric_relabel rules (the keep-lists). What is changed, and why:
  * - scrape targets come from file_sd files pointing at a local exposition server (no Kubernetes here), with the
  *   `__meta_kubernetes_*` labels the jobs' relabel rules read;
  * - kubelet/cAdvisor jobs scrape plain HTTP (no kubelet certificates here); node-exporter's port is the local one;
@@ -22,13 +22,19 @@
  * What it loses is counted and must be exactly what the README says ("Shutdown"): the samples taken from the last one
  * the receiver accepted before the outage until the stop — Prometheus does not re-send a WAL's unsent samples after a
  * restart (upstream prometheus/prometheus#8809), which is why the program reloads instead of restarting.
+ * Last, an existing Prometheus outside the stacks, configured with the README's remote_write block, writes as its own
+ * tenant through a stand-in for Receive's tenancy (`externalWriterWritesAsItsOwnTenant`).
  */
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import { stringify } from "yaml";
-import { DROP_LISTS } from "../lib/agentConfig";
+import { externalWriterRemoteWrite } from "../lib/externalWriter";
+import { usedMetrics } from "../lib/usedMetrics";
+import { EXTERNAL_WRITER_EXAMPLE, centralWithExtensions } from "../tools/extensionExamples";
 import { planStack } from "../tools/plan";
-import { Harness, agentArgs, freePort, generatedAgentFlags, generatedAgentShutdown, getJson, localAgentConfig, metricSum, sleep, waitFor } from "./lib/harness";
+import { Certificates, Harness, agentArgs, freePort, generatedAgentFlags, generatedAgentShutdown, getJson, keepAlso, localAgentConfig, metricSum, sleep, waitFor } from "./lib/harness";
+import { RECEIVE_PATH, startTenantRouter } from "./lib/tenantRouter";
 
 const STACK = "cluster-03";
 const OUTAGE_S = 65;
@@ -38,8 +44,10 @@ const STOP_AFTER_S = 20;
 const RUN_AFTER_RESTART_S = 30;
 /** The backlog of a 65 s outage (about 13 scrapes of each target) must be sent within this many seconds. */
 const DRAIN_BOUND_S = 60;
+/** The external writer's case, from its plan to its series in its own tenant. */
+const EXTERNAL_WRITER_BOUND_S = 60;
 /** About 4 minutes on an idle machine; the bound leaves room for a loaded one, well under CI's 10 minutes. */
-const TOTAL_BOUND_S = 480;
+const TOTAL_BOUND_S = 480 + EXTERNAL_WRITER_BOUND_S;
 
 const h = new Harness("e2e");
 const log = (m: string) => h.log(m);
@@ -93,6 +101,8 @@ async function main(): Promise<void> {
         scrapeInterval: "5s",
         scrapeTimeout: "4s",
     });
+    // The sequence is no metric the platform uses: kept as edge.agent.keepMetrics would keep it.
+    keepAlso(cfg, ["e2e_scrape_sequence"]);
     fs.writeFileSync(h.file("agent.yml"), stringify(cfg));
     const tls = { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey };
     const rx = `https://127.0.0.1:${ports.receiver}`;
@@ -109,7 +119,10 @@ async function main(): Promise<void> {
     log("samples arrive at the receiver with cluster=\"cluster-03\"");
     await sleep(10000);
 
-    const dropped = [...DROP_LISTS.cadvisor, ...DROP_LISTS.kubeStateMetrics].join("|");
+    // Served here and read by no rule or dashboard: the keep-lists drop them.
+    const unused = ["container_tasks_state", "container_memory_failures_total", "kube_secret_info"];
+    if (unused.some((n) => usedMetrics().has(n))) throw new Error(`${unused.join(", ")}: one is used now; pick metrics no rule or dashboard reads`);
+    const dropped = unused.join("|");
     const leaked = await query(`count by (__name__) ({__name__=~"${dropped}"})`);
     if (leaked.length > 0) throw new Error(`dropped metrics arrived: ${leaked.map((r) => r.metric.__name__).join(", ")}`);
     for (const kept of ["container_cpu_usage_seconds_total", "kube_pod_container_status_restarts_total", "node_load1", "e2e_scrape_sequence"]) {
@@ -117,7 +130,7 @@ async function main(): Promise<void> {
     }
     const tenantLeak = await query('count({tenant_id!=""})');
     if (tenantLeak.length > 0) throw new Error("a tenant_id label arrived: the write relabelling must drop it");
-    log("drop lists hold: container_tasks_state, container_memory_failures_total, kube_replicaset_*, kube_secret_* never arrive; kept metrics do");
+    log("keep-lists hold: container_tasks_state, container_memory_failures_total, kube_secret_info never arrive; used metrics do");
 
     const agentCtl = { child: agent };
     const sequence = async () => {
@@ -222,17 +235,101 @@ async function main(): Promise<void> {
         return { start: t0, servedAtEnd, drainS, stop };
     }
 
+    await h.stop(agentCtl.child);
+    await externalWriterWritesAsItsOwnTenant();
+
     const total = (Date.now() - h.started) / 1000;
     if (total > TOTAL_BOUND_S) throw new Error(`e2e took ${total.toFixed(0)}s, over its ${TOTAL_BOUND_S}s bound`);
-    await h.stop(agentCtl.child);
     await h.stop(receiver);
     log(`PASS in ${total.toFixed(0)}s`);
+}
+
+/**
+ * An existing Prometheus outside the stacks as a writer (README, "An existing Prometheus as a writer"). cluster-01 is
+ * planned with the README's `central.externalWriters` entry; a plain Prometheus 2.42 (server mode, scraping itself)
+ * runs the `remote_write` entry lib/externalWriter.ts renders, the README's block, with:
+ * - a client certificate whose subject and usage are those of the plan's CertRequest and LocallySignedCert for that
+ *   writer (made here with openssl from the CA of the first case: the mock runtime issues no real certificate);
+ * - the plan's remote-write path at a local address, where a stand-in for Receive's tenancy (scripts/lib/tenantRouter.ts)
+ *   requires the client certificate, takes the tenant from its Organization and stores into that tenant's TSDB (one
+ *   for each writer the plan issued a certificate to).
+ * Shown: its series arrive in its own tenant's TSDB (with `cluster` set to its id by the block's relabelling, no
+ * `tenant_id` of its own), no request came in under another tenant, the writer counts no failed sample, and a client
+ * without a certificate is refused.
+ */
+async function externalWriterWritesAsItsOwnTenant(): Promise<void> {
+    const t0 = Date.now();
+    const id = EXTERNAL_WRITER_EXAMPLE.id;
+    const plan = await planStack("cluster-01", { dir: centralWithExtensions({ externalWriter: true }) });
+    const issued = (suffix: string) => plan.resources.filter((r) => r.name.endsWith(suffix));
+    const csr = issued(`-remote-write-pki-writer-${id}-csr`)[0]?.inputs as { subject: { organization: string; commonName: string } } | undefined;
+    const signed = issued(`-remote-write-pki-writer-${id}-cert`)[0]?.inputs as { allowedUses: string[] } | undefined;
+    if (!csr || !signed) throw new Error(`the plan issues no client certificate to ${id}`);
+    if (!signed.allowedUses.includes("client_auth")) throw new Error(`${id}'s certificate is not for client authentication: ${signed.allowedUses.join(", ")}`);
+    const client = h.clientCertificate(id, csr.subject, ["clientAuth"]);
+    // One TSDB per tenant the plan issued a client certificate to: the writers Receive knows.
+    const writers = plan.resources
+        .filter((r) => r.type === "tls:index/certRequest:CertRequest" && /-remote-write-pki-writer-.+-csr$/.test(r.name))
+        .map((r) => (r.inputs as { subject: { organization: string } }).subject.organization);
+    if (!writers.includes(id)) throw new Error(`${id} is not among the writers the plan issued certificates to: ${writers.join(", ")}`);
+    const ports = { router: await freePort(), tsdb: await freePort(), writer: await freePort() };
+    // The first case's CA and server certificate (127.0.0.1), the writer's own client certificate.
+    const certs: Certificates = { ca: h.file("ca.crt"), serverCert: h.file("server.crt"), serverKey: h.file("server.key"), clientCert: client.cert, clientKey: client.key };
+    fs.writeFileSync(h.file("tenant-tsdb.yml"), "global: {}\n");
+    const tsdb = h.start("tenant-tsdb", [
+        `--config.file=${h.file("tenant-tsdb.yml")}`,
+        `--storage.tsdb.path=${h.file("tenant-tsdb-data")}`,
+        `--web.listen-address=127.0.0.1:${ports.tsdb}`,
+        "--web.enable-remote-write-receiver",
+    ]);
+    const router = await startTenantRouter(ports.router, certs, { [id]: ports.tsdb });
+    h.onCleanup(() => void router.close());
+
+    const url = new URL(plan.outputs.receiveRemoteWriteUrl as string);
+    if (url.pathname !== RECEIVE_PATH) throw new Error(`the plan's remote-write URL ${url} is not Receive's path ${RECEIVE_PATH}`);
+    const config = {
+        global: { scrape_interval: "5s", scrape_timeout: "4s" },
+        scrape_configs: [{ job_name: "prometheus", static_configs: [{ targets: [`127.0.0.1:${ports.writer}`] }] }],
+        remote_write: [externalWriterRemoteWrite({ writerId: id, url: `https://127.0.0.1:${ports.router}${url.pathname}`, files: { ca: h.file("ca.crt"), cert: client.cert, key: client.key } })],
+    };
+    fs.writeFileSync(h.file("external-writer.yml"), stringify(config));
+    execFileSync("promtool", ["check", "config", h.file("external-writer.yml")], { stdio: "pipe" });
+    const writer = h.start("external-writer", [
+        `--config.file=${h.file("external-writer.yml")}`,
+        `--storage.tsdb.path=${h.file("external-writer-data")}`,
+        `--web.listen-address=127.0.0.1:${ports.writer}`,
+    ]);
+    const inTenant = async (q: string) => getJson(`http://127.0.0.1:${ports.tsdb}/api/v1/query?query=${encodeURIComponent(q)}`).data.result as any[];
+    const seen = () => `stored ${JSON.stringify([...router.accepted])}, refused under ${[...new Set(router.refused)].join(", ") || "no tenant"}`;
+    await waitFor(`the external writer's series in tenant ${id}'s TSDB`, EXTERNAL_WRITER_BOUND_S / 2, async () => (await inTenant(`count(up{job="prometheus", cluster="${id}"})`)).length > 0).catch((e: Error) => {
+        throw new Error(`${e.message} (${seen()})`);
+    });
+    if ((await inTenant('count({tenant_id!=""})')).length > 0) throw new Error("a tenant_id label arrived from the writer: the block's relabelling must drop it");
+    if (router.refused.length > 0 || [...router.accepted.keys()].join() !== id) {
+        throw new Error(`requests came in under other tenants: ${seen()}`);
+    }
+    let refusedWithoutCertificate = false;
+    try {
+        execFileSync("curl", ["-sf", "--max-time", "5", "--cacert", h.file("ca.crt"), "-X", "POST", `https://127.0.0.1:${ports.router}${RECEIVE_PATH}`], { stdio: "pipe" });
+    } catch {
+        refusedWithoutCertificate = true;
+    }
+    if (!refusedWithoutCertificate) throw new Error("a client without a certificate was let in");
+    const failed = metricSum(ports.writer, "prometheus_remote_storage_samples_failed_total", { required: true });
+    if (failed !== 0) throw new Error(`the external writer counted ${failed} failed samples`);
+    await h.stop(writer);
+    await h.stop(tsdb);
+    await router.close();
+    const took = (Date.now() - t0) / 1000;
+    log(`external writer ${id}: a plain Prometheus with the README's remote_write block writes as tenant ${id} over mTLS ` +
+        `(${router.accepted.get(id)} requests, none under another tenant; a client without a certificate refused) in ${took.toFixed(0)}s`);
+    if (took > EXTERNAL_WRITER_BOUND_S) throw new Error(`the external writer's case took ${took.toFixed(0)}s, over its ${EXTERNAL_WRITER_BOUND_S}s bound`);
 }
 
 // Exit explicitly: the exposition servers and keep-alive sockets would keep Node running after the last step, and
 // the exit handler stops every process and server the harness started.
 main().then(() => process.exit(0), (e) => {
     log(`FAIL: ${e instanceof Error ? e.message : e}`);
-    for (const f of ["agent", "receiver"]) console.log(`--- last lines of ${f}.log\n${h.tail(f)}`);
+    for (const f of ["agent", "receiver", "external-writer", "tenant-tsdb"]) console.log(`--- last lines of ${f}.log\n${h.tail(f)}`);
     process.exit(1);
 });

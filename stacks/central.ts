@@ -24,15 +24,16 @@ import { RECEIVE_NAME, ThanosReceive } from "../components/thanosReceive";
 import { ThanosRuler, grafanaExploreLink } from "../components/thanosRuler";
 import { ThanosStoreGateway } from "../components/thanosStoreGateway";
 import { ALERTMANAGER_PORT } from "../components/centralMonitoring";
+import { centralInfraRelabelings } from "../lib/agentConfig";
 import { renderAlertRules } from "../lib/alertRules";
 import { selfMonitoringRuleGroups } from "../lib/selfMonitoringRules";
 import { renderAlertmanagerConfig } from "../lib/alertmanagerConfig";
-import { CentralConfig, StackConfig, receiveHeadSeriesLimit, webhookSecretKeys, writerIds } from "../lib/config";
+import { CentralConfig, StackConfig, allWriterIds, externalWriterIds, receiveHeadSeriesLimit, webhookSecretKeys, writerIds } from "../lib/config";
 import { dashboards } from "../lib/dashboards";
 import { CentralSizing, centralSizing } from "../lib/sizing";
-import { THANOS_PORTS, dnsSrv } from "../lib/thanos";
+import { THANOS_PORTS, ThanosTracing, dnsSrv } from "../lib/thanos";
 import { imageName, images } from "../lib/versions";
-import { CENTRAL_OUTPUTS } from "./contract";
+import { CENTRAL_OUTPUTS, EXTERNAL_WRITER_CREDENTIALS_OUTPUT } from "./contract";
 import { CentralWorkloads, Flow, Workload, centralNetwork, egressPeers, entityEgress, externalCidrs, externalSources, ingressPeers } from "./network";
 import { CENTRAL_MONITORING_NAMESPACE, LOG_SHIPPER_NAMESPACE, StackSecrets, logShipperNamespace, nodeExporterNamespace, pullSecretFor } from "./shared";
 
@@ -75,7 +76,7 @@ export function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackS
         mirror: cfg.images.registryMirror,
         w,
         flows,
-        sizing: centralSizing(c, c.writers.flatMap(writerIds)),
+        sizing: centralSizing(c, allWriterIds(c)),
     };
     const thanos = thanosNamespace(s);
     const storage = objectStorage(s, thanos.ns);
@@ -99,11 +100,34 @@ export function buildCentral(cfg: StackConfig, c: CentralConfig, secrets: StackS
         [CENTRAL_OUTPUTS.logsLoadBalancerIP]: c.logs.loadBalancerIP,
         [CENTRAL_OUTPUTS.caCertPem]: pipeline.pki.caCertPem,
         [CENTRAL_OUTPUTS.writers]: pipeline.writers,
-        [CENTRAL_OUTPUTS.writerCredentials]: pipeline.pki.writerCredentials,
+        // The edges' credentials only: an external writer's key is not every edge stack's to read.
+        [CENTRAL_OUTPUTS.writerCredentials]: credentialsOf(pipeline.pki, pipeline.writers),
         [CENTRAL_OUTPUTS.outOfOrderWindow]: c.receive.outOfOrderWindow,
         queryFrontendUrl: pipeline.frontend.httpUrl,
         bucket: storage.bucketName,
         hashring: pipeline.receive.hashring,
+        // Only with external writers, so a stack without them exports exactly what it did.
+        ...(c.externalWriters.length > 0 ? { [EXTERNAL_WRITER_CREDENTIALS_OUTPUT]: credentialsOf(pipeline.pki, externalWriterIds(c)) } : {}),
+    };
+}
+
+/** The client credentials of some writers, as a secret output. */
+function credentialsOf(pki: RemoteWritePki, ids: string[]) {
+    return pulumi.secret(pki.writerCredentials.apply((all) => Object.fromEntries(ids.map((id) => [id, all[id]]))));
+}
+
+/** What a Thanos component needs to send traces to `central.tracing` (undefined without it: no flag, no egress). */
+function tracingOf(s: Central, from: Workload): ThanosTracing | undefined {
+    const t = s.c.tracing;
+    if (t === undefined) return undefined;
+    return {
+        otlpEndpoint: t.otlpEndpoint,
+        protocol: t.protocol,
+        insecure: t.insecure,
+        serverName: t.serverName,
+        samplingRatio: t.samplingRatio,
+        cluster: s.cluster,
+        egress: { cidrs: externalCidrs(s.flows, from, "tracing"), port: Number(t.otlpEndpoint.slice(t.otlpEndpoint.lastIndexOf(":") + 1)) },
     };
 }
 
@@ -155,11 +179,13 @@ function objectStorage(s: Central, ns: PlatformNamespace) {
 /** Remote-write PKI, Receive, Store Gateway, Query, the frontend with its cache, and the Compactor. */
 function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<typeof objectStorage>) {
     const { c, w, flows, cluster, sizing } = s;
+    // The edges' writer ids (the `writers` output they check themselves against); the PKI also issues the external
+    // writers' credentials.
     const writers = c.writers.flatMap(writerIds);
     const pki = new RemoteWritePki(
         `${cluster}-remote-write-pki`,
         {
-            writers,
+            writers: allWriterIds(c),
             serverDnsNames: [c.receive.hostname, `${RECEIVE_NAME}.${c.namespace}.svc`, `${RECEIVE_NAME}.${c.namespace}.svc.cluster.local`],
             serverIpAddresses: c.receive.loadBalancerIP ? [c.receive.loadBalancerIP] : undefined,
             caGeneration: c.rotation.ca,
@@ -191,6 +217,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
             remoteWriteSources: { cidrs: externalSources(flows, w.receive, "remote-write"), peers: ingressPeers(flows, w.receive, "remote-write") },
             storeApiClients: ingressPeers(flows, w.receive, "store-api"),
             metricsScrapers: ingressPeers(flows, w.receive, "metrics"),
+            tracing: tracingOf(s, w.receive),
         },
         s.opts,
     );
@@ -211,6 +238,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
             cachePeers: egressPeers(flows, w.store, "store-cache"),
             storeApiClients: ingressPeers(flows, w.store, "store-api"),
             metricsScrapers: ingressPeers(flows, w.store, "metrics"),
+            tracing: tracingOf(s, w.store),
         },
         s.opts,
     );
@@ -224,6 +252,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
             clients: ingressPeers(flows, w.query, "query"),
             stores: egressPeers(flows, w.query, "store-api"),
             metricsScrapers: ingressPeers(flows, w.query, "metrics"),
+            tracing: tracingOf(s, w.query),
         },
         s.opts,
     );
@@ -242,6 +271,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
             downstream: egressPeers(flows, w.queryFrontend, "query"),
             cache: egressPeers(flows, w.queryFrontend, "query-cache"),
             metricsScrapers: ingressPeers(flows, w.queryFrontend, "metrics"),
+            tracing: tracingOf(s, w.queryFrontend),
         },
         s.opts,
     );
@@ -256,6 +286,7 @@ function metricsPipeline(s: Central, common: ThanosCommon, storage: ReturnType<t
             resources: c.compactor.resources,
             retention: c.compactor.retention,
             metricsScrapers: ingressPeers(flows, w.compactor, "metrics"),
+            tracing: tracingOf(s, w.compactor),
         },
         s.opts,
     );
@@ -302,7 +333,8 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
     const m = c.monitoring;
     // Every namespace the platform runs containers in, on any cluster (the edges use the same names by default).
     const platformNamespaces = [c.namespace, CENTRAL_MONITORING_NAMESPACE, nodeExporterNamespace(CENTRAL_MONITORING_NAMESPACE), c.logs.namespace, LOG_SHIPPER_NAMESPACE];
-    const writers = pipeline.writers;
+    // Every writer is expected to send and has its head-series limit, the external ones too.
+    const writers = allWriterIds(c);
     const rules = renderAlertRules(
         {
             writers,
@@ -326,6 +358,8 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
         },
         s.opts,
     );
+    // The pair's own kubelet, cAdvisor, kube-state-metrics and node-exporter scrapes keep the used metrics only.
+    const infra = centralInfraRelabelings(m.prometheus.keepMetrics);
     const monitoring = new CentralMonitoring(
         `${cluster}-monitoring`,
         {
@@ -336,6 +370,7 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
             imagePullSecrets: monNs.imagePullSecrets,
             registryMirror: s.mirror,
             prometheus: m.prometheus,
+            infraRelabelings: { kubelet: infra.kubelet, cadvisor: infra.cadvisor, kubeStateMetrics: infra["kube-state-metrics"] },
             alertmanager: m.alertmanager,
             grafanaAdminPasswordGeneration: c.rotation.grafanaAdmin,
             alertmanagerConfig: pulumi.secret(
@@ -356,8 +391,13 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
             // certificate, OpenSearch's. The edges publish their client certificates' themselves.
             selfMonitoringRules: pulumi
                 // NotAfter is no secret; the credentials it comes with are.
-                .all([pipeline.pki.expiries, pulumi.unsecret(pipeline.pki.writerCredentials.apply((cr) => cr[cluster].notAfter)), logStore.expiries])
-                .apply(([pki, ownClient, logsCerts]) =>
+                .all([
+                    pipeline.pki.expiries,
+                    pulumi.unsecret(pipeline.pki.writerCredentials.apply((cr) => cr[cluster].notAfter)),
+                    logStore.expiries,
+                    pulumi.unsecret(pipeline.pki.writerCredentials.apply((cr) => externalWriterIds(c).map((id) => ({ certificate: "remote-write-client", writer: id, notAfter: cr[id].notAfter })))),
+                ])
+                .apply(([pki, ownClient, logsCerts, externalClients]) =>
                     selfMonitoringRuleGroups(
                         {
                             thanosJobs: THANOS_JOBS,
@@ -365,7 +405,9 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
                             alertmanager: { job: ALERTMANAGER_JOB, replicas: m.alertmanager.replicas },
                             runbookBaseUrl: m.alerting.runbookBaseUrl,
                         },
-                        [...pki, { certificate: "remote-write-client", writer: cluster, notAfter: ownClient }, ...logsCerts],
+                        // An external writer's certificate as issued here: no stack of this program mounts it (README,
+                        // "An existing Prometheus as a writer": after a renewal its files must be copied).
+                        [...pki, { certificate: "remote-write-client", writer: cluster, notAfter: ownClient }, ...logsCerts, ...externalClients],
                     ),
                 ),
             thanosNamespace: c.namespace,
@@ -383,7 +425,7 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
         },
         { ...s.opts, dependsOn: [monNs, monNodeNs] },
     );
-    new NodeExporter(`${cluster}-node-exporter`, { namespace: monNodeNs.name, registryMirror: s.mirror, serviceMonitor: true }, s.opts);
+    new NodeExporter(`${cluster}-node-exporter`, { namespace: monNodeNs.name, registryMirror: s.mirror, serviceMonitor: true, metricRelabelings: infra["node-exporter"] }, s.opts);
     const grafana = new HttpsGateway(
         `${cluster}-grafana-gateway`,
         {
@@ -418,6 +460,7 @@ function centralMonitoring(s: Central, common: ThanosCommon, pipeline: ReturnTyp
             alertmanagers: egressPeers(flows, w.ruler, "alerts"),
             alertmanagerPort: ALERTMANAGER_PORT,
             metricsScrapers: ingressPeers(flows, w.ruler, "metrics"),
+            tracing: tracingOf(s, w.ruler),
         },
         s.opts,
     );

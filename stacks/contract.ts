@@ -24,6 +24,14 @@ export const CENTRAL_OUTPUTS = {
     outOfOrderWindow: "receiveOutOfOrderWindow",
 } as const;
 
+/**
+ * The secret output with the client credential of each writer outside the platform's stacks
+ * (`central.externalWriters`): writer id → `{certPem, keyPem, notAfter}`. Exported only when there is one. Not part
+ * of what the edges read (not in CENTRAL_OUTPUTS): the operator copies it to the external Prometheus
+ * (`pulumi stack output --show-secrets`), and no edge stack's state holds it.
+ */
+export const EXTERNAL_WRITER_CREDENTIALS_OUTPUT = "externalWriterCredentials";
+
 /** Writer ids an edge stack writes as: the cluster, or `<cluster>-<tenant>` per tenant. */
 export function edgeWriterIds(cfg: StackConfig): string[] {
     const tenants = cfg.edge?.tenants ?? [];

@@ -150,6 +150,7 @@ export async function buildEdge(cfg: StackConfig, e: EdgeConfig, secrets: StackS
             remoteWrite: { ...e.agent.remoteWrite, shards: size.shards },
             tlsFiles: AGENT_PATHS.tls,
             extraDropMetrics: e.agent.extraDropMetrics,
+            keepMetrics: e.agent.keepMetrics,
         });
         new PrometheusAgent(
             `${cluster}-agent${suffix}`,

@@ -77,7 +77,8 @@ export type Purpose =
     | "webhooks"
     | "replication"
     | "tenant"
-    | "logs-admin";
+    | "logs-admin"
+    | "tracing";
 
 export interface Flow {
     /** A workload's pods, or (for what a LoadBalancer exposes) addresses outside the cluster. */
@@ -97,6 +98,11 @@ export const NODES: Entity = { kind: "entity", id: "nodes", entities: ["host", "
 /** The node exporter's port on the host network. */
 export const NODE_EXPORTER_PORT = 9100;
 export const KUBELET_PORT = 10250;
+
+/** Fluent Bit on every cluster (the chart's pods, in the namespace the program fixes). */
+export function fluentBitWorkload(namespace = LOG_SHIPPER_NAMESPACE): Workload {
+    return app("fluent-bit", namespace, "fluent-bit");
+}
 
 /** The central cluster's workloads, in the namespaces its config names. */
 export function centralWorkloads(ns: { thanos: string; monitoring: string; logs: string; logShipper: string }) {
@@ -118,7 +124,7 @@ export function centralWorkloads(ns: { thanos: string; monitoring: string; logs:
         openSearchConfigure: app("opensearch-configure", ns.logs, "opensearch-configure"),
         openSearchExporter: app("opensearch-exporter", ns.logs, "opensearch-exporter"),
         dashboards: app("opensearch-dashboards", ns.logs, DASHBOARDS_NAME),
-        fluentBit: app("fluent-bit", ns.logShipper, "fluent-bit"),
+        fluentBit: fluentBitWorkload(ns.logShipper),
     };
 }
 export type CentralWorkloads = ReturnType<typeof centralWorkloads>;
@@ -129,6 +135,10 @@ export interface CentralOutside {
     readonly webhooks: External;
     /** The edges, through the LoadBalancers (remote write, OpenSearch's HTTP API). */
     readonly edges: External;
+    /** Writers outside the platform's stacks (`central.externalWriters`), through Receive's LoadBalancer only. */
+    readonly externalWriters?: External;
+    /** The OTLP collector (`central.tracing`) and its port. */
+    readonly tracing?: { readonly collector: External; readonly port: number };
 }
 
 /** Every flow of the central cluster. Order matters only for the order of peers in a policy. */
@@ -197,6 +207,25 @@ export function centralFlows(w: CentralWorkloads, out: CentralOutside, objectSto
         { from: w.kubeStateMetrics, to: API_SERVER, ports: API_SERVER_PORTS, purpose: "kubernetes-api" },
         { from: w.grafana, to: API_SERVER, ports: API_SERVER_PORTS, purpose: "kubernetes-api" },
         { from: w.fluentBit, to: API_SERVER, ports: API_SERVER_PORTS, purpose: "kubernetes-api" },
+        ...extensionFlows(w, out),
+    ];
+}
+
+/** The Thanos workloads: each sends its traces to the collector when tracing is on. */
+function thanosWorkloads(w: CentralWorkloads): Workload[] {
+    return [w.receive, w.query, w.queryFrontend, w.store, w.compactor, w.ruler];
+}
+
+/**
+ * The extension points' flows, only when configured (a stack without them has exactly the table above): an
+ * external writer's range reaches Receive's remote-write port and nothing else (not OpenSearch: it ships no logs),
+ * and every Thanos component reaches the OTLP collector on its port.
+ */
+function extensionFlows(w: CentralWorkloads, out: CentralOutside): Flow[] {
+    const t = out.tracing;
+    return [
+        ...(out.externalWriters ? [{ from: out.externalWriters, to: w.receive, ports: [THANOS_PORTS.remoteWrite], purpose: "remote-write" } as Flow] : []),
+        ...(t ? thanosWorkloads(w).map((from): Flow => ({ from, to: t.collector, ports: [t.port], purpose: "tracing" })) : []),
     ];
 }
 
@@ -304,6 +333,14 @@ export function centralNetwork(c: CentralConfig) {
         objectStorage: { kind: "external", id: "minio", cidrs: [c.objectStorage.cidr], source: "agent-receiver:central.objectStorage.cidr" },
         webhooks: { kind: "external", id: "alert-webhooks", cidrs: c.monitoring.alerting.webhookCidrs, source: "agent-receiver:central.monitoring.alerting.webhookCidrs" },
         edges: { kind: "external", id: "edges", cidrs: c.edgeSourceRanges, source: "agent-receiver:central.edgeSourceRanges" },
+        externalWriters:
+            c.externalWriters.length === 0
+                ? undefined
+                : { kind: "external", id: "external-writers", cidrs: [...new Set(c.externalWriters.flatMap((x) => x.sourceRanges))], source: "agent-receiver:central.externalWriters[].sourceRanges" },
+        tracing: c.tracing && {
+            collector: { kind: "external", id: "otlp-collector", cidrs: [c.tracing.cidr], source: "agent-receiver:central.tracing.cidr" },
+            port: Number(c.tracing.otlpEndpoint.split(":")[1]),
+        },
     };
     return { w, outside, flows: centralFlows(w, outside, Number(c.objectStorage.endpoint.split(":")[1])) };
 }
@@ -321,7 +358,7 @@ export function edgeNetwork(cluster: string, e: EdgeConfig, central: CentralAddr
         remoteWrite: { kind: "external", id: "central-receive", cidrs: [`${central.receiveLoadBalancerIP}/32`], source: `${central.centralStack} output receiveLoadBalancerIP` },
         logs: { kind: "external", id: "central-opensearch", cidrs: [`${central.logsLoadBalancerIP}/32`], source: `${central.centralStack} output logsLoadBalancerIP` },
     };
-    const fluentBit: Workload = { kind: "pods", id: "fluent-bit", namespace: LOG_SHIPPER_NAMESPACE, labels: { "app.kubernetes.io/name": "fluent-bit" } };
+    const fluentBit = fluentBitWorkload();
     const tenants: { name?: string; namespaces: string[] }[] = e.tenants.length === 0 ? [{ namespaces: [] }] : e.tenants.map((t) => ({ name: t.name, namespaces: [...t.namespaces] }));
     const scopes = tenants.map((t) => {
         const suffix = t.name ? `-${t.name}` : "";

@@ -63,6 +63,9 @@ describe("certificate expiry as a metric", () => {
             assert.deepStrictEqual(job.metric_relabel_configs.at(-1), { source_labels: ["__name__", "writer"], regex: `${CERTIFICATE_EXPIRY_METRIC};(${other})`, action: "drop" }, tenant);
         }
         const single = yaml(manifest(one(await planStack("cluster-03"), "kubernetes:core/v1:ConfigMap", "-agent-config")).data["prometheus.yml"]);
-        assert.ok(!JSON.stringify(single).includes(CERTIFICATE_EXPIRY_METRIC), "a cluster with one writer drops nothing");
+        const singleJob = single.scrape_configs.find((j: any) => j.job_name === "node-exporter");
+        // Kept (its keep-list names it), and no writer's series dropped.
+        assert.ok(singleJob.metric_relabel_configs.some((r: any) => r.action === "keep" && r.regex.includes(CERTIFICATE_EXPIRY_METRIC)));
+        assert.ok(!singleJob.metric_relabel_configs.some((r: any) => r.action === "drop" && String(r.regex).includes(CERTIFICATE_EXPIRY_METRIC)), "a cluster with one writer drops nothing");
     });
 });

@@ -138,8 +138,8 @@ describe("images the charts run (npm run images, tools/chartImages.ts)", functio
     it("names are fully qualified as a container runtime resolves them (Docker Hub, library/)", () => {
         assert.strictEqual(qualified("busybox:latest"), "docker.io/library/busybox:latest");
         assert.strictEqual(qualified("docker.io/busybox:latest"), "docker.io/library/busybox:latest");
-        assert.strictEqual(qualified("opensearchproject/opensearch:3.6.0"), "docker.io/opensearchproject/opensearch:3.6.0");
-        assert.strictEqual(qualified("cr.fluentbit.io/fluent/fluent-bit:5.1.1"), "cr.fluentbit.io/fluent/fluent-bit:5.1.1");
+        assert.strictEqual(qualified("opensearchproject/opensearch:9.9.9"), "docker.io/opensearchproject/opensearch:9.9.9");
+        assert.strictEqual(qualified("cr.fluentbit.io/fluent/fluent-bit:9.9.9"), "cr.fluentbit.io/fluent/fluent-bit:9.9.9");
         assert.strictEqual(qualified("localhost:5000/x:1"), "localhost:5000/x:1");
     });
 

@@ -5,6 +5,7 @@
  * README ("Security", chart roles) with its reason.
  */
 import * as assert from "assert";
+import { charts } from "../lib/versions";
 import { isHelmChart } from "../tools/plan";
 import { effectiveValues } from "./helpers/charts";
 import { STACKS, manifest, planStack } from "./helpers/plan";
@@ -64,7 +65,8 @@ describe("what the charts' roles may read", () => {
     }
 
     it("the checks can fail: Grafana with its chart's defaults, kube-state-metrics with its default collectors", () => {
-        assert.throws(() => CHECKS["kube-prometheus-stack"](effectiveValues("kube-prometheus-stack", "88.5.3", {}), "defaults"), /grafana.rbac.create/);
-        assert.throws(() => CHECKS["kube-state-metrics"](effectiveValues("kube-state-metrics", "8.4.0", {}), "defaults"), /collectorsExclude/);
+        const { kubePrometheusStack: kps, kubeStateMetrics: ksm } = charts;
+        assert.throws(() => CHECKS[kps.chart](effectiveValues(kps.chart, kps.version, {}), "defaults"), /grafana.rbac.create/);
+        assert.throws(() => CHECKS[ksm.chart](effectiveValues(ksm.chart, ksm.version, {}), "defaults"), /collectorsExclude/);
     });
 });

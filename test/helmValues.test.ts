@@ -2,6 +2,7 @@ import * as assert from "assert";
 import { parse } from "yaml";
 import { charts } from "../lib/versions";
 import { isHelmChart } from "../tools/plan";
+import { chartWorkloads } from "../tools/chartWorkloads";
 import { STACKS, planStack } from "./helpers/plan";
 import { chartDefaults, chartFolder } from "./helpers/charts";
 import { upstreamFile } from "./helpers/upstream";
@@ -76,6 +77,53 @@ describe("Helm values against the pinned charts' defaults", function () {
                 const commented = (COMMENTED_KEYS[chart] ?? []).map((c) => c.key);
                 assert.deepStrictEqual(unknownKeys(values, defaults).filter((k) => !commented.includes(k)), [], `${r.name}: keys unknown to ${chart} ${version}`);
             }
+        });
+    }
+
+    /**
+     * The kube-prometheus-stack workloads and where their resources live in the values. The policy pack's
+     * hardened-containers check refuses a container without requests and a memory limit; chart-rendered objects are
+     * not rendered here, so this reads the values the chart renders them from (our values over the chart's defaults).
+     */
+    const KPS_WORKLOAD_RESOURCES = [
+        "prometheusOperator.resources",
+        "grafana.resources",
+        "kube-state-metrics.resources",
+        "prometheus.prometheusSpec.resources",
+        "alertmanager.alertmanagerSpec.resources",
+    ];
+
+    it("cluster-01: every kube-prometheus-stack workload has CPU and memory requests and a memory limit (ours or the chart's)", async () => {
+        const kps = (await planStack("cluster-01")).resources.filter(isHelmChart).find((r) => (r.inputs as { chart: string }).chart === "kube-prometheus-stack" && !r.name.endsWith("-crds"));
+        assert.ok(kps, "the kube-prometheus-stack release");
+        const { version, values } = kps.inputs as { version: string; values: unknown };
+        const defaults = chartDefaults("kube-prometheus-stack", version);
+        const at = (o: unknown, p: string) => p.split(".").reduce<any>((x, k) => (x === undefined || x === null ? undefined : x[k]), o);
+        const missing: string[] = [];
+        for (const p of KPS_WORKLOAD_RESOURCES) {
+            const r = { ...(at(defaults, p) ?? {}), ...(at(values, p) ?? {}) };
+            for (const q of ["requests.cpu", "requests.memory", "limits.memory"]) if (at(r, q) === undefined) missing.push(`${p}.${q}`);
+        }
+        assert.deepStrictEqual(missing, []);
+    });
+
+    for (const stack of STACKS) {
+        it(`${stack}: every chart container runs with CPU and memory requests, a memory limit and no CPU limit (our values over the chart's defaults)`, async () => {
+            const wrong: string[] = [];
+            for (const r of (await planStack(stack)).resources.filter(isHelmChart)) {
+                const { chart, version, values, name } = r.inputs as { chart: string; version: string; values: Record<string, unknown>; name?: string };
+                const { workloads } = chartWorkloads({ chart, version, values, release: name ?? r.name, namespace: "ns" });
+                for (const w of workloads) {
+                    for (const c of w.containers) {
+                        const at = `${w.kind} ${w.name} container ${c.name}`;
+                        if (c.requests.cpu === undefined || c.requests.memory === undefined) wrong.push(`${at}: no request`);
+                        if (c.limits.memory === undefined) wrong.push(`${at}: no memory limit`);
+                        // No CPU limit anywhere (lib/config.ts resources): throttling hurts latency more than it protects.
+                        if (c.limits.cpu !== undefined) wrong.push(`${at}: CPU limit ${c.limits.cpu}`);
+                    }
+                }
+            }
+            assert.deepStrictEqual(wrong, []);
         });
     }
 });

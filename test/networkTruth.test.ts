@@ -14,6 +14,7 @@ import { podsOf, worldOf } from "./helpers/network";
 import { NETWORK_PAGES, withNetworkSection } from "../scripts/network-docs";
 import { ROOT } from "../tools/plan";
 import { STACKS, planStack } from "./helpers/plan";
+import { EXTERNAL_WRITER_EXAMPLE, TRACING_EXAMPLE, centralWithExtensions } from "../tools/extensionExamples";
 
 /** The flow table the program built for this stack, from its configuration (and, on an edge, the contract). */
 async function tableOf(stack: string): Promise<Flow[]> {
@@ -154,6 +155,34 @@ describe("network truth: the declared policies allow exactly the flow table", ()
         for (const p of pods.filter((x) => x.name !== "logging/opensearch")) {
             for (const port of (p.ports ?? []).map((x) => x.containerPort)) assert.ok(!connection(world, dashboards, { pod: p }, port).allowed, `dashboards → ${p.name}:${port}`);
         }
+    });
+
+    it("cluster-01 with the README's external writer and tracing: its range reaches Receive's remote-write port only, the Thanos components the collector, nothing else", async () => {
+        const dir = centralWithExtensions();
+        const plan = await planStack("cluster-01", { dir });
+        const flows = centralNetwork(stackConfig("cluster-01", dir).central!).flows;
+        // The table holds the extension flows, so the check below covers them.
+        assert.deepStrictEqual(flows.filter((f) => f.from.id === "external-writers").map((f) => `${(f.to as Workload).id}:${f.ports}`), ["receive:19291"]);
+        assert.deepStrictEqual(flows.filter((f) => f.purpose === "tracing").map((f) => `${(f.from as Workload).id}:${f.ports}`), ["receive:4317", "query:4317", "query-frontend:4317", "store:4317", "compactor:4317", "ruler:4317"]);
+        const world = worldOf(plan);
+        const pods = podsOf(plan);
+        assert.deepStrictEqual(violations(world, pods, flows), []);
+        // Its range reaches no other exposed port (the edges' OpenSearch flow is not its).
+        const writer = { ip: firstAddress(EXTERNAL_WRITER_EXAMPLE.sourceRanges[0]) };
+        const byName = (n: string) => pods.find((p) => p.name === n)!;
+        for (const [dst, port] of [["logging/opensearch", 9200], ["thanos/thanos-receive", 10901], ["thanos/thanos-receive", 10902]] as const) {
+            const v = side(world, byName(dst), "Ingress", writer, { pod: byName(dst) }, port);
+            assert.ok(v.isolated && v.allowedBy.length === 0, `${writer.ip} → ${dst}:${port} (by ${v.allowedBy.join(", ")})`);
+        }
+        // The collector's port (which the generic probes above do not try): the Thanos pods only, and only there.
+        const collector = { ip: firstAddress(TRACING_EXAMPLE.cidr) };
+        const thanos = new Set(flows.filter((f) => f.purpose === "tracing").map((f) => (f.from as Workload).id));
+        for (const src of pods) {
+            const traced = flows.some((f) => f.purpose === "tracing" && selects(f.from as Workload, src));
+            assert.strictEqual(connection(world, src, collector, 4317).allowed, traced, `${src.name} → ${collector.ip}:4317`);
+            assert.ok(!connection(world, src, { ip: "203.0.113.10" }, 4317).allowed, `${src.name} → 203.0.113.10:4317`);
+        }
+        assert.strictEqual(thanos.size, 6);
     });
 
     it("self-test: the check fails on a policy that misses a needed flow, and on an allow-all", async () => {

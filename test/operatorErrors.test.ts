@@ -3,12 +3,15 @@
  * its rejection formatted by the SDK's own uncaught-error path (helpers/cli.ts), compared with the exact text.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { ConfigError } from "../lib/config";
 import { OperatorError } from "../lib/errors";
 import { OfflineOptions, StackReferenceState, asStackReference, runOffline } from "../tools/offline";
-import { readStackFile } from "../tools/plan";
+import { ROOT, readStackFile } from "../tools/plan";
 import { cliPrints, PROGRAM_DIR, rejection } from "./helpers/cli";
 import { planStack } from "./helpers/plan";
+import { blockAfter, readme } from "./helpers/readme";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const program = () => (require("../index") as () => Promise<Record<string, unknown>>)();
@@ -280,6 +283,26 @@ describe("operator errors, as pulumi up prints them", () => {
                 "To fix: add { cluster: cluster-02, tenants: [a, b] } to agent-receiver:central.writers (Pulumi.cluster-01.yaml), then run pulumi up --stack cluster-01 before this stack.",
         );
     });
+});
+
+describe("the central-stack errors the README and docs/ko/deploy.md show are what the CLI prints", () => {
+    for (const [doc, text] of [
+        ["README.md", readme()],
+        ["docs/ko/deploy.md", fs.readFileSync(path.join(ROOT, "docs", "ko", "deploy.md"), "utf8")],
+    ] as const) {
+        it(`${doc}: each line is the message for its stack and the writers it names as known (none: cluster-01 not deployed)`, async () => {
+            const lines = blockAfter("edge-errors:central-stack", text).code.trimEnd().split("\n");
+            assert.ok(lines.length >= 4, "the cluster form, the tenant forms and the undeployed central stack");
+            for (const line of lines) {
+                const stack = /^stack "([^"]+)"/.exec(line)?.[1];
+                assert.ok(stack, `no stack in: ${line}`);
+                const known = /\(known: ([^)]*)\)/.exec(line)?.[1].split(", ");
+                const refs = known ? await centralRef((r) => ({ ...r, outputs: { ...r.outputs, writers: known } })) : {};
+                // The edge's own stack file as committed; the central stack's writers output is what differs.
+                assert.strictEqual(await printed(stack, () => {}, refs), line);
+            }
+        });
+    }
 });
 
 describe("rendering manifests (kubernetes.renderYamlToDirectory)", () => {

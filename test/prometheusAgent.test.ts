@@ -3,7 +3,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { DEBIAN_2_42_INCOMPATIBLE, DROP_LISTS, compatAgentConfig } from "../lib/agentConfig";
+import { DEBIAN_2_42_INCOMPATIBLE, INFRA_JOBS, compatAgentConfig, infraKeepLists } from "../lib/agentConfig";
+import { usedMetrics } from "../lib/usedMetrics";
 import { EDGE_STACKS, all, container, flag, manifest, one, planStack, tmpDir, tool, yaml } from "./helpers/plan";
 
 const EDGES = EDGE_STACKS;
@@ -75,14 +76,20 @@ describe("PrometheusAgent: generated configuration", () => {
             capacity: 10000, min_shards: 9, max_shards: 9, max_samples_per_send: 2000, batch_send_deadline: "5s",
             min_backoff: "30ms", max_backoff: "5s", retry_on_http_429: true, sample_age_limit: "3h",
         });
+        // Thanos Receive ignores metadata (pkg/receive/handler.go at v0.42.4): none is sent.
+        assert.deepStrictEqual(rw.metadata_config, { send: false });
     });
 
-    it("drops the documented lists at scrape time", async () => {
+    it("keeps only the used metrics of each infrastructure job at scrape time, and leaves the tenants' pods alone", async () => {
         const cfg = yaml((await agentConfigs("cluster-03"))["cluster-03"]);
         const job = (name: string) => cfg.scrape_configs.find((s: any) => s.job_name === name);
-        assert.strictEqual(job("cadvisor").metric_relabel_configs[0].regex, `(${DROP_LISTS.cadvisor.join("|")})`);
-        assert.strictEqual(job("kube-state-metrics").metric_relabel_configs[0].regex, `(${DROP_LISTS.kubeStateMetrics.join("|")})`);
-        assert.strictEqual(job("kubelet").metric_relabel_configs[0].action, "drop");
+        const keep = infraKeepLists(usedMetrics().keys());
+        for (const j of INFRA_JOBS) {
+            assert.deepStrictEqual(job(j).metric_relabel_configs[0], { source_labels: ["__name__"], regex: `(${keep[j].join("|")})`, action: "keep" }, j);
+        }
+        assert.ok(keep["node-exporter"].includes("node_cpu_seconds_total") && keep.cadvisor.includes("container_cpu_usage_seconds_total"));
+        assert.ok(!keep.cadvisor.includes("container_tasks_state") && !keep["kube-state-metrics"].includes("kube_secret_info"));
+        assert.deepStrictEqual(job("pods").metric_relabel_configs, []);
     });
 
     it("runs in agent mode with its WAL on a volume, sized from its expected series, and stops within its grace", async () => {

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import Handlebars from "handlebars";
+import * as ts from "typescript";
 import { parse } from "yaml";
 import { declaredImages, planStack } from "../tools/plan";
 import { STACKS } from "../tools/stacks";
@@ -24,6 +25,45 @@ function extract(m: CustomManager, text: string): { index: number; match: string
 
 /** Renovate renders autoReplaceStringTemplate with Handlebars and `noEscape` (renovate lib/util/template `compile`). */
 const render = (template: string, upgrade: Record<string, unknown>) => Handlebars.compile(template, { noEscape: true })(upgrade);
+
+/** Every string, template and regular-expression literal of a TypeScript file, with the declaration around it. */
+function literals(file: string): { line: number; text: string; declaration?: string }[] {
+    const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
+    const out: { line: number; text: string; declaration?: string }[] = [];
+    const visit = (node: ts.Node, declaration?: string) => {
+        const named = ts.isVariableDeclaration(node) || ts.isFunctionDeclaration(node) ? (node.name?.getText(source) ?? declaration) : declaration;
+        const text = ts.isStringLiteralLike(node) || ts.isTemplateLiteralToken(node) ? node.text : ts.isRegularExpressionLiteral(node) ? node.text.replace(/\\(.)/g, "$1") : undefined;
+        if (text !== undefined) out.push({ line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1, text, declaration: named });
+        ts.forEachChild(node, (child) => visit(child, named));
+    };
+    visit(source);
+    return out;
+}
+
+/**
+ * Declarations in test/ allowed to name a pinned version, each with why a Renovate bump still needs no edit there. Any
+ * other literal naming a pinned version fails the check below: tests read lib/versions.ts instead.
+ */
+const NAMES_A_PIN_ON_PURPOSE: { readonly file: string; readonly declaration: string; readonly reason: string }[] = [
+    { file: "test/helpers/operator.ts", declaration: "OPERATOR_FOLDER_EXCEPTIONS", reason: "an exception keyed by the pin it was written for: a moved pin fails it on purpose (its new version needs a folder of its own)" },
+    { file: "test/containerFlags.test.ts", declaration: "FOLDER_EXCEPTIONS", reason: "as above, for the config reloader's flag list" },
+    { file: "test/thanosConfigFiles.test.ts", declaration: "HASHRING_OPTIONS", reason: "cites the upstream line read at that tag, still true of that tag after a bump" },
+    { file: "test/mixinParity.test.ts", declaration: "PARITY", reason: "cites what Query defines at that tag, still true of that tag after a bump" },
+];
+
+/** The versions of lib/versions.ts as text may spell them: `v0.42.4` or `0.42.4`, `1.6.39` for `1.6.39-alpine`. */
+function pinnedVersionPattern(): RegExp {
+    const versions = [...(Object.values(images) as ImageRef[]).map((i) => i.tag), ...Object.values(charts).map((c) => c.version)];
+    const cores = [...new Set(versions.map((v) => v.replace(/^v/, "").replace(/-.*$/, "")))];
+    return new RegExp(`(?<![\\w.])v?(?:${cores.map((c) => c.replace(/\./g, "\\.")).join("|")})(?![\\w]|\\.\\d)`);
+}
+
+/** The .ts files under test/, outside test/fixtures. */
+function testSources(dir = path.join(ROOT, "test")): string[] {
+    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? (e.name === "fixtures" ? [] : testSources(path.join(dir, e.name))) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : [],
+    );
+}
 
 const DIGEST_A: ImageDigest = `sha256:${"a1".repeat(32)}`;
 const DIGEST_B: ImageDigest = `sha256:${"b2".repeat(32)}`;
@@ -133,6 +173,31 @@ describe("pinned versions", () => {
         for (const stack of STACKS) for (const i of declaredImages(await planStack(stack))) declared.add(i);
         const pinned = Object.values(images).map((i) => imageName(i));
         assert.deepStrictEqual([...declared].sort(), [...pinned].sort());
+    });
+
+    it("no test names a pinned version: tests read lib/versions.ts, so a Renovate bump needs no test edit", () => {
+        const pinned = pinnedVersionPattern();
+        const found: string[] = [];
+        for (const file of testSources()) {
+            const rel = path.relative(ROOT, file);
+            for (const l of literals(file)) {
+                const hit = pinned.exec(l.text)?.[0];
+                if (hit === undefined || NAMES_A_PIN_ON_PURPOSE.some((a) => a.file === rel && a.declaration === l.declaration)) continue;
+                found.push(`${rel}:${l.line}: ${hit} in ${JSON.stringify(l.text.length > 100 ? `${l.text.slice(0, 100)}…` : l.text)}`);
+            }
+        }
+        assert.deepStrictEqual(found, [], "read the version from lib/versions.ts (images.<key>.tag, charts.<key>.version), or use a version no pin has (9.9.9)");
+    });
+
+    it("the check for pinned versions in tests sees string, template and regular-expression literals, not comments", () => {
+        const pinned = pinnedVersionPattern();
+        const { tag } = images.thanos;
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pins-")), "x.test.ts");
+        const escaped = tag.replace(/\./g, "\\.");
+        fs.writeFileSync(file, `// ${tag} in a comment\nconst A = "${tag}";\nconst B = \`thanos \${x} ${tag}\`;\nconst C = /${escaped}/;\nconst D = "${tag}.1";\n`);
+        const hits = literals(file).filter((l) => pinned.test(l.text));
+        assert.deepStrictEqual(hits.map((l) => [l.line, l.declaration]), [[2, "A"], [3, "B"], [4, "C"]], "a longer version (x.y.z.1) is another version");
+        assert.ok(pinned.test(`quay.io/thanos/thanos:${tag.replace(/^v/, "")}`) && !pinned.test(`${tag}1`) && !pinned.test(`1${tag.replace(/^v/, "")}`));
     });
 
     it("pins exact versions, never latest", () => {

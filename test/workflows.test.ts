@@ -26,8 +26,8 @@ describe("GitHub Actions workflows", () => {
         ["deploy.yml edges", yaml(read("deploy.yml")).jobs.edges],
     ] as [string, any][];
 
-    it("the workflows are pull-request, deploy, drift and security-scan", () => {
-        assert.deepStrictEqual(FILES, ["deploy.yml", "drift.yml", "pull-request.yml", "security-scan.yml"]);
+    it("the workflows are pull-request, deploy, drift, security-scan and renovate-refresh", () => {
+        assert.deepStrictEqual(FILES, ["deploy.yml", "drift.yml", "pull-request.yml", "renovate-refresh.yml", "security-scan.yml"]);
     });
     for (const file of FILES) {
         it(`${file} is a valid workflow (@action-validator/core, the workflow JSON schema)`, () => {
@@ -40,7 +40,12 @@ describe("GitHub Actions workflows", () => {
         const w = yaml(read("pull-request.yml"));
         const run = w.jobs.checks.steps.map((s: any) => s.run).filter(Boolean).join("\n");
         assert.match(run, /npm test/);
+        assert.match(run, /npm run test:slow/, "the suites kept out of npm test run here");
         assert.match(run, /npm run e2e/);
+        // .ci/run runs them too, and test:slow picks up every *.slow.ts suite (a suite renamed out of npm test is not lost).
+        assert.match(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8"), /npm run test:slow/);
+        const slow = fs.readdirSync(path.join(ROOT, "test")).filter((f) => f.endsWith(".slow.ts"));
+        assert.ok(slow.length > 0 && JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts["test:slow"].includes("'test/*.slow.ts'"), `test:slow runs ${slow.join(", ")}`);
         const p = w.jobs.preview;
         assert.deepStrictEqual(p.strategy.matrix.stack, [...STACKS]);
         const pulumi = p.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
@@ -82,6 +87,18 @@ describe("GitHub Actions workflows", () => {
             assert.ok(prepare, `${where}: prepares the stack with the shared action`);
             assert.strictEqual(prepare.with["environment-secrets"], "${{ toJSON(secrets) }}");
         }
+    });
+
+    it("every stack's job decrypts with the same passphrase, a repository secret (an edge's stack reference decrypts cluster-01's secret outputs)", () => {
+        // With the passphrase secrets provider a stack reference decrypts the referenced stack's state with the
+        // passphrase of the running process (pulumi/pulumi#2823; pulumi/examples#752): the edges read their writer
+        // credentials, secret outputs of cluster-01, so the four stacks share one passphrase. A distinct name, set at
+        // repository level: an Environment secret of the same name would silently override it for one stack.
+        for (const [where, j] of credentialJobs()) assert.strictEqual(j.env.PULUMI_CONFIG_PASSPHRASE, "${{ secrets.PULUMI_STACKS_PASSPHRASE }}", where);
+        for (const file of FILES) assert.doesNotMatch(read(file), /secrets\.PULUMI_CONFIG_PASSPHRASE\b/, file);
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        assert.match(readme, /repository secret\s+`PULUMI_STACKS_PASSPHRASE`/);
+        assert.match(readme, /pulumi stack change-secrets-provider passphrase/, "README: how to move a stack with its own passphrase to the shared one");
     });
 
     it("CI provides exactly the operator secrets each stack requires (npm run -s ci:secrets), and the README lists their Environment names", () => {
@@ -166,6 +183,82 @@ describe("GitHub Actions workflows", () => {
         assert.match(w.jobs.manifests.steps.map((s: any) => s.run ?? "").join("\n"), /npm run plan -- --all/);
         assert.match(w.jobs.report.if, /failure\(\)/);
         assert.match(w.jobs.report.steps[0].run, /gh issue/);
+    });
+
+    it("renovate-refresh: on Renovate's branches, the plans and chart fixtures regenerated without any secret, and pushed by a job that runs no project code", () => {
+        const text = read("renovate-refresh.yml");
+        const w = yaml(text);
+        assert.deepStrictEqual(w.on, { push: { branches: ["renovate/**"] } }, "push events of Renovate's branches only: never a pull request, so never a fork's");
+        assert.deepStrictEqual(w.permissions, {});
+        const { regenerate, push } = w.jobs;
+        const BOT = "41898282+github-actions[bot]@users.noreply.github.com";
+        assert.strictEqual(regenerate.if, `github.event.repository.fork == false && github.event.head_commit.author.email != '${BOT}'`);
+        // Regenerate: the branch's code, a read-only token, no secret, no token kept by the checkout.
+        assert.deepStrictEqual(regenerate.permissions, { contents: "read" });
+        assert.ok(!/secrets\./.test(JSON.stringify(regenerate)), "no secret where the branch's code runs");
+        assert.strictEqual(regenerate.steps.find((x: any) => String(x.uses).startsWith("actions/checkout@")).with["persist-credentials"], false);
+        assert.strictEqual(regenerate.steps.find((x: any) => String(x.uses).startsWith("actions/setup-node@")).with["package-manager-cache"], false);
+        const runs = regenerate.steps.map((x: any) => x.run ?? "");
+        const at = (cmd: string) => runs.findIndex((r: string) => r.trim() === cmd);
+        assert.ok(at("npm ci --no-audit --no-fund") >= 0 && at("npm ci --no-audit --no-fund") < at("npm run fixtures:charts") && at("npm run fixtures:charts") < at("npm run plan:golden"));
+        const diff = regenerate.steps.find((x: any) => x.id === "diff").run as string;
+        assert.match(diff, /^set -euo pipefail$/m);
+        assert.match(diff, /git add --all -- plans test\/fixtures\/upstream$/m, "exactly what the two commands write");
+        assert.match(diff, /git diff --cached --binary --no-renames > /);
+        // Push: the write token, only in the Environment that admits Renovate's branches, and nothing of the branch run.
+        assert.strictEqual(push.needs, "regenerate");
+        assert.strictEqual(push.if, "needs.regenerate.outputs.changed == 'true'");
+        assert.strictEqual(push.environment, "renovate-refresh");
+        assert.deepStrictEqual(push.permissions, {}, "the push uses RENOVATE_REFRESH_TOKEN, not GITHUB_TOKEN");
+        const checkout = push.steps.find((x: any) => String(x.uses).startsWith("actions/checkout@"));
+        assert.deepStrictEqual(checkout.with, { ref: "${{ github.sha }}", token: "${{ secrets.RENOVATE_REFRESH_TOKEN }}", "persist-credentials": true });
+        assert.deepStrictEqual([...text.matchAll(/secrets\.(\w+)/g)].map((m) => m[1]), ["RENOVATE_REFRESH_TOKEN"]);
+        const script = push.steps.map((x: any) => x.run ?? "").join("\n");
+        assert.ok(!/^\s*(npm|npx|node|tsx|make|bash|sh|\.\/)\b/m.test(script), "no project code where the token is (no command starts one)");
+        assert.match(script, /^ *set -euo pipefail$/m);
+        // The paths a patch may touch (the ERE of its `grep -Ev`, the same in JavaScript): a plan, a file of a fixture folder.
+        const allowed = new RegExp(/grep -Ev '([^']+)'/.exec(script)![1]);
+        for (const ok of ["plans/cluster-01.yaml", "test/fixtures/upstream/grafana-12.0.0/values.yaml"]) assert.match(ok, allowed);
+        for (const bad of ["lib/versions.ts", ".github/workflows/deploy.yml", "plans/x/y.yaml", "test/fixtures/upstream/x/y/z", "test/fixtures/other/x/y", "package.json"]) assert.doesNotMatch(bad, allowed);
+        assert.match(script, /git push origin "HEAD:refs\/heads\/\$BRANCH"$/m);
+        assert.ok(!/--force|\s-f\b|\+HEAD/.test(script), "never a forced push: a branch Renovate moved meanwhile is left to the next run");
+        // The commit's author: the one the regenerate job skips, and the one Renovate is told to ignore (it would
+        // otherwise take the branch as edited by someone else and stop rebasing it).
+        assert.ok(script.includes(`user.email="${BOT}"`));
+        assert.deepStrictEqual(JSON.parse(fs.readFileSync(path.join(ROOT, "renovate.json"), "utf8")).gitIgnoredAuthors, [BOT]);
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        for (const name of ["`RENOVATE_REFRESH_TOKEN`", "`renovate-refresh`", "`renovate/**`", "npm run fixtures:charts"]) assert.ok(readme.includes(name), `README names ${name}`);
+    });
+
+    it("deploy: npm run verify after each stack's pulumi up and its tag; every writer checked from cluster-01 after the edges", () => {
+        const w = yaml(read("deploy.yml"));
+        for (const job of ["central", "edges"]) {
+            const steps = w.jobs[job].steps as any[];
+            const up = steps.findIndex((x) => /pulumi up /.test(String(x.run ?? "")));
+            const tag = steps.findIndex((x) => /git tag -f "deployed\/\$STACK"/.test(String(x.run ?? "")));
+            const verify = steps.findIndex((x) => /^npm run verify -- "\$STACK" /.test(String(x.run ?? "")));
+            assert.ok(up >= 0 && tag > up && verify > tag, `deploy.yml ${job}: pulumi up, then the tag, then npm run verify`);
+            // This job's kubeconfig is its own cluster's: the writers (cluster-01's Query) are verify-writers'.
+            assert.match(steps[verify].run, /--skip writers --wait \d+m$/, `deploy.yml ${job}`);
+            assert.strictEqual(steps[verify].if, undefined, `deploy.yml ${job}: verify runs whenever the deploy did`);
+        }
+        const v = w.jobs["verify-writers"];
+        assert.deepStrictEqual(v.needs, ["central", "edges"]);
+        assert.match(v.if, /!cancelled\(\) && needs\.central\.result == 'success'/, "also after an edge failed, never without cluster-01");
+        assert.strictEqual(v.environment, CENTRAL_STACKS[0]);
+        assert.strictEqual(v.env.STACK, CENTRAL_STACKS[0]);
+        const run = v.steps.map((x: any) => x.run ?? "").join("\n");
+        assert.match(run, /^npm run verify -- "\$STACK" --only writers --wait \d+m$/m);
+        // Only the cluster's kubeconfig: no state backend, no operator secrets, no checkout token.
+        assert.deepStrictEqual(
+            JSON.stringify(v).match(/secrets\.[A-Z0-9_]+/g),
+            ["secrets.KUBECONFIG_B64"],
+        );
+        assert.strictEqual(v.steps.find((x: any) => String(x.uses).startsWith("actions/checkout@")).with["persist-credentials"], false);
+        assert.strictEqual(v.steps.find((x: any) => String(x.uses).startsWith("actions/setup-node@")).with["package-manager-cache"], false);
+        assert.deepStrictEqual(v.permissions, { contents: "read" });
+        const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        assert.strictEqual(pkg.scripts.verify, "tsx scripts/verify.ts");
     });
 
     it("jobs that hold cluster and state credentials use no shared dependency cache", () => {

@@ -5,8 +5,8 @@ import { parse } from "yaml";
 import { UPSTREAM_DIR, upstreamFile, upstreamFolder } from "./upstream";
 
 const CHART_REFRESH =
-    "Copy Chart.yaml and values.yaml of charts/<chart>/ at the tag <chart>-<version> of the chart's source repository " +
-    "(or `helm show values` / `helm show chart` of that version) and name them in SOURCE.json, as the other chart folders do.";
+    "Run `npm run fixtures:charts` (it downloads the chart's archive from the repository of lib/versions.ts and writes the " +
+    "folder with its SOURCE.json; Renovate's branches get it from .github/workflows/renovate-refresh.yml).";
 
 /** The pinned chart's folder of default values (test/fixtures/upstream/<chart>-<version>/). */
 export function chartFolder(chart: string, version: string): string {
@@ -45,6 +45,11 @@ export function withSubcharts(chartDir: string, defaults: Record<string, unknown
 export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
     const out: Record<string, unknown> = { ...base };
     for (const [k, v] of Object.entries(over)) {
+        // Helm: a null in the values deletes the chart's default of that key.
+        if (v === null) {
+            delete out[k];
+            continue;
+        }
         const b = out[k];
         const bothObjects = v && b && typeof v === "object" && typeof b === "object" && !Array.isArray(v) && !Array.isArray(b);
         out[k] = bothObjects ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>) : v;

@@ -13,6 +13,8 @@ import * as pulumi from "@pulumi/pulumi";
 const rpc = require("@pulumi/pulumi/runtime/rpc");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settings = require("@pulumi/pulumi/runtime/settings");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Stack } = require("@pulumi/pulumi/runtime/stack");
 
 /** A value the program marked secret (or that came from a secret). Rendered as `[secret]`. */
 export class SecretValue {
@@ -176,10 +178,16 @@ export async function runOffline(
         wrap("readResource", () => true);
 
         let returned: Record<string, unknown> = {};
-        await pulumi.runtime.runInPulumiStack(async () => {
+        // What `pulumi.runtime.runInPulumiStack` does, keeping the stack resource: when the program throws, the
+        // stack's outputs carry the rejection in two more promises (isKnown, isSecret) that nothing awaits. Under the
+        // CLI the language host reports it once; here the caller gets it, and those copies would surface as an
+        // unhandled rejection that kills the process with a stack trace after the caller has handled the error.
+        const stack = new Stack(async () => {
             returned = (await program()) ?? {};
             return returned;
-        });
+        }) as { outputs: { promise(): Promise<unknown>; isKnown: Promise<boolean>; isSecret: Promise<boolean> } };
+        for (const p of [stack.outputs.isKnown, stack.outputs.isSecret]) p.catch(() => undefined);
+        await stack.outputs.promise();
         await settings.waitForRPCs();
         const outputs: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(returned)) outputs[k] = await resolve(v);

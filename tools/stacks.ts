@@ -2,19 +2,12 @@
  * The stacks of this project: one per `Pulumi.<stack>.yaml` file at the root. Every script, test and workflow check
  * takes its list from here, so a new stack file is planned and checked without touching any of them.
  */
-import * as fs from "fs";
 import * as path from "path";
 import { StackConfig, parseFlatConfig } from "../lib/config";
-import { ROOT, readStackFile } from "./plan";
+import { ROOT, readStackFile, stackNames } from "./plan";
 
-/** Stack names from the stack files, sorted: `Pulumi.cluster-01.yaml` → `cluster-01`. */
-export function stackNames(dir = ROOT): string[] {
-    return fs
-        .readdirSync(dir)
-        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-        .filter((s): s is string => s !== undefined)
-        .sort();
-}
+// Defined beside the stack file reader (the planner names the existing stacks when one is unknown).
+export { stackNames };
 
 export const STACKS: readonly string[] = stackNames();
 

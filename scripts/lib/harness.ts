@@ -90,6 +90,21 @@ export class Harness {
         return { ca: f("ca.crt"), serverCert: f("server.crt"), serverKey: f("server.key"), clientCert: f("client.crt"), clientKey: f("client.key") };
     }
 
+    /**
+     * One more client certificate from the CA of `certificates` (call that first), with the subject and extended key
+     * usage given (the e2e takes them from the plan's CertRequest and LocallySignedCert of a writer). Files
+     * `<name>.crt`, `<name>.key`.
+     */
+    clientCertificate(name: string, subject: { organization: string; commonName: string }, extendedKeyUsage: string[]): { cert: string; key: string } {
+        const f = (n: string) => this.file(n);
+        if (!fs.existsSync(f("ca.key"))) throw new Error("clientCertificate: call certificates() first, it makes the CA");
+        const ssl = (args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
+        ssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f(`${name}.key`), "-out", f(`${name}.csr`), "-subj", `/O=${subject.organization}/CN=${subject.commonName}`]);
+        fs.writeFileSync(f(`${name}.ext`), `extendedKeyUsage=${extendedKeyUsage.join(",")}\n`);
+        ssl(["x509", "-req", "-in", f(`${name}.csr`), "-CA", f("ca.crt"), "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f(`${name}.crt`), "-days", "1", "-extfile", f(`${name}.ext`)]);
+        return { cert: f(`${name}.crt`), key: f(`${name}.key`) };
+    }
+
     /** A Prometheus with the remote-write receiver behind mTLS (the stand-in for Receive). Returns its arguments. */
     receiverArgs(port: number, certs: Certificates): string[] {
         fs.writeFileSync(this.file("receiver.yml"), "global: {}\n");
@@ -277,6 +292,18 @@ export function localAgentConfig(h: Harness, generated: string, t: LocalTargets)
     rw.url = `https://127.0.0.1:${t.receiverPort}/api/v1/write`;
     rw.tls_config = { ca_file: t.certs.ca, cert_file: t.certs.clientCert, key_file: t.certs.clientKey, server_name: "127.0.0.1" };
     return cfg;
+}
+
+/**
+ * Keeps `names` in every infrastructure job of a rendered agent configuration, as `edge.agent.keepMetrics` does for
+ * names of no exporter family (lib/agentConfig.ts infraKeepLists): for a script's own synthetic metric (the e2e
+ * run's scrape sequence), which no rule or dashboard reads. test/metricFilter.test.ts checks it against the generator.
+ */
+export function keepAlso(cfg: Record<string, any>, names: string[]): void {
+    for (const job of cfg.scrape_configs) {
+        const keep = (job.metric_relabel_configs ?? []).find((r: any) => r.action === "keep" && r.source_labels?.join() === "__name__");
+        if (keep) keep.regex = `(${[...keep.regex.slice(1, -1).split("|"), ...names].sort().join("|")})`;
+    }
 }
 
 /**
