@@ -60,7 +60,6 @@ interface Agent {
     /** What the program generates for this load (generated agents only). */
     readonly request?: number;
     readonly limit?: number;
-    readonly shards?: number;
     steadyRss?: number;
     series?: number;
     steadyShards?: number;
@@ -146,7 +145,7 @@ export async function benchAgents(h: Harness): Promise<{ failures: string[] }> {
                 pid: child.pid as number,
                 child,
                 ...(kind === "generated"
-                    ? { request: parseQuantity(resources.requests.memory), limit: parseQuantity(resources.limits.memory), shards: cfg.remote_write[0].queue_config.min_shards }
+                    ? { request: parseQuantity(resources.requests.memory), limit: parseQuantity(resources.limits.memory) }
                     : {}),
             });
         }
